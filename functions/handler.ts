@@ -1,0 +1,114 @@
+/**
+ * The handler HTTP function behind the push subscription: dedupe on Firestore, act in Customer.io,
+ * answer 204 (ack) or 429/503 (nack) per the architecture doc's "Handler contract".
+ */
+import type { Request, Response } from '@google-cloud/functions-framework';
+import { classifyCioFailure } from '../shared/cio-errors.js';
+import type { Logger, LogFields } from '../shared/log.js';
+import { decideActions, type Policy } from '../shared/policy.js';
+import { EnvelopeError, decodeEventRow, parsePushEnvelope } from '../shared/push-envelope.js';
+import type { EventRow } from '../shared/row.js';
+import { CioCallError, type CioExecutor } from './customerio.js';
+import type { DedupeStore } from './dedupe-store.js';
+
+export type HandlerOutcome = 'done' | 'duplicate' | 'no-action' | 'retry' | 'permanent-failure';
+
+export interface HandlerDeps {
+  policy: Policy;
+  dedupe: DedupeStore;
+  cio: CioExecutor;
+  logger: Logger;
+  nowMs?: () => number;
+}
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export function createHandler({ policy, dedupe, cio, logger, nowMs = Date.now }: HandlerDeps) {
+  return async function handler(req: Request, res: Response): Promise<void> {
+    const started = performance.now();
+    if (req.method !== 'POST') {
+      res.set('Allow', 'POST');
+      res.status(405).json({ error: 'method not allowed; Pub/Sub pushes with POST' });
+      return;
+    }
+
+    let row: EventRow;
+    let context: LogFields;
+    try {
+      const message = parsePushEnvelope(req.body);
+      row = decodeEventRow(message.data);
+      context = { message_id: message.messageId, delivery_attempt: message.deliveryAttempt };
+    } catch (error) {
+      if (!(error instanceof EnvelopeError)) throw error;
+      // A nack, not an ack: after max delivery attempts it lands in the dead-letter topic for a human.
+      logger.error('malformed push message', { error: error.message, outcome: 'retry' });
+      res.status(400).json({ error: error.message });
+      return;
+    }
+
+    const answer = (status: 204 | 429 | 503, outcome: HandlerOutcome, fields: LogFields = {}, severity: 'info' | 'warn' | 'error' = 'info') => {
+      logger[severity]('event handled', {
+        event_id: row.event_id,
+        object_type: row.object_type,
+        metric: row.metric,
+        outcome,
+        latency_ms: Math.round(performance.now() - started),
+        ...context,
+        ...fields,
+      });
+      if (status === 204) res.status(204).end();
+      else res.status(status).json({ error: String(fields.reason ?? outcome) });
+    };
+
+    const decision = decideActions(row, policy);
+    if (decision.kind === 'none') return answer(204, 'no-action');
+
+    let claim;
+    try {
+      claim = await dedupe.claim(row, nowMs());
+    } catch (error) {
+      return answer(503, 'retry', { reason: 'dedupe store unavailable', error: errorText(error) }, 'error');
+    }
+    if (claim.kind === 'duplicate') return answer(204, 'duplicate', { recorded_status: claim.status });
+    if (claim.kind === 'busy') return answer(429, 'retry', { reason: 'another attempt holds the lease' });
+
+    const finish = async (outcome: Parameters<DedupeStore['finish']>[1]) => dedupe.finish(row.event_id, outcome, nowMs());
+
+    if (decision.kind === 'unaddressable') {
+      try {
+        await finish({ status: 'rejected', error: 'no usable identifier (cio_id, id or email)' });
+      } catch (error) {
+        return answer(503, 'retry', { reason: 'dedupe store unavailable', error: errorText(error) }, 'error');
+      }
+      return answer(204, 'permanent-failure', { reason: 'no usable identifier', rules: decision.rules }, 'warn');
+    }
+
+    const fields = { rules: decision.rules, identifier: decision.identifier, attempt: claim.attempt };
+    try {
+      await cio.execute(decision.actions);
+    } catch (error) {
+      const status = error instanceof CioCallError ? error.status : null;
+      const message = errorText(error);
+      if (classifyCioFailure(status) === 'permanent') {
+        try {
+          await finish({ status: 'rejected', error: message });
+        } catch (storeError) {
+          return answer(503, 'retry', { ...fields, reason: 'dedupe store unavailable', error: errorText(storeError) }, 'error');
+        }
+        return answer(204, 'permanent-failure', { ...fields, cio_status: status, error: message }, 'error');
+      }
+      // Best effort: if this write fails too, the lease expiry makes the event reclaimable anyway.
+      await finish({ status: 'failed', error: message }).catch(() => undefined);
+      return answer(status === 429 ? 429 : 503, 'retry', { ...fields, cio_status: status, reason: 'Customer.io call failed', error: message }, 'warn');
+    }
+
+    try {
+      await finish({ status: 'done' });
+    } catch (error) {
+      // The action happened but is not recorded: the redelivery after the lease repeats it (idempotent
+      // identify). This is the one window documented in the README's reliability section.
+      return answer(503, 'retry', { ...fields, reason: 'action done, record not written', error: errorText(error) }, 'error');
+    }
+    return answer(204, 'done', fields);
+  };
+}

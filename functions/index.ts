@@ -1,0 +1,34 @@
+/**
+ * Functions Framework entry point for both targets (`receiver`, `handler`). Only the selected
+ * target's configuration is loaded and validated, at start-up: a bad value ends the process with one
+ * line naming the variable instead of failing on the first request.
+ */
+// Express prints stack traces in its error pages (e.g. the framework's 400 for malformed JSON)
+// unless NODE_ENV is production. The app is created after this module loads, so this reaches it.
+process.env.NODE_ENV = 'production';
+
+import * as functions from '@google-cloud/functions-framework';
+import { ConfigError } from '../shared/config.js';
+import { buildHandler, buildReceiver } from './wiring.js';
+
+const TARGETS = ['receiver', 'handler'] as const;
+
+function selectedTarget(): string | undefined {
+  const fromArgs = process.argv.findIndex((arg) => arg === '--target' || arg.startsWith('--target='));
+  if (fromArgs >= 0) {
+    const arg = process.argv[fromArgs]!;
+    return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : process.argv[fromArgs + 1];
+  }
+  return process.env.FUNCTION_TARGET;
+}
+
+const target = selectedTarget();
+try {
+  if (target === 'receiver') functions.http('receiver', buildReceiver(process.env));
+  else if (target === 'handler') functions.http('handler', buildHandler(process.env));
+  else throw new ConfigError('FUNCTION_TARGET', `must be one of ${TARGETS.join(', ')} (got ${JSON.stringify(target ?? '')})`);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${JSON.stringify({ severity: 'ERROR', message: `configuration error: ${error.message}` })}\n`);
+  process.exit(1);
+}

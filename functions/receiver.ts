@@ -1,0 +1,91 @@
+/**
+ * The receiver HTTP function: verify X-CIO-Signature, normalize, publish, and answer 2xx only once
+ * Pub/Sub has acknowledged the publish (architecture doc, "Receiver HTTP contract").
+ */
+import type { Request, Response } from '@google-cloud/functions-framework';
+import type { ReceiverConfig } from '../shared/config.js';
+import { withDeadline } from '../shared/deadline.js';
+import type { Logger } from '../shared/log.js';
+import { normalizeWebhook } from '../shared/normalize.js';
+import { attributesOf } from '../shared/row.js';
+import { SignatureVerificationError, verifySignature } from '../shared/signature.js';
+import type { Publisher } from './pubsub-publisher.js';
+
+/** With the age check off, timestamps older than this are still logged: a sign of backlog or replay. */
+export const STALE_LOG_SECONDS = 300;
+/** Pub/Sub's message limit is 10 MB; leave room for the attributes. */
+export const MAX_MESSAGE_BYTES = 9_900_000;
+
+export interface ReceiverDeps {
+  config: ReceiverConfig;
+  publisher: Publisher;
+  logger: Logger;
+  now?: () => Date;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function reply(res: Response, status: number, error: string): void {
+  res.status(status).json({ error });
+}
+
+export function createReceiver({ config, publisher, logger, now = () => new Date() }: ReceiverDeps) {
+  return async function receiver(req: Request, res: Response): Promise<void> {
+    const started = performance.now();
+    if (req.method !== 'POST') {
+      res.set('Allow', 'POST');
+      return reply(res, 405, 'method not allowed; Customer.io sends POST');
+    }
+    const body = req.rawBody ?? EMPTY;
+    if (body.length > config.maxBodyBytes) {
+      logger.warn('webhook body over the size limit', { bytes: body.length, limit: config.maxBodyBytes });
+      return reply(res, 413, `body over ${config.maxBodyBytes} bytes`);
+    }
+
+    const receivedAt = now();
+    try {
+      const { ageSeconds } = verifySignature({
+        body,
+        timestamp: req.get('x-cio-timestamp'),
+        signature: req.get('x-cio-signature'),
+        keys: config.signingKeys,
+        now: receivedAt,
+        maxAgeSeconds: config.maxAgeSeconds,
+      });
+      if (config.maxAgeSeconds === 'off' && ageSeconds > STALE_LOG_SECONDS) {
+        logger.warn('stale X-CIO-Timestamp accepted (CIO_SIGNATURE_MAX_AGE_SECONDS is 0)', { age_seconds: ageSeconds });
+      }
+    } catch (error) {
+      if (!(error instanceof SignatureVerificationError)) throw error;
+      // The reason is for operators; the caller learns nothing about which check failed.
+      logger.warn('webhook signature rejected', { reason: error.reason, detail: error.message, bytes: body.length });
+      return reply(res, 401, 'invalid signature');
+    }
+
+    const row = normalizeWebhook({ body, receivedAt });
+    const data = Buffer.from(JSON.stringify(row));
+    if (data.length > MAX_MESSAGE_BYTES) {
+      logger.error('event too large for Pub/Sub once encoded', { event_id: row.event_id, bytes: data.length });
+      return reply(res, 413, 'event too large once encoded');
+    }
+    const attributes = attributesOf(row);
+    try {
+      const messageId = await withDeadline(publisher.publish(data, attributes), config.publishTimeoutMs, 'publish');
+      logger.info('webhook accepted', {
+        event_id: row.event_id,
+        object_type: row.object_type,
+        metric: row.metric,
+        message_id: messageId,
+        latency_ms: Math.round(performance.now() - started),
+      });
+      res.status(204).end();
+    } catch (error) {
+      // Customer.io retries non-2xx answers: nothing is acknowledged that was not stored.
+      logger.error('publish failed; answering 503 so Customer.io retries', {
+        event_id: row.event_id,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      reply(res, 503, 'event queue unavailable; retry later');
+    }
+  };
+}

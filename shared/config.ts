@@ -1,0 +1,225 @@
+/**
+ * Configuration: every environment variable the functions read, each declared once with its default
+ * and validator, loaded and validated once at start-up. A bad value fails with one line naming the
+ * variable (ConfigError), never on the first request.
+ */
+import { isKnownMetric } from './events.js';
+import { ACTION_RULE_NAMES, type ActionRuleName, type Policy } from './policy.js';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly variable: string, problem: string) {
+    super(`${variable}: ${problem}`);
+  }
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+interface Setting<T> {
+  name: string;
+  /** Used when the variable is unset or empty; no default means required. */
+  default?: string;
+  parse(raw: string): T;
+}
+
+function read<T>(env: Env, setting: Setting<T>): T {
+  const raw = env[setting.name]?.trim();
+  const value = raw === undefined || raw === '' ? setting.default : raw;
+  if (value === undefined) throw new ConfigError(setting.name, 'is required but not set');
+  try {
+    return setting.parse(value);
+  } catch (error) {
+    throw new ConfigError(setting.name, `${(error as Error).message} (got ${JSON.stringify(value)})`);
+  }
+}
+
+const integer = (min: number, max: number) => (raw: string) => {
+  if (!/^\d+$/.test(raw)) throw new Error(`must be a whole number from ${min} to ${max}`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new Error(`must be a whole number from ${min} to ${max}`);
+  return n;
+};
+
+const list = (raw: string) =>
+  raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
+
+const boolean = (raw: string) => {
+  if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
+  throw new Error('must be 1 or 0');
+};
+
+const oneOf = <T extends string>(values: readonly T[]) => (raw: string): T => {
+  if (!(values as readonly string[]).includes(raw)) throw new Error(`must be one of ${values.join(', ')}`);
+  return raw as T;
+};
+
+const name = (raw: string) => {
+  if (!/^[A-Za-z0-9_.~%+-]{1,255}$/.test(raw)) throw new Error('must be a plain resource name');
+  return raw;
+};
+
+export const LOG_LEVELS = ['debug', 'info', 'warning', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const SETTINGS = {
+  project: { name: 'GOOGLE_CLOUD_PROJECT', parse: name },
+  logLevel: { name: 'LOG_LEVEL', default: 'info', parse: oneOf(LOG_LEVELS) },
+  topic: { name: 'PUBSUB_TOPIC', default: 'cio-events', parse: name },
+  signingKeys: {
+    name: 'CIO_WEBHOOK_SIGNING_KEYS',
+    parse: (raw: string) => {
+      const keys = list(raw);
+      if (keys.length === 0) throw new Error('must list at least one signing key');
+      return keys;
+    },
+  },
+  maxAgeSeconds: {
+    name: 'CIO_SIGNATURE_MAX_AGE_SECONDS',
+    default: '0',
+    parse: (raw: string): number | 'off' => {
+      const seconds = integer(0, 31 * 24 * 3600)(raw);
+      return seconds === 0 ? 'off' : seconds;
+    },
+  },
+  maxBodyBytes: {
+    name: 'RECEIVER_MAX_BODY_BYTES',
+    default: String(8 * 1024 * 1024),
+    // Pub/Sub caps a message at 10 MB and the row carries the body plus its parsed fields.
+    parse: integer(1024, 9 * 1024 * 1024),
+  },
+  publishTimeoutMs: {
+    name: 'RECEIVER_PUBLISH_TIMEOUT_MS',
+    default: '2000',
+    // Customer.io gives up after 4 s; an answer must leave before that.
+    parse: integer(100, 3500),
+  },
+  siteId: { name: 'CIO_SITE_ID', parse: (raw: string) => raw },
+  trackApiKey: { name: 'CIO_TRACK_API_KEY', parse: (raw: string) => raw },
+  region: { name: 'CIO_REGION', default: 'us', parse: oneOf(['us', 'eu'] as const) },
+  trackUrl: {
+    name: 'CIO_TRACK_URL',
+    default: '',
+    parse: (raw: string): string | null => {
+      if (raw === '') return null;
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch {
+        throw new Error('must be an http(s) URL such as http://127.0.0.1:4010/api/v1');
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('must be an http(s) URL');
+      return raw.replace(/\/+$/, '');
+    },
+  },
+  dryRun: { name: 'CIO_DRY_RUN', default: '0', parse: boolean },
+  suppressOn: {
+    name: 'CIO_SUPPRESS_ON',
+    default: '',
+    parse: (raw: string) => {
+      const metrics = list(raw);
+      const unknown = metrics.filter((m) => !isKnownMetric(m));
+      if (unknown.length > 0) throw new Error(`unknown metric ${unknown.join(', ')}`);
+      return metrics;
+    },
+  },
+  actions: {
+    name: 'CIO_ACTIONS',
+    default: ACTION_RULE_NAMES.join(','),
+    parse: (raw: string): ActionRuleName[] => {
+      const names = raw.toLowerCase() === 'none' ? [] : list(raw);
+      for (const n of names) oneOf(ACTION_RULE_NAMES)(n);
+      return names as ActionRuleName[];
+    },
+  },
+  cioDeadlineSeconds: { name: 'CIO_DEADLINE_SECONDS', default: '30', parse: integer(1, 540) },
+  dedupeCollection: { name: 'DEDUPE_COLLECTION', default: 'cio_webhook_events', parse: name },
+  leaseSeconds: { name: 'DEDUPE_LEASE_SECONDS', default: '120', parse: integer(10, 3600) },
+  ttlDays: { name: 'DEDUPE_TTL_DAYS', default: '30', parse: integer(1, 3650) },
+} satisfies Record<string, Setting<unknown>>;
+
+export interface ReceiverConfig {
+  project: string;
+  logLevel: LogLevel;
+  topic: string;
+  signingKeys: string[];
+  maxAgeSeconds: number | 'off';
+  maxBodyBytes: number;
+  publishTimeoutMs: number;
+}
+
+export function loadReceiverConfig(env: Env): ReceiverConfig {
+  return {
+    project: read(env, SETTINGS.project),
+    logLevel: read(env, SETTINGS.logLevel),
+    topic: read(env, SETTINGS.topic),
+    signingKeys: read(env, SETTINGS.signingKeys),
+    maxAgeSeconds: read(env, SETTINGS.maxAgeSeconds),
+    maxBodyBytes: read(env, SETTINGS.maxBodyBytes),
+    publishTimeoutMs: read(env, SETTINGS.publishTimeoutMs),
+  };
+}
+
+export type PolicyConfig = Policy;
+
+export type CioCredentials = { siteId: string; trackApiKey: string };
+
+export interface HandlerConfig extends PolicyConfig {
+  project: string;
+  logLevel: LogLevel;
+  /** null in dry run without credentials. */
+  credentials: CioCredentials | null;
+  region: 'us' | 'eu';
+  trackUrl: string | null;
+  dryRun: boolean;
+  cioDeadlineSeconds: number;
+  dedupeCollection: string;
+  leaseSeconds: number;
+  ttlDays: number;
+}
+
+export function loadPolicyConfig(env: Env): PolicyConfig {
+  return { actions: read(env, SETTINGS.actions), suppressOn: read(env, SETTINGS.suppressOn) };
+}
+
+export function loadHandlerConfig(env: Env): HandlerConfig {
+  const dryRun = read(env, SETTINGS.dryRun);
+  const hasCredentials = Boolean(env[SETTINGS.siteId.name]?.trim() || env[SETTINGS.trackApiKey.name]?.trim());
+  const credentials =
+    dryRun && !hasCredentials
+      ? null
+      : { siteId: read(env, SETTINGS.siteId), trackApiKey: read(env, SETTINGS.trackApiKey) };
+  const config: HandlerConfig = {
+    project: read(env, SETTINGS.project),
+    logLevel: read(env, SETTINGS.logLevel),
+    ...loadPolicyConfig(env),
+    credentials,
+    region: read(env, SETTINGS.region),
+    trackUrl: read(env, SETTINGS.trackUrl),
+    dryRun,
+    cioDeadlineSeconds: read(env, SETTINGS.cioDeadlineSeconds),
+    dedupeCollection: read(env, SETTINGS.dedupeCollection),
+    leaseSeconds: read(env, SETTINGS.leaseSeconds),
+    ttlDays: read(env, SETTINGS.ttlDays),
+  };
+  // The lease must outlive an attempt, or a slow attempt and its redelivery both call Customer.io.
+  if (config.cioDeadlineSeconds >= config.leaseSeconds) {
+    throw new ConfigError(
+      SETTINGS.cioDeadlineSeconds.name,
+      `must be below ${SETTINGS.leaseSeconds.name} (${config.leaseSeconds})`,
+    );
+  }
+  return config;
+}
+
+/** The variables each function reads at start-up; the infra sets every one of them. */
+export const RECEIVER_VARIABLES = [
+  SETTINGS.project, SETTINGS.logLevel, SETTINGS.topic, SETTINGS.signingKeys, SETTINGS.maxAgeSeconds,
+  SETTINGS.maxBodyBytes, SETTINGS.publishTimeoutMs,
+].map((s) => s.name);
+
+export const HANDLER_VARIABLES = [
+  SETTINGS.project, SETTINGS.logLevel, SETTINGS.actions, SETTINGS.suppressOn, SETTINGS.siteId,
+  SETTINGS.trackApiKey, SETTINGS.region, SETTINGS.trackUrl, SETTINGS.dryRun, SETTINGS.cioDeadlineSeconds,
+  SETTINGS.dedupeCollection, SETTINGS.leaseSeconds, SETTINGS.ttlDays,
+].map((s) => s.name);

@@ -1,0 +1,129 @@
+/**
+ * Raw webhook body → event row. Lenient by design (reference §2): Customer.io's own examples omit
+ * "required" fields, test sends carry numeric ids as strings, and new fields appear. This function
+ * never throws: anything it cannot read becomes null, and the raw body is always kept verbatim.
+ */
+import { createHash } from 'node:crypto';
+import type { EventRow } from './row.js';
+
+/** Longest value kept in a STRING column other than `payload` (which is stored whole). */
+export const MAX_FIELD_CHARS = 16_384;
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Own properties only: `__proto__` or `constructor` keys in a payload are plain data here. */
+function field(obj: JsonObject | undefined, key: string): unknown {
+  return obj !== undefined && Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
+function toText(value: unknown): string | null {
+  let text: string;
+  if (typeof value === 'string') text = value;
+  else if (typeof value === 'number' && Number.isFinite(value)) text = String(value);
+  else if (typeof value === 'bigint') text = value.toString();
+  else return null;
+  if (text.length === 0) return null;
+  // Lone surrogates are not UTF-8; BigQuery would refuse the whole row.
+  const wellFormed = text.toWellFormed();
+  return wellFormed.length > MAX_FIELD_CHARS ? wellFormed.slice(0, MAX_FIELD_CHARS).toWellFormed() : wellFormed;
+}
+
+const INTEGER = /^-?\d{1,20}$/;
+
+/** INT64 columns: safe integers and numeric strings; anything else (and precision loss) is null. */
+function toInt(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : null;
+  if (typeof value === 'string' && INTEGER.test(value.trim())) {
+    const parsed = Number(value.trim());
+    return Number.isSafeInteger(parsed) ? parsed : null;
+  }
+  return null;
+}
+
+function toBool(value: unknown): boolean | null {
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === 1 || value === '1') return true;
+  if (value === 'false' || value === 0 || value === '0') return false;
+  return null;
+}
+
+// BigQuery TIMESTAMP range: 0001-01-01 .. 9999-12-31.
+const MIN_EPOCH_SECONDS = -62_135_596_800;
+const MAX_EPOCH_SECONDS = 253_402_300_799;
+
+/** Unix seconds (number or numeric string) → RFC 3339 in UTC, or null. */
+export function unixSecondsToRfc3339(value: unknown): string | null {
+  let seconds: number;
+  if (typeof value === 'number') seconds = value;
+  else if (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim())) seconds = Number(value.trim());
+  else return null;
+  if (!Number.isFinite(seconds) || seconds < MIN_EPOCH_SECONDS || seconds > MAX_EPOCH_SECONDS) return null;
+  return new Date(Math.round(seconds * 1000)).toISOString();
+}
+
+export function sha256Hex(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function parseJsonObject(text: string): JsonObject | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return isObject(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface NormalizeInput {
+  /** The request body exactly as received. */
+  body: Uint8Array;
+  receivedAt: Date;
+}
+
+export function normalizeWebhook({ body, receivedAt }: NormalizeInput): EventRow {
+  const payload = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  const root = parseJsonObject(payload);
+  const rawData = field(root, 'data');
+  const data = isObject(rawData) ? rawData : undefined;
+  const rawIdentifiers = field(data, 'identifiers');
+  const identifiers = isObject(rawIdentifiers) ? rawIdentifiers : undefined;
+  const fromData = (key: string) => toText(field(data, key));
+  const intFromData = (key: string) => toInt(field(data, key));
+  const flagFromData = (key: string) => toBool(field(data, key));
+
+  return {
+    event_id: toText(field(root, 'event_id')) ?? `sha256:${sha256Hex(body)}`,
+    object_type: toText(field(root, 'object_type')),
+    metric: toText(field(root, 'metric')),
+    event_timestamp: unixSecondsToRfc3339(field(root, 'timestamp')),
+    received_at: receivedAt.toISOString(),
+    customer_id: toText(field(identifiers, 'id')) ?? fromData('customer_id'),
+    cio_id: toText(field(identifiers, 'cio_id')),
+    email: toText(field(identifiers, 'email')) ?? fromData('email_address'),
+    recipient: fromData('recipient'),
+    delivery_id: fromData('delivery_id'),
+    journey_id: fromData('journey_id'),
+    trigger_event_id: fromData('trigger_event_id'),
+    campaign_id: intFromData('campaign_id'),
+    action_id: intFromData('action_id'),
+    parent_action_id: intFromData('parent_action_id'),
+    broadcast_id: intFromData('broadcast_id'),
+    trigger_id: intFromData('trigger_id'),
+    newsletter_id: intFromData('newsletter_id'),
+    content_id: intFromData('content_id'),
+    transactional_message_id: intFromData('transactional_message_id'),
+    link_id: intFromData('link_id'),
+    subject: fromData('subject'),
+    href: fromData('href'),
+    failure_message: fromData('failure_message'),
+    machine: flagFromData('machine'),
+    proxied: flagFromData('proxied'),
+    prefetched: flagFromData('prefetched'),
+    synthetic: flagFromData('synthetic'),
+    payload,
+  };
+}
