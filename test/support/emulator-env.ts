@@ -1,0 +1,6 @@
+import { inject } from 'vitest';
+
+// The Google client libraries read these when a client is constructed.
+process.env.PUBSUB_EMULATOR_HOST = inject('pubsubHost');
+process.env.FIRESTORE_EMULATOR_HOST = inject('firestoreHost');
+process.env.GOOGLE_CLOUD_PROJECT = inject('project');

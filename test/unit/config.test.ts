@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadHandlerConfig, loadReceiverConfig } from '../../shared/config.js';
+
+const receiverEnv = { GOOGLE_CLOUD_PROJECT: 'p', CIO_WEBHOOK_SIGNING_KEYS: 'k1' };
+const handlerEnv = { GOOGLE_CLOUD_PROJECT: 'p', CIO_SITE_ID: 'site', CIO_TRACK_API_KEY: 'key' };
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadReceiverConfig', () => {
+  it('applies the documented defaults', () => {
+    expect(loadReceiverConfig(receiverEnv)).toEqual({
+      project: 'p',
+      logLevel: 'info',
+      topic: 'cio-events',
+      signingKeys: ['k1'],
+      maxAgeSeconds: 'off',
+      maxBodyBytes: 8 * 1024 * 1024,
+      publishTimeoutMs: 2000,
+    });
+  });
+
+  it('reads every variable', () => {
+    expect(loadReceiverConfig({
+      ...receiverEnv,
+      LOG_LEVEL: 'warning',
+      PUBSUB_TOPIC: 'other',
+      CIO_WEBHOOK_SIGNING_KEYS: ' new , old ,',
+      CIO_SIGNATURE_MAX_AGE_SECONDS: '600',
+      RECEIVER_MAX_BODY_BYTES: '1048576',
+      RECEIVER_PUBLISH_TIMEOUT_MS: '1500',
+    })).toEqual({
+      project: 'p', logLevel: 'warning', topic: 'other', signingKeys: ['new', 'old'], maxAgeSeconds: 600,
+      maxBodyBytes: 1048576, publishTimeoutMs: 1500,
+    });
+  });
+
+  it.each([
+    [{ GOOGLE_CLOUD_PROJECT: undefined }, 'GOOGLE_CLOUD_PROJECT: is required but not set'],
+    [{ CIO_WEBHOOK_SIGNING_KEYS: undefined }, 'CIO_WEBHOOK_SIGNING_KEYS: is required but not set'],
+    [{ CIO_WEBHOOK_SIGNING_KEYS: ' , ' }, 'CIO_WEBHOOK_SIGNING_KEYS: must list at least one signing key'],
+    [{ CIO_SIGNATURE_MAX_AGE_SECONDS: '-5' }, 'CIO_SIGNATURE_MAX_AGE_SECONDS: must be a whole number'],
+    [{ CIO_SIGNATURE_MAX_AGE_SECONDS: '5m' }, 'CIO_SIGNATURE_MAX_AGE_SECONDS: must be a whole number'],
+    [{ RECEIVER_MAX_BODY_BYTES: '20000000' }, 'RECEIVER_MAX_BODY_BYTES: must be a whole number from 1024 to 9437184'],
+    [{ RECEIVER_PUBLISH_TIMEOUT_MS: '5000' }, 'RECEIVER_PUBLISH_TIMEOUT_MS: must be a whole number from 100 to 3500'],
+    [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL: must be one of debug, info, warning, error'],
+    [{ PUBSUB_TOPIC: 'a/b' }, 'PUBSUB_TOPIC: must be a plain resource name'],
+  ])('rejects %o with one line naming the variable', (overrides, message) => {
+    const error = errorOf(() => loadReceiverConfig({ ...receiverEnv, ...overrides }));
+    expect(error.message).toContain(message);
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('never echoes a signing key in an error', () => {
+    const error = errorOf(() => loadReceiverConfig({ ...receiverEnv, CIO_SIGNATURE_MAX_AGE_SECONDS: 'x' }));
+    expect(error.message).not.toContain('k1');
+  });
+});
+
+describe('loadHandlerConfig', () => {
+  it('applies the documented defaults', () => {
+    expect(loadHandlerConfig(handlerEnv)).toEqual({
+      project: 'p',
+      logLevel: 'info',
+      actions: ['bounce', 'spam', 'unsubscribe', 'engagement'],
+      suppressOn: [],
+      credentials: { siteId: 'site', trackApiKey: 'key' },
+      region: 'us',
+      trackUrl: null,
+      dryRun: false,
+      cioDeadlineSeconds: 30,
+      dedupeCollection: 'cio_webhook_events',
+      leaseSeconds: 120,
+      ttlDays: 30,
+    });
+  });
+
+  it('reads every variable', () => {
+    expect(loadHandlerConfig({
+      ...handlerEnv,
+      CIO_REGION: 'eu',
+      CIO_TRACK_URL: 'http://127.0.0.1:4010/api/v1/',
+      CIO_DRY_RUN: '1',
+      CIO_SUPPRESS_ON: 'spammed',
+      CIO_ACTIONS: 'bounce,spam',
+      CIO_DEADLINE_SECONDS: '10',
+      DEDUPE_COLLECTION: 'dedupe',
+      DEDUPE_LEASE_SECONDS: '60',
+      DEDUPE_TTL_DAYS: '7',
+    })).toMatchObject({
+      region: 'eu', trackUrl: 'http://127.0.0.1:4010/api/v1', dryRun: true, suppressOn: ['spammed'],
+      actions: ['bounce', 'spam'], cioDeadlineSeconds: 10, dedupeCollection: 'dedupe', leaseSeconds: 60, ttlDays: 7,
+    });
+  });
+
+  it('needs no credentials in dry run', () => {
+    expect(loadHandlerConfig({ GOOGLE_CLOUD_PROJECT: 'p', CIO_DRY_RUN: '1' }).credentials).toBeNull();
+  });
+
+  it('CIO_ACTIONS=none turns every rule off', () => {
+    expect(loadHandlerConfig({ ...handlerEnv, CIO_ACTIONS: 'none' }).actions).toEqual([]);
+  });
+
+  it.each([
+    [{ CIO_SITE_ID: undefined }, 'CIO_SITE_ID: is required but not set'],
+    [{ CIO_TRACK_API_KEY: '' }, 'CIO_TRACK_API_KEY: is required but not set'],
+    [{ CIO_DRY_RUN: '1', CIO_SITE_ID: 'site', CIO_TRACK_API_KEY: undefined }, 'CIO_TRACK_API_KEY: is required'],
+    [{ CIO_REGION: 'ap' }, 'CIO_REGION: must be one of us, eu'],
+    [{ CIO_TRACK_URL: 'track.customer.io' }, 'CIO_TRACK_URL: must be an http(s) URL'],
+    [{ CIO_TRACK_URL: 'ftp://x/api/v1' }, 'CIO_TRACK_URL: must be an http(s) URL'],
+    [{ CIO_DRY_RUN: 'maybe' }, 'CIO_DRY_RUN: must be 1 or 0'],
+    [{ CIO_SUPPRESS_ON: 'bounced,complained' }, 'CIO_SUPPRESS_ON: unknown metric complained'],
+    [{ CIO_ACTIONS: 'bounce,delete' }, 'CIO_ACTIONS: must be one of bounce, spam, unsubscribe, engagement'],
+    [{ DEDUPE_LEASE_SECONDS: '5' }, 'DEDUPE_LEASE_SECONDS: must be a whole number from 10 to 3600'],
+    [{ DEDUPE_TTL_DAYS: '0' }, 'DEDUPE_TTL_DAYS: must be a whole number'],
+    [{ DEDUPE_COLLECTION: 'a/b' }, 'DEDUPE_COLLECTION: must be a plain resource name'],
+    [{ CIO_DEADLINE_SECONDS: '120' }, 'CIO_DEADLINE_SECONDS: must be below DEDUPE_LEASE_SECONDS (120)'],
+  ])('rejects %o with one line naming the variable', (overrides, message) => {
+    const error = errorOf(() => loadHandlerConfig({ ...handlerEnv, ...overrides }));
+    expect(error.message).toContain(message);
+  });
+});
