@@ -9,6 +9,8 @@ process.env.NODE_ENV = 'production';
 
 import * as functions from '@google-cloud/functions-framework';
 import { ConfigError } from '../shared/config.js';
+import { createLogger } from '../shared/log.js';
+import { routeFrameworkBodyErrors } from './framework-errors.js';
 import { buildHandler, buildReceiver } from './wiring.js';
 
 const TARGETS = ['receiver', 'handler'] as const;
@@ -23,6 +25,7 @@ function selectedTarget(): string | undefined {
 }
 
 const target = selectedTarget();
+routeFrameworkBodyErrors(createLogger({ base: { component: target ?? 'functions' } }));
 try {
   if (target === 'receiver') functions.http('receiver', buildReceiver(process.env));
   else if (target === 'handler') functions.http('handler', buildHandler(process.env));

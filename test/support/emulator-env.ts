@@ -4,3 +4,5 @@ import { inject } from 'vitest';
 process.env.PUBSUB_EMULATOR_HOST = inject('pubsubHost');
 process.env.FIRESTORE_EMULATOR_HOST = inject('firestoreHost');
 process.env.GOOGLE_CLOUD_PROJECT = inject('project');
+// No metadata server on loopback: skip google-auth's GCE probe (and its warning) entirely.
+process.env.METADATA_SERVER_DETECTION = 'none';

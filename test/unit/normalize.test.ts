@@ -101,7 +101,7 @@ describe('normalizeWebhook', () => {
     const sample = samplePayload('push', 'delivered', { seq: 2 });
     const row = normalize(JSON.stringify(sample));
     expect(row.recipient).toBeNull();
-    expect(JSON.parse(row.payload).data.recipients).toEqual([{ device_id: 'device-2', device_platform: 'ios' }]);
+    expect(JSON.parse(row.payload!).data.recipients).toEqual([{ device_id: 'device-2', device_platform: 'ios' }]);
   });
 
   it('reads customer events: email_address and customer_id when identifiers are absent', () => {
@@ -179,7 +179,7 @@ describe('normalizeWebhook', () => {
     const row = normalize(bytes);
     expect(row.subject).toBe('\ufffd hi');
     expect(row.payload).toContain('\ufffd');
-    expect(row.payload.isWellFormed()).toBe(true);
+    expect(row.payload!.isWellFormed()).toBe(true);
   });
 
   it('caps extracted text fields but never the payload', () => {

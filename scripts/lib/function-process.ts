@@ -1,0 +1,109 @@
+/**
+ * Runs one function target in its own Functions Framework process, as Cloud Run does: used by
+ * `npm start`, the benchmarks, the soak run and the tests that need a real process (start-up errors,
+ * framework error pages, cold start).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './emulators.js';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const FRAMEWORK_MAIN = join(ROOT, 'node_modules/@google-cloud/functions-framework/build/src/main.js');
+/** The compiled bundle `npm run build` produces (what deploys). */
+export const BUNDLE_ENTRY = join(ROOT, 'build/bundle/functions/index.js');
+
+export interface FunctionProcess {
+  target: string;
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** Every line the process printed (stdout and stderr), in order. */
+  lines: string[];
+  /** ms from spawn to the first answer on the port. */
+  readyMs: number;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface FunctionProcessOptions {
+  target: 'receiver' | 'handler';
+  env: Record<string, string | undefined>;
+  port?: number;
+  /** 'source' runs the TypeScript through tsx; 'bundle' runs build/bundle (run `npm run build` first). */
+  from?: 'source' | 'bundle';
+  /** Mirror the process output to this stream, prefixed. */
+  echo?: NodeJS.WritableStream;
+  readyTimeoutMs?: number;
+}
+
+export function spawnFunction(options: FunctionProcessOptions & { port: number }): ChildProcess {
+  const { target, env, port, from = 'source' } = options;
+  const source = from === 'bundle' ? BUNDLE_ENTRY : join(ROOT, 'functions/index.ts');
+  if (from === 'bundle' && !existsSync(BUNDLE_ENTRY)) throw new Error(`${BUNDLE_ENTRY} is missing: run npm run build`);
+  const loader = from === 'source' ? ['--import', 'tsx'] : [];
+  return spawn(process.execPath, [...loader, FRAMEWORK_MAIN, `--target=${target}`, `--source=${source}`, `--port=${port}`], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, METADATA_SERVER_DETECTION: 'none', FUNCTION_TARGET: target, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+export async function startFunction(options: FunctionProcessOptions): Promise<FunctionProcess> {
+  const port = options.port ?? (await freePort());
+  const started = performance.now();
+  const child = spawnFunction({ ...options, port });
+  const lines: string[] = [];
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      lines.push(line);
+      options.echo?.write(`[${options.target}] ${line}\n`);
+    });
+  }
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  const url = `http://127.0.0.1:${port}/`;
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${options.target} exited with ${child.exitCode}: ${lines.join(' | ')}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${options.target} did not answer on ${url}: ${lines.join(' | ')}`);
+    }
+    try {
+      await fetch(url, { method: 'GET', signal: AbortSignal.timeout(500) });
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  const readyMs = performance.now() - started;
+  return {
+    target: options.target,
+    url,
+    port,
+    child,
+    lines,
+    readyMs,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/** Runs a target expecting it to exit (e.g. on a configuration error); returns its code and output. */
+export async function runToExit(options: FunctionProcessOptions): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnFunction({ ...options, port: options.port ?? (await freePort()) });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.readyTimeoutMs ?? 20_000);
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
