@@ -71,7 +71,9 @@ export function createReceiver({ config, publisher, logger, now = () => new Date
     const attributes = attributesOf(row);
     try {
       const messageId = await withDeadline(publisher.publish(data, attributes), config.publishTimeoutMs, 'publish');
-      logger.info('webhook accepted', {
+      // DEBUG, not INFO: at webhook volume a line per event costs CPU and log ingestion, and the
+      // warehouse row already records it (event_id, message_id). Failures are logged at WARNING+.
+      logger.debug('webhook accepted', {
         event_id: row.event_id,
         object_type: row.object_type,
         metric: row.metric,

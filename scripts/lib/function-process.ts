@@ -28,8 +28,11 @@ export interface FunctionProcess {
 }
 
 export interface FunctionProcessOptions {
-  target: 'receiver' | 'handler';
+  /** 'receiver' or 'handler'; any target name with `source`. */
+  target: string;
   env: Record<string, string | undefined>;
+  /** Another module registering `target` (benchmarks); default: the project's functions. */
+  source?: string;
   port?: number;
   /** 'source' runs the TypeScript through tsx; 'bundle' runs build/bundle (run `npm run build` first). */
   from?: 'source' | 'bundle';
@@ -40,9 +43,9 @@ export interface FunctionProcessOptions {
 
 export function spawnFunction(options: FunctionProcessOptions & { port: number }): ChildProcess {
   const { target, env, port, from = 'source' } = options;
-  const source = from === 'bundle' ? BUNDLE_ENTRY : join(ROOT, 'functions/index.ts');
+  const source = options.source ?? (from === 'bundle' ? BUNDLE_ENTRY : join(ROOT, 'functions/index.ts'));
   if (from === 'bundle' && !existsSync(BUNDLE_ENTRY)) throw new Error(`${BUNDLE_ENTRY} is missing: run npm run build`);
-  const loader = from === 'source' ? ['--import', 'tsx'] : [];
+  const loader = source.endsWith('.ts') ? ['--import', 'tsx'] : [];
   return spawn(process.execPath, [...loader, FRAMEWORK_MAIN, `--target=${target}`, `--source=${source}`, `--port=${port}`], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, METADATA_SERVER_DETECTION: 'none', FUNCTION_TARGET: target, ...env },

@@ -168,7 +168,7 @@ describe('receiver against the Pub/Sub emulator', () => {
     const logged = JSON.stringify(logger.entries);
     expect(logged).not.toContain(KEY);
     expect(logged).not.toContain('utm_campaign');
-    expect(logger.entries.find((e) => e.message === 'webhook accepted')).toMatchObject({ severity: 'INFO', metric: 'clicked', message_id: expect.any(String) });
+    expect(logger.entries.find((e) => e.message === 'webhook accepted')).toMatchObject({ severity: 'DEBUG', metric: 'clicked', message_id: expect.any(String) });
   });
 
   it('fits oversized attribute values into Pub/Sub limits instead of failing the publish', async () => {

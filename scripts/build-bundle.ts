@@ -1,0 +1,44 @@
+/**
+ * `npm run build`: the deployable function bundle in build/bundle — the compiled functions/ and
+ * shared/ plus a package.json with only the runtime dependencies, pinned to the versions the tests
+ * ran against (no cdktf, no dev tooling). Cloud Build installs those and starts `--target`.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './lib/function-process.js';
+
+const OUT = join(ROOT, 'build/bundle');
+
+interface PackageJson {
+  name: string;
+  version: string;
+  dependencies: Record<string, string>;
+}
+
+const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
+
+rmSync(OUT, { recursive: true, force: true });
+execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
+
+const root = readJson<PackageJson>(join(ROOT, 'package.json'));
+// Only the packages the compiled code imports (the ops CLI's BigQuery client stays out).
+const compiled = readdirSync(OUT, { recursive: true, encoding: 'utf8' })
+  .filter((file) => file.endsWith('.js'))
+  .map((file) => readFileSync(join(OUT, file), 'utf8'))
+  .join('\n');
+const imported = Object.keys(root.dependencies).filter((name) => compiled.includes(`from '${name}'`) || compiled.includes(`from "${name}"`));
+const dependencies = Object.fromEntries(
+  imported.sort().map((name) => [name, readJson<PackageJson>(join(ROOT, 'node_modules', name, 'package.json')).version]),
+);
+const bundlePackage = {
+  name: `${root.name}-functions`,
+  version: root.version,
+  private: true,
+  type: 'module',
+  main: 'functions/index.js',
+  engines: { node: '>=22' },
+  dependencies,
+};
+writeFileSync(join(OUT, 'package.json'), `${JSON.stringify(bundlePackage, null, 2)}\n`);
+process.stdout.write(`bundle written to ${OUT} (${Object.keys(dependencies).length} runtime dependencies)\n`);
