@@ -1,6 +1,7 @@
 /**
  * Adapter: the dedupe state machine of shared/dedupe.ts on Firestore. `create()` is the claim (one
- * round trip for a new event); only an existing record costs a transaction.
+ * round trip for a new event, two with the done-write); a duplicate costs one read more; only a
+ * reclaim (expired lease, failed attempt) costs a transaction.
  */
 import { FieldValue, Timestamp, type Firestore } from '@google-cloud/firestore';
 import { dedupeDocumentId, expireAt, judgeExisting, type DedupeRecord, type DedupeStatus } from '../shared/dedupe.js';
@@ -76,6 +77,15 @@ export function createFirestoreDedupeStore(options: FirestoreDedupeOptions): Ded
       } catch (error) {
         if (!isAlreadyExists(error)) throw error;
       }
+      // A plain read settles the common cases (duplicate, live lease) in one more round trip; terminal
+      // states are never left, and a stale "busy" only means a later redelivery.
+      store.roundTrips += 1;
+      const existing = await ref.get();
+      if (existing.exists) {
+        const verdict = judgeExisting(toRecord(existing.data()), nowMs);
+        if (verdict.kind !== 'reclaim') return verdict;
+      }
+      // Reclaiming must be atomic: two redeliveries may find the same expired lease.
       store.roundTrips += 2; // transaction read + commit
       return firestore.runTransaction(async (tx): Promise<ClaimResult> => {
         const snapshot = await tx.get(ref);

@@ -1,0 +1,229 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeTrackApi, type FakeTrackApi } from '../../scripts/lib/fake-track-api.js';
+import { eventRow, startHandlerHarness } from '../support/handler-harness.js';
+
+const AUTH = `Basic ${Buffer.from('site-1:track-key-1').toString('base64')}`;
+const T = 1_700_000_000;
+let fake: FakeTrackApi;
+let harness: Awaited<ReturnType<typeof startHandlerHarness>>;
+
+beforeAll(async () => {
+  fake = await startFakeTrackApi();
+});
+afterAll(async () => {
+  await fake.close();
+});
+beforeEach(async () => {
+  fake.reset();
+  harness = await startHandlerHarness({ fake });
+});
+afterEach(async () => {
+  await harness.close();
+});
+
+describe('default policy against the fake Track API', () => {
+  it.each([
+    ['email', 'bounced', {}, { email_bounced: true, email_bounced_at: T, last_bounce_delivery_id: expect.stringMatching(/^RPIL/), last_bounce_reason: '550 5.1.1 mailbox does not exist' }],
+    ['email', 'spammed', {}, { unsubscribed: true, spam_complaint: true, spam_complaint_at: T }],
+    ['customer', 'unsubscribed', {}, { unsubscribed_at: T }],
+    ['email', 'unsubscribed', {}, { unsubscribed_at: T }],
+    ['email', 'opened', { proxied: true, prefetched: false }, { last_email_engaged_at: T, last_email_metric: 'opened' }],
+    ['email', 'clicked', { machine: false }, { last_email_engaged_at: T, last_email_metric: 'clicked' }],
+  ] as const)('%s %s → one PUT identify with _update and _timestamp', async (type, metric, data, attributes) => {
+    const row = eventRow(type, metric, { seq: 4, data });
+    expect(await harness.push(row)).toBe(204);
+    expect(fake.requests).toEqual([{
+      method: 'PUT',
+      path: '/customers/cio_d9c100000004',
+      authorization: AUTH,
+      body: { ...attributes, _update: true, _timestamp: T },
+      answered: 200,
+    }]);
+    expect(await harness.record(row.event_id)).toMatchObject({ status: 'done', attempts: 1, expire_at: expect.anything() });
+    expect(harness.outcomes(row.event_id)).toEqual(['done']);
+  });
+
+  it.each([
+    ['email', 'delivered', {}],
+    ['email', 'sent', {}],
+    ['email', 'clicked', { machine: true }],
+    ['email', 'opened', { prefetched: true }],
+    ['push', 'opened', {}],
+    ['sms', 'bounced', {}],
+    ['customer', 'subscribed', {}],
+  ] as const)('%s %s %o → acked with no call and no Firestore record', async (type, metric, data) => {
+    const row = eventRow(type, metric, { data });
+    expect(await harness.push(row)).toBe(204);
+    expect(fake.requests).toEqual([]);
+    expect(await harness.record(row.event_id)).toBeUndefined();
+    expect(harness.outcomes(row.event_id)).toEqual(['no-action']);
+  });
+
+  it('targets the id, then the email, when there is no cio_id', async () => {
+    const byId = eventRow('email', 'bounced', { data: { identifiers: { id: 'u/1', email: 'a@example.com' } } });
+    const byEmail = eventRow('email', 'bounced', { data: { identifiers: { email: 'a+b@example.com' }, customer_id: '' } });
+    await harness.push(byId);
+    await harness.push(byEmail);
+    expect(fake.requests.map((r) => r.path)).toEqual(['/customers/u%2F1', '/customers/a%2Bb%40example.com']);
+  });
+
+  it('records and acks an event with no usable identifier, with a WARNING', async () => {
+    const row = eventRow('email', 'bounced', { data: { identifiers: {}, customer_id: '' } });
+    expect(await harness.push(row)).toBe(204);
+    expect(fake.requests).toEqual([]);
+    expect(await harness.record(row.event_id)).toMatchObject({ status: 'rejected', error: 'no usable identifier (cio_id, id or email)' });
+    expect(harness.logger.entries.find((e) => e.event_id === row.event_id)).toMatchObject({ severity: 'WARNING', outcome: 'permanent-failure' });
+  });
+});
+
+describe('dedupe', () => {
+  it('the same event delivered 5 times concurrently → exactly one identify', async () => {
+    const row = eventRow('email', 'bounced', { seq: 9 });
+    const statuses = await Promise.all(Array.from({ length: 5 }, () => harness.push(row)));
+    // The winner acks; the others either see the live lease (nack, redelivered later) or the done record.
+    expect(statuses.filter((s) => s === 204).length).toBeGreaterThanOrEqual(1);
+    for (const status of statuses) expect([204, 429]).toContain(status);
+    // Pub/Sub redelivers the nacked ones: now all are duplicates.
+    for (let i = 0; i < 5; i++) expect(await harness.push(row)).toBe(204);
+    expect(fake.requests).toHaveLength(1);
+    expect(harness.outcomes(row.event_id).filter((o) => o === 'done')).toHaveLength(1);
+  });
+
+  it('a redelivery of a done event is a duplicate: acked, no call', async () => {
+    const row = eventRow('email', 'spammed');
+    expect(await harness.push(row)).toBe(204);
+    expect(await harness.push(row)).toBe(204);
+    expect(fake.requests).toHaveLength(1);
+    expect(harness.outcomes(row.event_id)).toEqual(['done', 'duplicate']);
+  });
+
+  it('document ids are safe for any event_id', async () => {
+    for (const eventId of ['a/b/c', '..', '__x__', 'é'.repeat(2000)]) {
+      const row = { ...eventRow('email', 'bounced'), event_id: eventId };
+      expect(await harness.push(row)).toBe(204);
+      expect(await harness.record(eventId)).toMatchObject({ status: 'done', event_id: eventId });
+    }
+  });
+});
+
+describe('Customer.io failures', () => {
+  it('500s until the client gives up → nack; the redelivery succeeds; one successful identify; record done', async () => {
+    const row = eventRow('email', 'bounced');
+    // customerio-node retries 5xx itself (3 attempts): fail all of them.
+    fake.script({ status: 500 }, { status: 500 }, { status: 500 });
+    expect(await harness.push(row)).toBe(503);
+    expect(await harness.record(row.event_id)).toMatchObject({ status: 'failed', error: expect.stringContaining('500') });
+    expect(await harness.push(row)).toBe(204);
+    expect(fake.requests.filter((r) => r.answered === 200)).toHaveLength(1);
+    expect(await harness.record(row.event_id)).toMatchObject({ status: 'done', attempts: 2 });
+    expect(harness.outcomes(row.event_id)).toEqual(['retry', 'done']);
+  });
+
+  it('a 500 the client retries past is done in one delivery', async () => {
+    const row = eventRow('email', 'bounced');
+    fake.script({ status: 500 });
+    expect(await harness.push(row)).toBe(204);
+    expect(fake.requests.map((r) => r.answered)).toEqual([500, 200]);
+  });
+
+  it('400 → acked, recorded rejected with the error; a redelivery makes no second call', async () => {
+    const row = eventRow('email', 'bounced');
+    fake.script({ status: 400 });
+    expect(await harness.push(row)).toBe(204);
+    expect(await harness.record(row.event_id)).toMatchObject({ status: 'rejected', error: 'Customer.io answered 400: fake answered 400' });
+    expect(harness.logger.entries.find((e) => e.event_id === row.event_id)).toMatchObject({ severity: 'ERROR', outcome: 'permanent-failure', cio_status: 400 });
+    expect(await harness.push(row)).toBe(204);
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it.each([401, 403] as const)('%i → nack (a credentials problem must not drop actions)', async (status) => {
+    const row = eventRow('email', 'bounced');
+    fake.script({ status });
+    expect(await harness.push(row)).toBe(503);
+    expect(await harness.record(row.event_id)).toMatchObject({ status: 'failed' });
+    expect(await harness.push(row)).toBe(204);
+    expect(fake.requests.map((r) => r.answered)).toEqual([status, 200]);
+  });
+
+  it('429 with Retry-After within the budget is retried by the client in the same delivery', async () => {
+    const row = eventRow('email', 'bounced');
+    fake.script({ status: 429, retryAfterSeconds: 1 });
+    expect(await harness.push(row)).toBe(204);
+    expect(fake.requests.map((r) => r.answered)).toEqual([429, 200]);
+  });
+
+  it('persistent 429 → the handler answers 429 (nack)', async () => {
+    const row = eventRow('email', 'bounced');
+    fake.otherwise({ status: 429, retryAfterSeconds: 30 });
+    expect(await harness.push(row)).toBe(429);
+    expect(fake.requests.every((r) => r.answered === 429)).toBe(true);
+  });
+
+  it('a hang longer than the deadline → nack within the deadline', async () => {
+    const row = eventRow('email', 'bounced');
+    fake.otherwise({ hang: true });
+    const started = performance.now();
+    expect(await harness.push(row)).toBe(503);
+    // The contract: an answer before the push ack deadline; CIO_DEADLINE_SECONDS is 5 here.
+    expect(performance.now() - started).toBeLessThan(harness.config.cioDeadlineSeconds * 1000 + 2000);
+    expect(await harness.record(row.event_id)).toMatchObject({ status: 'failed' });
+    fake.otherwise({ status: 200 });
+    expect(await harness.push(row)).toBe(204);
+  });
+});
+
+describe('lease', () => {
+  it('an attempt that claimed and died blocks redeliveries until the lease expires, then the event runs once', async () => {
+    let now = Date.now();
+    await harness.close();
+    harness = await startHandlerHarness({ fake, nowMs: () => now, env: { DEDUPE_LEASE_SECONDS: '60', CIO_DEADLINE_SECONDS: '5' } });
+    const row = eventRow('email', 'bounced');
+    // The dead attempt: claimed, never finished.
+    expect(await harness.dedupe.claim(row, now)).toEqual({ kind: 'claimed', attempt: 1 });
+
+    now += 30_000;
+    expect(await harness.push(row)).toBe(429);
+    expect(fake.requests).toHaveLength(0);
+
+    now += 31_000;
+    expect(await harness.push(row)).toBe(204);
+    expect(await harness.push(row)).toBe(204);
+    expect(fake.requests).toHaveLength(1);
+    expect(await harness.record(row.event_id)).toMatchObject({ status: 'done', attempts: 2 });
+  });
+});
+
+describe('envelopes', () => {
+  it.each([
+    ['not an envelope', { hello: 'world' }],
+    ['data not base64', { message: { data: '%%%' } }],
+    ['data not an event row', { message: { data: Buffer.from('[1]').toString('base64') } }],
+    ['row without event_id', { message: { data: Buffer.from('{"metric":"bounced"}').toString('base64') } }],
+  ])('%s → 400 (a nack: it ends in the dead-letter topic)', async (_label, envelope) => {
+    const response = await fetch(harness.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(envelope) });
+    expect(response.status).toBe(400);
+    expect(harness.logger.entries.at(-1)).toMatchObject({ severity: 'ERROR', message: 'malformed push message' });
+  });
+
+  it('accepts snake_case envelopes', async () => {
+    const row = eventRow('email', 'bounced');
+    const body = { message: { data: Buffer.from(JSON.stringify(row)).toString('base64'), message_id: 'm-1', publish_time: new Date().toISOString() } };
+    const response = await fetch(harness.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(response.status).toBe(204);
+    expect(fake.requests).toHaveLength(1);
+  });
+});
+
+describe('dry run', () => {
+  it('makes no HTTP request at all and logs the exact call', async () => {
+    await harness.close();
+    harness = await startHandlerHarness({ fake, env: { CIO_DRY_RUN: '1' } });
+    const row = eventRow('email', 'bounced', { seq: 3 });
+    expect(await harness.push(row)).toBe(204);
+    expect(fake.requests).toEqual([]);
+    expect(harness.logger.entries.find((e) => e.message === 'dry run: Customer.io call not made')).toMatchObject({
+      cio_call: { method: 'PUT', path: '/customers/cio_d9c100000003', body: { email_bounced: true, _update: true, _timestamp: T } },
+    });
+    expect(await harness.record(row.event_id)).toMatchObject({ status: 'done' });
+  });
+});

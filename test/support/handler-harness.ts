@@ -1,0 +1,87 @@
+/**
+ * A handler wired to the real Firestore emulator and the fake Track API through customerio-node,
+ * served by the Functions Framework on loopback, plus helpers to push envelopes at it.
+ */
+import { randomUUID } from 'node:crypto';
+import { Firestore } from '@google-cloud/firestore';
+import { loadHandlerConfig } from '../../shared/config.js';
+import { dedupeDocumentId } from '../../shared/dedupe.js';
+import { createMemoryLogger } from '../../shared/log.js';
+import { normalizeWebhook } from '../../shared/normalize.js';
+import { attributesOf, type EventRow } from '../../shared/row.js';
+import { createDryRunExecutor, createTrackExecutor } from '../../functions/customerio.js';
+import { createFirestoreDedupeStore } from '../../functions/dedupe-store.js';
+import { createHandler } from '../../functions/handler.js';
+import { samplePayload } from '../../scripts/lib/samples.js';
+import type { FakeTrackApi } from '../../scripts/lib/fake-track-api.js';
+import { serveFunction } from './function-server.js';
+
+export interface HarnessOptions {
+  fake: FakeTrackApi;
+  env?: Record<string, string>;
+  nowMs?: () => number;
+}
+
+export async function startHandlerHarness({ fake, env = {}, nowMs }: HarnessOptions) {
+  const collection = `dedupe_${randomUUID().slice(0, 8)}`;
+  const config = loadHandlerConfig({
+    GOOGLE_CLOUD_PROJECT: process.env.GOOGLE_CLOUD_PROJECT,
+    CIO_SITE_ID: 'site-1',
+    CIO_TRACK_API_KEY: 'track-key-1',
+    CIO_TRACK_URL: fake.url,
+    CIO_DEADLINE_SECONDS: '5',
+    DEDUPE_COLLECTION: collection,
+    ...env,
+  });
+  const firestore = new Firestore({ projectId: config.project });
+  const logger = createMemoryLogger();
+  const dedupe = createFirestoreDedupeStore({ firestore, collection, leaseSeconds: config.leaseSeconds, ttlDays: config.ttlDays });
+  const cio = config.dryRun
+    ? createDryRunExecutor(logger)
+    : createTrackExecutor({ credentials: config.credentials!, region: config.region, trackUrl: config.trackUrl, deadlineMs: config.cioDeadlineSeconds * 1000 });
+  const server = await serveFunction(createHandler({ policy: config, dedupe, cio, logger, ...(nowMs ? { nowMs } : {}) }));
+
+  return {
+    config,
+    logger,
+    dedupe,
+    firestore,
+    url: server.url,
+    async record(eventId: string) {
+      const snapshot = await firestore.collection(collection).doc(dedupeDocumentId(eventId)).get();
+      return snapshot.data();
+    },
+    async push(row: EventRow, messageId = randomUUID()) {
+      const envelope = pushEnvelope(row, messageId);
+      const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(envelope) });
+      return response.status;
+    },
+    outcomes(eventId: string) {
+      return logger.entries.filter((e) => e.message === 'event handled' && e.event_id === eventId).map((e) => e.outcome);
+    },
+    async close() {
+      await server.close();
+      await firestore.terminate();
+    },
+  };
+}
+
+export function pushEnvelope(row: EventRow, messageId = randomUUID()) {
+  return {
+    message: {
+      data: Buffer.from(JSON.stringify(row)).toString('base64'),
+      attributes: attributesOf(row),
+      messageId,
+      publishTime: new Date().toISOString(),
+    },
+    subscription: 'projects/test/subscriptions/cio-events-handler',
+    deliveryAttempt: 1,
+  };
+}
+
+/** An event row as the receiver would publish it. */
+export function eventRow(objectType: Parameters<typeof samplePayload>[0], metric: string, overrides: { seq?: number; data?: Record<string, unknown>; timestamp?: number } = {}): EventRow {
+  const payload = samplePayload(objectType, metric, { seq: overrides.seq ?? 1, timestamp: overrides.timestamp ?? 1_700_000_000 });
+  Object.assign(payload.data, overrides.data ?? {});
+  return normalizeWebhook({ body: Buffer.from(JSON.stringify(payload)), receivedAt: new Date() });
+}
