@@ -41,6 +41,15 @@ export function createDryRunExecutor(logger: Logger): CioExecutor {
   };
 }
 
+/** Stands in while the credentials secrets hold the placeholder: every call fails as retryable. */
+export function createUnconfiguredExecutor(): CioExecutor {
+  return {
+    async execute() {
+      throw new CioCallError('Customer.io credentials not configured: add versions to the site id and API key secrets', null);
+    },
+  };
+}
+
 export interface TrackExecutorOptions {
   credentials: CioCredentials;
   region: 'us' | 'eu';

@@ -36,6 +36,10 @@ export function createReceiver({ config, publisher, logger, now = () => new Date
       res.set('Allow', 'POST');
       return reply(res, 405, 'method not allowed; Customer.io sends POST');
     }
+    if (config.signingKeys.length === 0) {
+      logger.error('no signing key configured: add a version to the signing-keys secret; answering 503 so Customer.io retries');
+      return reply(res, 503, 'receiver not configured yet; retry later');
+    }
     const body = req.rawBody ?? EMPTY;
     if (body.length > config.maxBodyBytes) {
       logger.warn('webhook body over the size limit', { bytes: body.length, limit: config.maxBodyBytes });

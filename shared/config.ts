@@ -59,6 +59,13 @@ const name = (raw: string) => {
   return raw;
 };
 
+/**
+ * The value the infrastructure stores in each new secret until the operator adds the real one, so a
+ * first `cdktf deploy` succeeds. A function that reads it starts, but refuses to work: the receiver
+ * answers 503 (Customer.io retries) and the handler nacks actionable events, so nothing is lost.
+ */
+export const SECRET_PLACEHOLDER = 'placeholder:add-a-secret-version';
+
 export const LOG_LEVELS = ['debug', 'info', 'warning', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -69,8 +76,8 @@ export const SETTINGS = {
   signingKeys: {
     name: 'CIO_WEBHOOK_SIGNING_KEYS',
     parse: (raw: string) => {
-      const keys = list(raw);
-      if (keys.length === 0) throw new Error('must list at least one signing key');
+      const keys = list(raw).filter((key) => key !== SECRET_PLACEHOLDER);
+      if (keys.length === 0 && raw !== SECRET_PLACEHOLDER) throw new Error('must list at least one signing key');
       return keys;
     },
   },
@@ -142,6 +149,7 @@ export interface ReceiverConfig {
   project: string;
   logLevel: LogLevel;
   topic: string;
+  /** Empty only while the secret still holds SECRET_PLACEHOLDER. */
   signingKeys: string[];
   maxAgeSeconds: number | 'off';
   maxBodyBytes: number;
@@ -163,6 +171,10 @@ export function loadReceiverConfig(env: Env): ReceiverConfig {
 export type PolicyConfig = Policy;
 
 export type CioCredentials = { siteId: string; trackApiKey: string };
+
+export function isPlaceholderCredentials(credentials: CioCredentials): boolean {
+  return credentials.siteId === SECRET_PLACEHOLDER || credentials.trackApiKey === SECRET_PLACEHOLDER;
+}
 
 export interface HandlerConfig extends PolicyConfig {
   project: string;

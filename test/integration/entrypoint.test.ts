@@ -55,3 +55,16 @@ describe('start-up configuration errors', () => {
     expect(entry.message.startsWith(`configuration error: ${message}`)).toBe(true);
   });
 });
+
+describe('first deploy, before the secrets have real values', () => {
+  it('the receiver starts and answers 503 (Customer.io retries) instead of failing the deploy', async () => {
+    const receiver = await startFunction({ target: 'receiver', env: { ...baseEnv, CIO_WEBHOOK_SIGNING_KEYS: 'placeholder:add-a-secret-version' } });
+    try {
+      const response = await fetch(receiver.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(response.status).toBe(503);
+      expect(receiver.lines.some((l) => l.includes('holds the deploy placeholder'))).toBe(true);
+    } finally {
+      await receiver.stop();
+    }
+  });
+});

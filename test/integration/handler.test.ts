@@ -214,6 +214,16 @@ describe('envelopes', () => {
   });
 });
 
+describe('credentials still the deploy placeholder', () => {
+  it('nacks actionable events without calling anyone, and acks the rest', async () => {
+    await harness.close();
+    harness = await startHandlerHarness({ fake, env: { CIO_SITE_ID: 'placeholder:add-a-secret-version', CIO_TRACK_API_KEY: 'placeholder:add-a-secret-version' } });
+    expect(await harness.push(eventRow('email', 'bounced'))).toBe(503);
+    expect(await harness.push(eventRow('email', 'delivered'))).toBe(204);
+    expect(fake.requests).toEqual([]);
+  });
+});
+
 describe('dry run', () => {
   it('makes no HTTP request at all and logs the exact call', async () => {
     await harness.close();

@@ -9,9 +9,9 @@ import { dedupeDocumentId } from '../../shared/dedupe.js';
 import { createMemoryLogger } from '../../shared/log.js';
 import { normalizeWebhook } from '../../shared/normalize.js';
 import { attributesOf, type EventRow } from '../../shared/row.js';
-import { createDryRunExecutor, createTrackExecutor } from '../../functions/customerio.js';
 import { createFirestoreDedupeStore } from '../../functions/dedupe-store.js';
 import { createHandler } from '../../functions/handler.js';
+import { selectExecutor } from '../../functions/wiring.js';
 import { samplePayload } from '../../scripts/lib/samples.js';
 import type { FakeTrackApi } from '../../scripts/lib/fake-track-api.js';
 import { serveFunction } from './function-server.js';
@@ -36,9 +36,7 @@ export async function startHandlerHarness({ fake, env = {}, nowMs }: HarnessOpti
   const firestore = new Firestore({ projectId: config.project });
   const logger = createMemoryLogger();
   const dedupe = createFirestoreDedupeStore({ firestore, collection, leaseSeconds: config.leaseSeconds, ttlDays: config.ttlDays });
-  const cio = config.dryRun
-    ? createDryRunExecutor(logger)
-    : createTrackExecutor({ credentials: config.credentials!, region: config.region, trackUrl: config.trackUrl, deadlineMs: config.cioDeadlineSeconds * 1000 });
+  const cio = selectExecutor(config, logger);
   const server = await serveFunction(createHandler({ policy: config, dedupe, cio, logger, ...(nowMs ? { nowMs } : {}) }));
 
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadHandlerConfig, loadReceiverConfig } from '../../shared/config.js';
+import { ConfigError, SECRET_PLACEHOLDER, isPlaceholderCredentials, loadHandlerConfig, loadReceiverConfig } from '../../shared/config.js';
 
 const receiverEnv = { GOOGLE_CLOUD_PROJECT: 'p', CIO_WEBHOOK_SIGNING_KEYS: 'k1' };
 const handlerEnv = { GOOGLE_CLOUD_PROJECT: 'p', CIO_SITE_ID: 'site', CIO_TRACK_API_KEY: 'key' };
@@ -125,5 +125,17 @@ describe('loadHandlerConfig', () => {
   ])('rejects %o with one line naming the variable', (overrides, message) => {
     const error = errorOf(() => loadHandlerConfig({ ...handlerEnv, ...overrides }));
     expect(error.message).toContain(message);
+  });
+});
+
+describe('deploy placeholder secrets', () => {
+  it('a receiver whose key secret holds the placeholder loads with no keys', () => {
+    expect(loadReceiverConfig({ ...receiverEnv, CIO_WEBHOOK_SIGNING_KEYS: SECRET_PLACEHOLDER }).signingKeys).toEqual([]);
+  });
+
+  it('a handler whose credentials hold the placeholder is recognised', () => {
+    const config = loadHandlerConfig({ ...handlerEnv, CIO_SITE_ID: SECRET_PLACEHOLDER, CIO_TRACK_API_KEY: SECRET_PLACEHOLDER });
+    expect(isPlaceholderCredentials(config.credentials!)).toBe(true);
+    expect(isPlaceholderCredentials(loadHandlerConfig(handlerEnv).credentials!)).toBe(false);
   });
 });
