@@ -5,6 +5,7 @@
 import type { Request, Response } from '@google-cloud/functions-framework';
 import { classifyCioFailure } from '../shared/cio-errors.js';
 import type { Logger, LogFields } from '../shared/log.js';
+import { LOG_EVENTS } from '../shared/log-events.js';
 import { decideActions, type Policy } from '../shared/policy.js';
 import { EnvelopeError, decodeEventRow, parsePushEnvelope } from '../shared/push-envelope.js';
 import type { EventRow } from '../shared/row.js';
@@ -47,7 +48,7 @@ export function createHandler({ policy, dedupe, cio, logger, nowMs = Date.now }:
     }
 
     const answer = (status: 204 | 429 | 503, outcome: HandlerOutcome, fields: LogFields = {}, severity: 'info' | 'warn' | 'error' = 'info') => {
-      logger[severity]('event handled', {
+      logger[severity](LOG_EVENTS.eventHandled, {
         event_id: row.event_id,
         object_type: row.object_type,
         metric: row.metric,

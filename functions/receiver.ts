@@ -6,6 +6,7 @@ import type { Request, Response } from '@google-cloud/functions-framework';
 import type { ReceiverConfig } from '../shared/config.js';
 import { withDeadline } from '../shared/deadline.js';
 import type { Logger } from '../shared/log.js';
+import { LOG_EVENTS } from '../shared/log-events.js';
 import { normalizeWebhook } from '../shared/normalize.js';
 import { attributesOf } from '../shared/row.js';
 import { SignatureVerificationError, verifySignature } from '../shared/signature.js';
@@ -62,7 +63,7 @@ export function createReceiver({ config, publisher, logger, now = () => new Date
     } catch (error) {
       if (!(error instanceof SignatureVerificationError)) throw error;
       // The reason is for operators; the caller learns nothing about which check failed.
-      logger.warn('webhook signature rejected', { reason: error.reason, detail: error.message, bytes: body.length });
+      logger.warn(LOG_EVENTS.signatureRejected, { reason: error.reason, detail: error.message, bytes: body.length });
       return reply(res, 401, 'invalid signature');
     }
 

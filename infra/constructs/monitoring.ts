@@ -1,0 +1,182 @@
+import { LoggingMetric } from '@cdktf/provider-google/lib/logging-metric/index.js';
+import { MonitoringAlertPolicy } from '@cdktf/provider-google/lib/monitoring-alert-policy/index.js';
+import { MonitoringDashboard } from '@cdktf/provider-google/lib/monitoring-dashboard/index.js';
+import { MonitoringNotificationChannel } from '@cdktf/provider-google/lib/monitoring-notification-channel/index.js';
+import type { ITerraformDependable } from 'cdktf';
+import { Construct } from 'constructs';
+import { LOG_EVENTS } from '../../shared/log-events.js';
+
+export interface MonitoringProps {
+  project: string;
+  prefix: string;
+  receiverService: string;
+  handlerService: string;
+  pushSubscription: string;
+  bigquerySubscription: string;
+  deadLetterSubscription: string;
+  alertEmail: string | null;
+  dependsOn?: ITerraformDependable[];
+}
+
+const subscriptionMetric = (metric: string, subscription: string) =>
+  `resource.type = "pubsub_subscription" AND resource.labels.subscription_id = "${subscription}" AND metric.type = "pubsub.googleapis.com/subscription/${metric}"`;
+
+const runMetric = (metric: string, service: string) =>
+  `resource.type = "cloud_run_revision" AND resource.labels.service_name = "${service}" AND metric.type = "run.googleapis.com/${metric}"`;
+
+interface Series {
+  filter: string;
+  aligner: string;
+  reducer?: string;
+  groupBy?: string[];
+  legend?: string;
+}
+
+function chart(title: string, series: Series[], plot: 'LINE' | 'STACKED_BAR' = 'LINE') {
+  return {
+    title,
+    xyChart: {
+      dataSets: series.map((s) => ({
+        plotType: plot,
+        legendTemplate: s.legend ?? '',
+        timeSeriesQuery: {
+          timeSeriesFilter: {
+            filter: s.filter,
+            aggregation: {
+              alignmentPeriod: '60s',
+              perSeriesAligner: s.aligner,
+              ...(s.reducer ? { crossSeriesReducer: s.reducer, groupByFields: s.groupBy ?? [] } : {}),
+            },
+          },
+        },
+      })),
+    },
+  };
+}
+
+/**
+ * Alerts for what stalls or loses the stream (dead letters, a handler backlog, signature failures —
+ * a wrong key makes Customer.io hold back every later webhook) and a dashboard to look at first.
+ */
+export class PipelineMonitoring extends Construct {
+  readonly dashboard: MonitoringDashboard;
+  readonly signatureFailures: LoggingMetric;
+  readonly handlerOutcomes: LoggingMetric;
+  readonly alerts: MonitoringAlertPolicy[];
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const { project, prefix } = props;
+    const channels = props.alertEmail
+      ? [new MonitoringNotificationChannel(this, 'email', { project, displayName: `${prefix} pipeline alerts`, type: 'email', labels: { email_address: props.alertEmail } }).name]
+      : [];
+
+    this.signatureFailures = new LoggingMetric(this, 'signature-failures', {
+      project,
+      name: `${prefix}_signature_failures`,
+      description: 'Webhooks rejected for their X-CIO-Signature, by reason',
+      filter: `resource.type = "cloud_run_revision" AND resource.labels.service_name = "${props.receiverService}" AND jsonPayload.message = "${LOG_EVENTS.signatureRejected}"`,
+      metricDescriptor: { metricKind: 'DELTA', valueType: 'INT64', labels: [{ key: 'reason', valueType: 'STRING' }] },
+      labelExtractors: { reason: 'EXTRACT(jsonPayload.reason)' },
+      dependsOn: props.dependsOn,
+    });
+    this.handlerOutcomes = new LoggingMetric(this, 'handler-outcomes', {
+      project,
+      name: `${prefix}_handler_outcomes`,
+      description: 'Events handled, by outcome (done, duplicate, no-action, retry, permanent-failure)',
+      filter: `resource.type = "cloud_run_revision" AND resource.labels.service_name = "${props.handlerService}" AND jsonPayload.message = "${LOG_EVENTS.eventHandled}"`,
+      metricDescriptor: { metricKind: 'DELTA', valueType: 'INT64', labels: [{ key: 'outcome', valueType: 'STRING' }, { key: 'metric', valueType: 'STRING' }] },
+      labelExtractors: { outcome: 'EXTRACT(jsonPayload.outcome)', metric: 'EXTRACT(jsonPayload.metric)' },
+      dependsOn: props.dependsOn,
+    });
+
+    const alert = (key: string, displayName: string, documentation: string, filter: string, threshold: number, duration: string, aligner: string, dependsOn: ITerraformDependable[] = []) =>
+      new MonitoringAlertPolicy(this, key, {
+        project,
+        displayName: `${prefix}: ${displayName}`,
+        combiner: 'OR',
+        notificationChannels: channels,
+        documentation: { content: documentation, mimeType: 'text/markdown' },
+        conditions: [{
+          displayName,
+          conditionThreshold: {
+            filter,
+            comparison: 'COMPARISON_GT',
+            thresholdValue: threshold,
+            duration,
+            aggregations: [{ alignmentPeriod: '300s', perSeriesAligner: aligner }],
+          },
+        }],
+        dependsOn: [...(props.dependsOn ?? []), ...dependsOn],
+      });
+
+    this.alerts = [
+      alert(
+        'dead-letter-alert',
+        'dead-lettered events',
+        `Events gave up after the maximum delivery attempts and wait in \`${props.deadLetterSubscription}\`. Inspect with \`npm run ops -- dlq show\`, fix the cause, then \`npm run ops -- dlq redrive\`.`,
+        subscriptionMetric('num_undelivered_messages', props.deadLetterSubscription),
+        0,
+        '0s',
+        'ALIGN_MAX',
+      ),
+      alert(
+        'handler-backlog-alert',
+        'handler falling behind',
+        `The oldest unacknowledged event on \`${props.pushSubscription}\` is over 15 minutes old: Customer.io calls are failing or throttled. Check the handler logs (outcome = retry).`,
+        subscriptionMetric('oldest_unacked_message_age', props.pushSubscription),
+        900,
+        '300s',
+        'ALIGN_MAX',
+      ),
+      alert(
+        'warehouse-backlog-alert',
+        'BigQuery subscription falling behind',
+        `The oldest unwritten event on \`${props.bigquerySubscription}\` is over 30 minutes old: check the table schema and the service agent's grants.`,
+        subscriptionMetric('oldest_unacked_message_age', props.bigquerySubscription),
+        1800,
+        '300s',
+        'ALIGN_MAX',
+      ),
+      alert(
+        'signature-failure-alert',
+        'webhook signature failures',
+        'The receiver rejects webhooks for their signature. A wrong or rotated signing key makes Customer.io retry and hold back every later webhook: compare the key in Customer.io with the signing-keys secret.',
+        `resource.type = "cloud_run_revision" AND metric.type = "logging.googleapis.com/user/${prefix}_signature_failures"`,
+        3,
+        '0s',
+        'ALIGN_SUM',
+        [this.signatureFailures],
+      ),
+    ];
+
+    const logMetric = (name: string) => `resource.type = "cloud_run_revision" AND metric.type = "logging.googleapis.com/user/${name}"`;
+    this.dashboard = new MonitoringDashboard(this, 'dashboard', {
+      project,
+      dashboardJson: JSON.stringify({
+        displayName: `Customer.io webhooks (${prefix})`,
+        mosaicLayout: {
+          columns: 12,
+          tiles: [
+            chart('Receiver requests by status', [{ filter: runMetric('request_count', props.receiverService), aligner: 'ALIGN_RATE', reducer: 'REDUCE_SUM', groupBy: ['metric.label.response_code_class'] }], 'STACKED_BAR'),
+            chart('Signature failures by reason', [{ filter: logMetric(`${prefix}_signature_failures`), aligner: 'ALIGN_RATE', reducer: 'REDUCE_SUM', groupBy: ['metric.label.reason'] }], 'STACKED_BAR'),
+            chart('Receiver latency (p50, p99)', [
+              { filter: runMetric('request_latencies', props.receiverService), aligner: 'ALIGN_PERCENTILE_50', reducer: 'REDUCE_MEAN', legend: 'p50' },
+              { filter: runMetric('request_latencies', props.receiverService), aligner: 'ALIGN_PERCENTILE_99', reducer: 'REDUCE_MAX', legend: 'p99' },
+            ]),
+            chart('Handler outcomes', [{ filter: logMetric(`${prefix}_handler_outcomes`), aligner: 'ALIGN_RATE', reducer: 'REDUCE_SUM', groupBy: ['metric.label.outcome'] }], 'STACKED_BAR'),
+            chart('Backlogs (undelivered messages)', [
+              { filter: subscriptionMetric('num_undelivered_messages', props.pushSubscription), aligner: 'ALIGN_MAX', legend: 'handler push' },
+              { filter: subscriptionMetric('num_undelivered_messages', props.deadLetterSubscription), aligner: 'ALIGN_MAX', legend: 'dead letter' },
+            ]),
+            chart('BigQuery subscription', [
+              { filter: subscriptionMetric('num_undelivered_messages', props.bigquerySubscription), aligner: 'ALIGN_MAX', legend: 'unwritten rows' },
+              { filter: subscriptionMetric('oldest_unacked_message_age', props.bigquerySubscription), aligner: 'ALIGN_MAX', legend: 'oldest unwritten (s)' },
+            ]),
+          ].map((widget, i) => ({ xPos: (i % 2) * 6, yPos: Math.floor(i / 2) * 4, width: 6, height: 4, widget })),
+        },
+      }),
+      dependsOn: [this.signatureFailures, this.handlerOutcomes],
+    });
+  }
+}

@@ -1,0 +1,30 @@
+-- Daily delivery funnel per campaign, broadcast, newsletter or transactional message and channel.
+-- Opens and clicks are split into human and machine: link scanners (machine clicks) and privacy
+-- prefetching (prefetched opens) are not people. Proxied opens (e.g. Apple Mail Privacy Protection)
+-- are counted as human, as the handler does, and also reported on their own.
+SELECT
+  CAST(event_timestamp AS DATE) AS day,
+  CASE
+    WHEN campaign_id IS NOT NULL THEN 'campaign'
+    WHEN broadcast_id IS NOT NULL THEN 'broadcast'
+    WHEN newsletter_id IS NOT NULL THEN 'newsletter'
+    WHEN transactional_message_id IS NOT NULL THEN 'transactional'
+    ELSE 'other'
+  END AS source,
+  COALESCE(campaign_id, broadcast_id, newsletter_id, transactional_message_id) AS source_id,
+  object_type,
+  SUM(CASE WHEN metric = 'sent' THEN 1 ELSE 0 END) AS sent,
+  SUM(CASE WHEN metric = 'delivered' THEN 1 ELSE 0 END) AS delivered,
+  SUM(CASE WHEN metric = 'opened' AND NOT COALESCE(prefetched, FALSE) THEN 1 ELSE 0 END) AS human_opens,
+  SUM(CASE WHEN metric = 'opened' AND COALESCE(prefetched, FALSE) THEN 1 ELSE 0 END) AS machine_opens,
+  SUM(CASE WHEN metric = 'opened' AND COALESCE(proxied, FALSE) THEN 1 ELSE 0 END) AS proxied_opens,
+  SUM(CASE WHEN metric = 'clicked' AND NOT COALESCE(machine, FALSE) THEN 1 ELSE 0 END) AS human_clicks,
+  SUM(CASE WHEN metric = 'clicked' AND COALESCE(machine, FALSE) THEN 1 ELSE 0 END) AS machine_clicks,
+  SUM(CASE WHEN metric = 'converted' THEN 1 ELSE 0 END) AS converted,
+  SUM(CASE WHEN metric = 'bounced' THEN 1 ELSE 0 END) AS bounced,
+  SUM(CASE WHEN metric = 'spammed' THEN 1 ELSE 0 END) AS spammed,
+  SUM(CASE WHEN metric = 'unsubscribed' THEN 1 ELSE 0 END) AS unsubscribed,
+  SUM(CASE WHEN metric IN ('dropped', 'failed', 'undeliverable') THEN 1 ELSE 0 END) AS failed
+FROM {{events_unique}}
+WHERE object_type <> 'customer' AND event_timestamp IS NOT NULL
+GROUP BY day, source, source_id, object_type

@@ -1,0 +1,106 @@
+/**
+ * The whole pipeline in one stack: receiver → topic → (BigQuery subscription → events table,
+ * push subscription → handler → Customer.io), dead letters, dedupe store, secrets, monitoring.
+ */
+import { DataGoogleProject } from '@cdktf/provider-google/lib/data-google-project/index.js';
+import { GoogleProvider } from '@cdktf/provider-google/lib/provider/index.js';
+import { PubsubSubscriptionIamMember } from '@cdktf/provider-google/lib/pubsub-subscription-iam-member/index.js';
+import { PubsubTopicIamMember } from '@cdktf/provider-google/lib/pubsub-topic-iam-member/index.js';
+import { Fn, GcsBackend, LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import type { StackConfig } from './config.js';
+import { DedupeStore } from './constructs/dedupe-store.js';
+import { EventBus } from './constructs/event-bus.js';
+import { PipelineFunctions } from './constructs/functions.js';
+import { PipelineMonitoring } from './constructs/monitoring.js';
+import { HandlerPushSubscription } from './constructs/push-subscription.js';
+import { Secrets } from './constructs/secrets.js';
+import { ProjectServices } from './constructs/services.js';
+import { Warehouse } from './constructs/warehouse.js';
+
+export const DEDUPE_COLLECTION = 'cio_webhook_events';
+
+export class PipelineStack extends TerraformStack {
+  constructor(scope: Construct, id: string, config: StackConfig) {
+    super(scope, id);
+    const { project, region, prefix } = config;
+    new GoogleProvider(this, 'google', { project, region });
+    if (config.stateBucket) new GcsBackend(this, { bucket: config.stateBucket, prefix: `cio-webhooks/${id}` });
+    // Relative to cdktf.out/stacks/<id>: the state file sits at the project root, outside cdktf.out.
+    else new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
+
+    const services = new ProjectServices(this, 'services', { project }).services;
+    const projectInfo = new DataGoogleProject(this, 'project', { projectId: project });
+    const pubsubServiceAgent = `serviceAccount:service-${projectInfo.number}@gcp-sa-pubsub.iam.gserviceaccount.com`;
+
+    const bus = new EventBus(this, 'event-bus', { project, prefix, retentionDays: config.retentionDays, dependsOn: services });
+    const secrets = new Secrets(this, 'secrets', { project, prefix, dependsOn: services });
+    const dedupe = new DedupeStore(this, 'dedupe-store', { project, location: config.firestoreLocation, collection: DEDUPE_COLLECTION, dependsOn: services });
+    const warehouse = new Warehouse(this, 'warehouse', {
+      project,
+      region,
+      prefix,
+      retentionDays: config.retentionDays,
+      topic: bus.topic,
+      deadLetterTopic: bus.deadLetterTopic,
+      pubsubServiceAgent,
+      dependsOn: services,
+    });
+    const functions = new PipelineFunctions(this, 'functions', {
+      project,
+      region,
+      prefix,
+      bundleDir: config.bundleDir,
+      topic: bus.topic,
+      secrets,
+      cioRegion: config.cioRegion,
+      policy: config.policy,
+      dedupeCollection: DEDUPE_COLLECTION,
+      receiverMinInstances: config.receiverMinInstances,
+      receiverMaxInstances: config.receiverMaxInstances,
+      handlerMaxInstances: config.handlerMaxInstances,
+      handlerConcurrency: config.handlerConcurrency,
+      dependsOn: [...services, dedupe.database],
+    });
+    const push = new HandlerPushSubscription(this, 'push', {
+      project,
+      prefix,
+      retentionDays: config.retentionDays,
+      topic: bus.topic,
+      deadLetterTopic: bus.deadLetterTopic,
+      handler: functions.handler,
+      pushInvoker: functions.pushInvoker,
+      policy: config.policy,
+      pubsubServiceAgent,
+    });
+
+    // Dead-lettering: the service agent publishes to the DLQ topic and acks on the source subscriptions.
+    new PubsubTopicIamMember(this, 'agent-dlq-publisher', { project, topic: bus.deadLetterTopic.name, role: 'roles/pubsub.publisher', member: pubsubServiceAgent });
+    for (const [key, subscription] of [['push', push.subscription], ['bigquery', warehouse.subscription]] as const) {
+      new PubsubSubscriptionIamMember(this, `agent-${key}-subscriber`, { project, subscription: subscription.name, role: 'roles/pubsub.subscriber', member: pubsubServiceAgent });
+    }
+
+    const monitoring = new PipelineMonitoring(this, 'monitoring', {
+      project,
+      prefix,
+      receiverService: functions.receiver.name,
+      handlerService: functions.handler.name,
+      pushSubscription: push.subscription.name,
+      bigquerySubscription: warehouse.subscription.name,
+      deadLetterSubscription: bus.deadLetterSubscription.name,
+      alertEmail: config.alertEmail,
+      dependsOn: services,
+    });
+
+    new TerraformOutput(this, 'receiver_url', { value: functions.receiver.serviceConfig.uri, description: 'Paste into Customer.io: Reporting Webhooks > URL' });
+    new TerraformOutput(this, 'events_table', { value: warehouse.tableId });
+    new TerraformOutput(this, 'topic', { value: bus.topic.name });
+    new TerraformOutput(this, 'push_subscription', { value: push.subscription.name });
+    new TerraformOutput(this, 'bigquery_subscription', { value: warehouse.subscription.name });
+    new TerraformOutput(this, 'dead_letter_subscription', { value: bus.deadLetterSubscription.name });
+    new TerraformOutput(this, 'signing_keys_secret', { value: secrets.signingKeys.secretId });
+    new TerraformOutput(this, 'dashboard_url', {
+      value: `https://console.cloud.google.com/monitoring/dashboards/builder/${Fn.element(Fn.split('/', monitoring.dashboard.id), 3)}?project=${project}`,
+    });
+  }
+}

@@ -1,0 +1,316 @@
+/**
+ * The synthesized Terraform JSON: each resource's security- and correctness-relevant settings, and
+ * contract checks that keep the infrastructure, the shared definitions and the code from drifting.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Testing } from 'cdktf';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { HANDLER_VARIABLES, RECEIVER_VARIABLES, SECRET_PLACEHOLDER } from '../../shared/config.js';
+import { LOG_EVENTS } from '../../shared/log-events.js';
+import { DEFAULT_POLICY, MAX_FILTER_BYTES, renderPushFilter } from '../../shared/policy.js';
+import { TABLE_COLUMNS } from '../../shared/row.js';
+import { loadStackConfig } from '../../infra/config.js';
+import { REQUIRED_SERVICES } from '../../infra/constructs/services.js';
+import { viewSql } from '../../infra/sql.js';
+import { DEDUPE_COLLECTION, PipelineStack } from '../../infra/stack.js';
+
+type Resource = Record<string, unknown> & { '//'?: unknown };
+type Synth = { resource: Record<string, Record<string, Resource>>; output: Record<string, { value: string }>; terraform: Record<string, unknown> };
+
+const bundleDir = mkdtempSync(join(tmpdir(), 'bundle-'));
+writeFileSync(join(bundleDir, 'package.json'), '{"name":"fake-bundle"}');
+
+function synth(env: Record<string, string> = {}): Synth {
+  const config = loadStackConfig({ GOOGLE_CLOUD_PROJECT: 'acme-prod-1', ...env }, () => undefined, bundleDir);
+  const app = Testing.app();
+  const stack = new PipelineStack(app, 'test-stack', config);
+  return JSON.parse(Testing.synth(stack)) as Synth;
+}
+
+const all = (s: Synth, type: string): Resource[] => Object.values(s.resource[type] ?? {});
+const one = (s: Synth, type: string, match: (r: Resource) => boolean): Resource => {
+  const found = all(s, type).filter(match);
+  expect(found, `${type} matching`).toHaveLength(1);
+  return found[0]!;
+};
+const named = (name: string) => (r: Resource) => r.name === name;
+const refTo = (s: Synth, type: string, match: (r: Resource) => boolean) => {
+  const [key] = Object.entries(s.resource[type] ?? {}).find(([, r]) => match(r)) ?? [];
+  expect(key, `${type} to reference`).toBeDefined();
+  return `${type}.${key}`;
+};
+
+let s: Synth;
+beforeAll(() => {
+  s = synth();
+});
+
+type Fn = { build_config: { runtime: string; entry_point: string; service_account: string }; service_config: Record<string, unknown> & { environment_variables: Record<string, string>; secret_environment_variables: Array<{ key: string; secret: string; version: string }> } };
+const fn = (name: string) => one(s, 'google_cloudfunctions2_function', named(name)) as unknown as Fn;
+
+describe('project services', () => {
+  it('enables every API the pipeline uses and leaves them on at destroy', () => {
+    const enabled = all(s, 'google_project_service');
+    expect(enabled.map((r) => r.service).sort()).toEqual([...REQUIRED_SERVICES].sort());
+    for (const r of enabled) expect(r.disable_on_destroy).toBe(false);
+  });
+});
+
+describe('identities and least privilege', () => {
+  it('creates one service account per role', () => {
+    expect(all(s, 'google_service_account').map((r) => r.account_id).sort()).toEqual(['cio-build', 'cio-handler', 'cio-push-invoker', 'cio-receiver']);
+  });
+
+  it('grants no project-wide editor, owner or admin role', () => {
+    const roles = all(s, 'google_project_iam_member').map((r) => r.role);
+    expect(roles.sort()).toEqual(['roles/artifactregistry.writer', 'roles/datastore.user', 'roles/logging.logWriter']);
+    for (const r of all(s, 'google_project_iam_member')) expect(String(r.role)).not.toMatch(/editor|owner|admin/i);
+  });
+
+  it('lets the receiver publish to the events topic only', () => {
+    const [publisher] = all(s, 'google_pubsub_topic_iam_member').filter((r) => String(r.member).includes('functions_receiver'));
+    expect(publisher).toMatchObject({ role: 'roles/pubsub.publisher', topic: expect.stringContaining('google_pubsub_topic.event-bus_events') });
+  });
+
+  it('gives each function exactly its own secrets', () => {
+    const access = all(s, 'google_secret_manager_secret_iam_member').map((r) => `${String(r.member).match(/functions_(\w+)_/)?.[1]} ${String(r.secret_id).match(/secrets_([a-z-]+)_/)?.[1]}`);
+    expect(access.sort()).toEqual(['handler site-id', 'handler track-api-key', 'receiver signing-keys']);
+  });
+
+  it('makes the receiver public and the handler private', () => {
+    const members = all(s, 'google_cloud_run_v2_service_iam_member');
+    const receiverRef = refTo(s, 'google_cloudfunctions2_function', named('cio-receiver'));
+    const handlerRef = refTo(s, 'google_cloudfunctions2_function', named('cio-handler'));
+    const onReceiver = members.filter((m) => String(m.name).includes(receiverRef));
+    const onHandler = members.filter((m) => String(m.name).includes(handlerRef));
+    expect(onReceiver).toEqual([expect.objectContaining({ role: 'roles/run.invoker', member: 'allUsers' })]);
+    expect(onHandler).toEqual([expect.objectContaining({ role: 'roles/run.invoker', member: expect.stringContaining('push-invoker') })]);
+    expect(JSON.stringify(onHandler)).not.toContain('allUsers');
+  });
+});
+
+describe('secrets', () => {
+  it('creates the three secrets with a placeholder version the functions recognise', () => {
+    expect(all(s, 'google_secret_manager_secret').map((r) => r.secret_id).sort()).toEqual(['cio-track-api-key', 'cio-track-site-id', 'cio-webhook-signing-keys']);
+    for (const version of all(s, 'google_secret_manager_secret_version')) {
+      expect(version.secret_data).toBe(SECRET_PLACEHOLDER);
+      expect(version.lifecycle).toEqual({ ignore_changes: ['secret_data', 'enabled'] });
+    }
+  });
+});
+
+describe('functions', () => {
+  it('deploys the bundle under a content-hash object name', () => {
+    const object = one(s, 'google_storage_bucket_object', () => true);
+    expect(object.name).toMatch(/^functions-[0-9A-F]{32}\.zip$/);
+    expect(object.source).toMatch(/archive\.zip$/);
+    const objectRef = refTo(s, 'google_storage_bucket_object', () => true);
+    for (const name of ['cio-receiver', 'cio-handler']) {
+      expect(fn(name).build_config).toMatchObject({ source: { storage_source: { object: `\${${objectRef}.name}` } } });
+    }
+  });
+
+  it.each([['cio-receiver', 'receiver'], ['cio-handler', 'handler']])('%s runs nodejs22 with entry point %s and its own build account', (name, entry) => {
+    expect(fn(name).build_config).toMatchObject({ runtime: 'nodejs22', entry_point: entry, service_account: expect.stringContaining('functions_build') });
+  });
+
+  it('keeps a receiver instance warm by default', () => {
+    expect(fn('cio-receiver').service_config.min_instance_count).toBe(1);
+    const warmer = Object.values(synth({ RECEIVER_MIN_INSTANCES: '3' }).resource.google_cloudfunctions2_function!).find(named('cio-receiver')) as unknown as Fn;
+    expect(warmer.service_config.min_instance_count).toBe(3);
+  });
+
+  it('sets every variable each function reads at start-up', () => {
+    for (const [name, variables] of [['cio-receiver', RECEIVER_VARIABLES], ['cio-handler', HANDLER_VARIABLES]] as const) {
+      const config = fn(name).service_config;
+      const set = [...Object.keys(config.environment_variables), ...config.secret_environment_variables.map((v) => v.key)];
+      for (const variable of variables) expect(set, `${name} ${variable}`).toContain(variable);
+      expect(config.environment_variables.NODE_ENV).toBe('production');
+    }
+  });
+
+  it('reads credentials from secrets, never from plain environment values', () => {
+    expect(fn('cio-receiver').service_config.secret_environment_variables.map((v) => [v.key, v.version])).toEqual([['CIO_WEBHOOK_SIGNING_KEYS', 'latest']]);
+    expect(fn('cio-handler').service_config.secret_environment_variables.map((v) => v.key).sort()).toEqual(['CIO_SITE_ID', 'CIO_TRACK_API_KEY']);
+    for (const name of ['cio-receiver', 'cio-handler']) {
+      const plain = Object.keys(fn(name).service_config.environment_variables);
+      expect(plain).not.toContain('CIO_WEBHOOK_SIGNING_KEYS');
+      expect(plain).not.toContain('CIO_TRACK_API_KEY');
+    }
+  });
+
+  it('orders the handler time budget: Customer.io deadline < function timeout < ack deadline < lease', () => {
+    const handler = fn('cio-handler').service_config;
+    const push = one(s, 'google_pubsub_subscription', named('cio-events-handler'));
+    const cioDeadline = Number(handler.environment_variables.CIO_DEADLINE_SECONDS);
+    const lease = Number(handler.environment_variables.DEDUPE_LEASE_SECONDS);
+    expect(cioDeadline).toBeLessThan(handler.timeout_seconds as number);
+    expect(handler.timeout_seconds as number).toBeLessThan(push.ack_deadline_seconds as number);
+    expect(push.ack_deadline_seconds as number).toBeLessThan(lease);
+  });
+
+  it('bounds the Track API request rate through max instances × concurrency', () => {
+    const handler = fn('cio-handler').service_config;
+    expect((handler.max_instance_count as number) * (handler.max_instance_request_concurrency as number)).toBeLessThanOrEqual(10);
+    expect(fn('cio-handler').service_config.environment_variables.CIO_TRACK_URL).toBe('https://track.customer.io/api/v1');
+  });
+
+  it('points the handler at the EU Track API for an EU workspace', () => {
+    const eu = synth({ CIO_REGION: 'eu' });
+    const handler = Object.values(eu.resource.google_cloudfunctions2_function!).find(named('cio-handler')) as unknown as Fn;
+    expect(handler.service_config.environment_variables).toMatchObject({ CIO_REGION: 'eu', CIO_TRACK_URL: 'https://track-eu.customer.io/api/v1' });
+  });
+});
+
+describe('messaging', () => {
+  it('keeps the events topic for replay and has a dead-letter topic with a subscription', () => {
+    expect(one(s, 'google_pubsub_topic', named('cio-events')).message_retention_duration).toBe('604800s');
+    one(s, 'google_pubsub_topic', named('cio-events-dlq'));
+    expect(one(s, 'google_pubsub_subscription', named('cio-events-dlq')).topic).toContain('event-bus_dead-letter');
+  });
+
+  it('pushes to the handler with OIDC, retries, dead-lettering and retained acks', () => {
+    const push = one(s, 'google_pubsub_subscription', named('cio-events-handler'));
+    const handlerRef = refTo(s, 'google_cloudfunctions2_function', named('cio-handler'));
+    expect(push).toMatchObject({
+      push_config: {
+        push_endpoint: `\${${handlerRef}.service_config[0].uri}`,
+        oidc_token: { service_account_email: expect.stringContaining('push-invoker'), audience: `\${${handlerRef}.service_config[0].uri}` },
+      },
+      retry_policy: { minimum_backoff: '10s', maximum_backoff: '600s' },
+      dead_letter_policy: { dead_letter_topic: expect.stringContaining('event-bus_dead-letter'), max_delivery_attempts: 10 },
+      retain_acked_messages: true,
+      expiration_policy: { ttl: '' },
+    });
+  });
+
+  it('filters the push subscription with the policy\'s rendered filter, within 256 bytes', () => {
+    const filter = String(one(s, 'google_pubsub_subscription', named('cio-events-handler')).filter);
+    expect(filter).toBe(renderPushFilter(DEFAULT_POLICY));
+    expect(Buffer.byteLength(filter)).toBeLessThanOrEqual(MAX_FILTER_BYTES);
+  });
+
+  it('follows a configured policy: filter and handler environment together', () => {
+    const custom = synth({ CIO_SUPPRESS_ON: 'dropped', CIO_ACTIONS: 'bounce,unsubscribe' });
+    const push = Object.values(custom.resource.google_pubsub_subscription!).find(named('cio-events-handler'))!;
+    expect(push.filter).toBe(renderPushFilter({ actions: ['bounce', 'unsubscribe'], suppressOn: ['dropped'] }));
+    const handler = Object.values(custom.resource.google_cloudfunctions2_function!).find(named('cio-handler')) as unknown as Fn;
+    expect(handler.service_config.environment_variables).toMatchObject({ CIO_ACTIONS: 'bounce,unsubscribe', CIO_SUPPRESS_ON: 'dropped' });
+  });
+});
+
+describe('warehouse', () => {
+  it('generates the events table schema from the shared row definition', () => {
+    const table = one(s, 'google_bigquery_table', (r) => r.table_id === 'events');
+    const schema = JSON.parse(String(table.schema)) as Array<{ name: string; type: string; mode: string }>;
+    expect(schema.map(({ name, type, mode }) => ({ name, type, mode }))).toEqual(TABLE_COLUMNS.map(({ name, type, mode }) => ({ name, type, mode })));
+    expect(schema.map((c) => c.name)).toEqual(expect.arrayContaining(['subscription_name', 'message_id', 'publish_time', 'attributes']));
+  });
+
+  it('partitions by day on event_timestamp, clusters, and protects the table', () => {
+    expect(one(s, 'google_bigquery_table', (r) => r.table_id === 'events')).toMatchObject({
+      time_partitioning: { type: 'DAY', field: 'event_timestamp' },
+      clustering: ['object_type', 'metric', 'customer_id'],
+      deletion_protection: true,
+    });
+  });
+
+  it('creates the views from the SQL files', () => {
+    const names = { events: '`acme-prod-1.cio_webhooks.events`', events_unique: '`acme-prod-1.cio_webhooks.events_unique`' };
+    for (const view of ['events_unique', 'daily_funnel'] as const) {
+      expect(one(s, 'google_bigquery_table', (r) => r.table_id === view).view).toEqual({ query: viewSql(view, names), use_legacy_sql: false });
+    }
+  });
+
+  it('writes with a BigQuery subscription using the table schema, metadata and a dead-letter topic', () => {
+    expect(one(s, 'google_pubsub_subscription', named('cio-events-bigquery'))).toMatchObject({
+      bigquery_config: { table: 'acme-prod-1.cio_webhooks.events', use_table_schema: true, write_metadata: true, drop_unknown_fields: true },
+      dead_letter_policy: { dead_letter_topic: expect.stringContaining('event-bus_dead-letter') },
+      retain_acked_messages: true,
+    });
+  });
+
+  it('gives the Pub/Sub service agent every grant the subscriptions need', () => {
+    const agent = 'serviceAccount:service-${data.google_project.project.number}@gcp-sa-pubsub.iam.gserviceaccount.com';
+    const grants = [
+      ...all(s, 'google_bigquery_table_iam_member').map((r) => [r.member, r.role, 'table']),
+      ...all(s, 'google_pubsub_topic_iam_member').filter((r) => r.member === agent).map((r) => [r.member, r.role, String(r.topic)]),
+      ...all(s, 'google_pubsub_subscription_iam_member').map((r) => [r.member, r.role, String(r.subscription)]),
+      ...all(s, 'google_service_account_iam_member').map((r) => [r.member, r.role, String(r.service_account_id)]),
+    ];
+    for (const [member] of grants) expect(member).toBe(agent);
+    const summary = grants.map(([, role, on]) => `${role} ${String(on).match(/(table|dead-letter|push_subscription|bigquery-subscription|push-invoker)/)?.[1]}`).sort();
+    expect(summary).toEqual([
+      'roles/bigquery.dataEditor table',
+      'roles/bigquery.metadataViewer table',
+      'roles/iam.serviceAccountTokenCreator push-invoker',
+      'roles/pubsub.publisher dead-letter',
+      'roles/pubsub.subscriber bigquery-subscription',
+      'roles/pubsub.subscriber push_subscription',
+    ]);
+  });
+});
+
+describe('dedupe store', () => {
+  it('creates a native Firestore database and a TTL policy on the dedupe collection', () => {
+    expect(one(s, 'google_firestore_database', () => true)).toMatchObject({ name: '(default)', type: 'FIRESTORE_NATIVE', location_id: 'us-central1' });
+    const ttl = one(s, 'google_firestore_field', () => true);
+    expect(ttl).toMatchObject({ collection: DEDUPE_COLLECTION, field: 'expire_at', ttl_config: {} });
+    expect(fn('cio-handler').service_config.environment_variables.DEDUPE_COLLECTION).toBe(ttl.collection);
+  });
+});
+
+describe('monitoring', () => {
+  it('alerts on dead letters, handler backlog age, warehouse backlog age and signature failures', () => {
+    const filters = all(s, 'google_monitoring_alert_policy').map((p) => (p.conditions as Array<{ condition_threshold: { filter: string } }>)[0]!.condition_threshold.filter);
+    expect(filters).toEqual(expect.arrayContaining([
+      expect.stringMatching(/subscription_id = "\$\{google_pubsub_subscription\.event-bus_dead-letter-subscription.*num_undelivered_messages/),
+      expect.stringMatching(/subscription_id = "\$\{google_pubsub_subscription\.push_subscription.*oldest_unacked_message_age/),
+      expect.stringMatching(/subscription_id = "\$\{google_pubsub_subscription\.warehouse_bigquery-subscription.*oldest_unacked_message_age/),
+      expect.stringContaining('logging.googleapis.com/user/cio_signature_failures'),
+    ]));
+  });
+
+  it('counts signature failures and handler outcomes from the exact messages the functions log', () => {
+    const metrics = all(s, 'google_logging_metric');
+    expect(metrics.find((m) => m.name === 'cio_signature_failures')?.filter).toContain(`jsonPayload.message = "${LOG_EVENTS.signatureRejected}"`);
+    expect(metrics.find((m) => m.name === 'cio_handler_outcomes')?.filter).toContain(`jsonPayload.message = "${LOG_EVENTS.eventHandled}"`);
+  });
+
+  it('notifies the alert email when one is given', () => {
+    expect(all(s, 'google_monitoring_notification_channel')).toEqual([]);
+    const withEmail = synth({ ALERT_EMAIL: 'oncall@example.com' });
+    expect(Object.values(withEmail.resource.google_monitoring_notification_channel!)[0]).toMatchObject({ type: 'email', labels: { email_address: 'oncall@example.com' } });
+    for (const policy of Object.values(withEmail.resource.google_monitoring_alert_policy!)) expect(policy.notification_channels).toHaveLength(1);
+  });
+
+  it('has a dashboard with the pipeline\'s charts', () => {
+    const dashboard = JSON.parse(String(one(s, 'google_monitoring_dashboard', () => true).dashboard_json)) as { mosaicLayout: { tiles: Array<{ widget: { title: string } }> } };
+    expect(dashboard.mosaicLayout.tiles.map((t) => t.widget.title)).toEqual([
+      'Receiver requests by status',
+      'Signature failures by reason',
+      'Receiver latency (p50, p99)',
+      'Handler outcomes',
+      'Backlogs (undelivered messages)',
+      'BigQuery subscription',
+    ]);
+  });
+});
+
+describe('outputs and state', () => {
+  it('outputs what an operator needs', () => {
+    expect(Object.keys(s.output).sort()).toEqual(['bigquery_subscription', 'dashboard_url', 'dead_letter_subscription', 'events_table', 'push_subscription', 'receiver_url', 'signing_keys_secret', 'topic']);
+    expect(s.output.events_table!.value).toBe('acme-prod-1.cio_webhooks.events');
+  });
+
+  it('keeps state locally by default and in GCS when a bucket is given', () => {
+    expect(s.terraform.backend).toEqual({ local: { path: '../../../terraform.test-stack.tfstate' } });
+    expect(synth({ TF_STATE_BUCKET: 'acme-tf-state' }).terraform.backend).toEqual({ gcs: { bucket: 'acme-tf-state', prefix: 'cio-webhooks/test-stack' } });
+  });
+
+  it('pins the frozen provider version', () => {
+    expect(s.terraform.required_providers).toEqual({ google: { source: 'google', version: '6.50.0' } });
+  });
+});
