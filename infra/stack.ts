@@ -17,8 +17,9 @@ import { HandlerPushSubscription } from './constructs/push-subscription.js';
 import { Secrets } from './constructs/secrets.js';
 import { ProjectServices } from './constructs/services.js';
 import { Warehouse } from './constructs/warehouse.js';
+import { DEDUPE_COLLECTION } from './names.js';
 
-export const DEDUPE_COLLECTION = 'cio_webhook_events';
+export { DEDUPE_COLLECTION } from './names.js';
 
 export class PipelineStack extends TerraformStack {
   constructor(scope: Construct, id: string, config: StackConfig) {

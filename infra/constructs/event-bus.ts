@@ -2,6 +2,7 @@ import { PubsubSubscription } from '@cdktf/provider-google/lib/pubsub-subscripti
 import { PubsubTopic } from '@cdktf/provider-google/lib/pubsub-topic/index.js';
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import { pipelineNames } from '../names.js';
 
 export interface EventBusProps {
   project: string;
@@ -24,21 +25,22 @@ export class EventBus extends Construct {
   constructor(scope: Construct, id: string, props: EventBusProps) {
     super(scope, id);
     const { project, prefix, retentionDays } = props;
+    const names = pipelineNames(prefix);
     this.topic = new PubsubTopic(this, 'events', {
       project,
-      name: `${prefix}-events`,
+      name: names.topic,
       messageRetentionDuration: days(retentionDays),
       dependsOn: props.dependsOn,
     });
     this.deadLetterTopic = new PubsubTopic(this, 'dead-letter', {
       project,
-      name: `${prefix}-events-dlq`,
+      name: names.deadLetterTopic,
       messageRetentionDuration: days(retentionDays),
       dependsOn: props.dependsOn,
     });
     this.deadLetterSubscription = new PubsubSubscription(this, 'dead-letter-subscription', {
       project,
-      name: `${prefix}-events-dlq`,
+      name: names.deadLetterSubscription,
       topic: this.deadLetterTopic.id,
       ackDeadlineSeconds: 60,
       // A subscription keeps at most 7 days; dead letters must outlive a long weekend.

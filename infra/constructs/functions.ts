@@ -13,6 +13,7 @@ import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-o
 import { AssetType, TerraformAsset, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import type { PolicyConfig } from '../../shared/config.js';
+import { pipelineNames } from '../names.js';
 import { TIMING } from '../timing.js';
 import type { Secrets } from './secrets.js';
 
@@ -108,7 +109,7 @@ export class PipelineFunctions extends Construct {
     this.receiver = new Cloudfunctions2Function(this, 'receiver-function', {
       project,
       location: region,
-      name: `${prefix}-receiver`,
+      name: pipelineNames(prefix).receiver,
       description: 'Verifies Customer.io reporting webhooks and publishes them to Pub/Sub',
       buildConfig: buildConfig('receiver'),
       serviceConfig: {
@@ -139,7 +140,7 @@ export class PipelineFunctions extends Construct {
     this.handler = new Cloudfunctions2Function(this, 'handler-function', {
       project,
       location: region,
-      name: `${prefix}-handler`,
+      name: pipelineNames(prefix).handler,
       description: 'Acts on Customer.io events pushed by Pub/Sub, exactly once per event',
       buildConfig: buildConfig('handler'),
       serviceConfig: {

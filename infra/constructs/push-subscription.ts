@@ -5,6 +5,7 @@ import type { ServiceAccount } from '@cdktf/provider-google/lib/service-account/
 import { ServiceAccountIamMember } from '@cdktf/provider-google/lib/service-account-iam-member/index.js';
 import { Construct } from 'constructs';
 import { renderPushFilter, type Policy } from '../../shared/policy.js';
+import { pipelineNames } from '../names.js';
 import { TIMING } from '../timing.js';
 
 export interface PushSubscriptionProps {
@@ -38,7 +39,7 @@ export class HandlerPushSubscription extends Construct {
     });
     this.subscription = new PubsubSubscription(this, 'subscription', {
       project,
-      name: `${prefix}-events-handler`,
+      name: pipelineNames(prefix).pushSubscription,
       topic: props.topic.id,
       filter: renderPushFilter(props.policy),
       ackDeadlineSeconds: TIMING.pushAckDeadlineSeconds,

@@ -6,6 +6,7 @@ import type { PubsubTopic } from '@cdktf/provider-google/lib/pubsub-topic/index.
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { CLUSTERING_COLUMNS, PARTITION_COLUMN, TABLE_COLUMNS } from '../../shared/row.js';
+import { pipelineNames } from '../names.js';
 import { viewSql } from '../sql.js';
 import { TIMING } from '../timing.js';
 
@@ -39,7 +40,7 @@ export class Warehouse extends Construct {
   constructor(scope: Construct, id: string, props: WarehouseProps) {
     super(scope, id);
     const { project, region, prefix, pubsubServiceAgent } = props;
-    const datasetId = `${prefix}_webhooks`;
+    const datasetId = pipelineNames(prefix).dataset;
     this.dataset = new BigqueryDataset(this, 'dataset', {
       project,
       datasetId,
@@ -94,7 +95,7 @@ export class Warehouse extends Construct {
 
     this.subscription = new PubsubSubscription(this, 'bigquery-subscription', {
       project,
-      name: `${prefix}-events-bigquery`,
+      name: pipelineNames(prefix).bigquerySubscription,
       topic: props.topic.id,
       bigqueryConfig: {
         table: this.tableId,
