@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { groupPids } from './proc-stats.js';
 
 export interface Emulator {
   readonly name: 'pubsub' | 'firestore';
@@ -47,12 +48,7 @@ process.once('exit', () => {
 });
 
 function groupAlive(child: ChildProcess): boolean {
-  try {
-    if (child.pid !== undefined) process.kill(-child.pid, 0);
-    return child.pid !== undefined;
-  } catch {
-    return false;
-  }
+  return child.pid !== undefined && groupPids(child.pid).length > 0;
 }
 
 async function waitUntilReady(host: string, child: ChildProcess, timeoutMs: number, logFile: string): Promise<void> {

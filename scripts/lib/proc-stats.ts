@@ -14,7 +14,10 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-/** Every pid in the process group `pgid` (the emulators run as groups: gcloud wrapper + Java). */
+/**
+ * Every running pid in the process group `pgid` (the emulators run as groups: gcloud wrapper + Java).
+ * Zombies are left out: where PID 1 does not reap orphans, a dead Java process lingers as one.
+ */
 export function groupPids(pgid: number): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
@@ -22,7 +25,7 @@ export function groupPids(pgid: number): number[] {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid) pids.push(Number(entry));
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z') pids.push(Number(entry));
     } catch {
       // exited meanwhile
     }

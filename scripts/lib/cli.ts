@@ -1,0 +1,59 @@
+/** Small helpers shared by the command-line entry points: usage errors, local stack discovery. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DEFAULT_STATE_DIR, STACK_FILE, type LocalStackInfo } from './local-stack.js';
+
+/** Wrong arguments: one line on stderr, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** A command that ran and failed (timeout, missing resource): exit code 1. */
+export class CommandFailed extends Error {
+  override readonly name = 'CommandFailed';
+}
+
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, allowPositionals = false) {
+  try {
+    return parseArgs({ args, options, allowPositionals, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message.split('\n')[0]!);
+  }
+}
+
+/** What `npm start` wrote about the running local stack, if it runs. */
+export function readLocalStack(stateDir = DEFAULT_STATE_DIR): LocalStackInfo | null {
+  const file = join(stateDir, STACK_FILE);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as LocalStackInfo) : null;
+}
+
+export function requireLocalStack(): LocalStackInfo {
+  const stack = readLocalStack();
+  if (!stack) throw new CommandFailed(`no local stack is running (${join(DEFAULT_STATE_DIR, STACK_FILE)} is missing): run npm start first`);
+  return stack;
+}
+
+/** Runs a CLI main, mapping errors to one line and an exit code scripts can use. */
+export function runCli(name: string, main: () => Promise<number | void>): void {
+  main().then(
+    (code) => {
+      process.exitCode = code ?? 0;
+    },
+    (error: Error) => {
+      if (error instanceof UsageError) {
+        process.stderr.write(`${name}: ${error.message} (see --help)\n`);
+        process.exitCode = 2;
+      } else {
+        process.stderr.write(`${name}: ${error.message}\n`);
+        process.exitCode = 1;
+      }
+    },
+  );
+}
+
+export function positiveInt(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--${name} must be a positive whole number (got ${JSON.stringify(value)})`);
+  return Number(value);
+}

@@ -1,0 +1,152 @@
+/**
+ * The whole pipeline on one machine: Pub/Sub and Firestore emulators (unless their variables are
+ * set), the deployed topology (topic, dead-letter topic and subscription, push subscription to the
+ * handler, and a pull subscription standing in for the BigQuery subscription), both functions as
+ * real Functions Framework processes, and the DuckDB warehouse sink. Used by `npm start`, the
+ * end-to-end tests and the soak run.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PubSub } from '@google-cloud/pubsub';
+import { createLogger, type Logger } from '../../shared/log.js';
+import { renderPushFilter } from '../../shared/policy.js';
+import { loadPolicyConfig } from '../../shared/config.js';
+import { DEFAULT_PREFIX, pipelineNames } from '../../infra/names.js';
+import { TIMING } from '../../infra/timing.js';
+import { startFirestoreEmulator, startPubSubEmulator, type Emulator } from './emulators.js';
+import { ROOT, startFunction, type FunctionProcess } from './function-process.js';
+import { ensureWarehouse } from './local-warehouse.js';
+import { WarehouseSink } from './warehouse-sink.js';
+
+/** Where npm start keeps its warehouse, emulator logs and stack.json (CIO_LOCAL_STATE_DIR overrides). */
+export const DEFAULT_STATE_DIR = process.env.CIO_LOCAL_STATE_DIR ?? join(ROOT, '.local');
+export const STACK_FILE = 'stack.json';
+/** Pub/Sub's minimum; the emulator retries a nack about every second, so dead-lettering takes seconds. */
+export const LOCAL_MAX_DELIVERY_ATTEMPTS = 5;
+
+export interface LocalStackOptions {
+  project?: string;
+  prefix?: string;
+  stateDir?: string;
+  /** Existing emulators (host:port); started here when absent. */
+  pubsubHost?: string;
+  firestoreHost?: string;
+  receiverPort?: number;
+  signingKey?: string;
+  /** Extra handler environment: credentials (otherwise dry run), CIO_TRACK_URL, DEDUPE_COLLECTION, … */
+  handlerEnv?: Record<string, string>;
+  echo?: NodeJS.WritableStream;
+  logger?: Logger;
+}
+
+export interface LocalStackInfo {
+  project: string;
+  prefix: string;
+  pubsubHost: string;
+  firestoreHost: string;
+  receiverUrl: string;
+  handlerUrl: string;
+  signingKey: string;
+  warehousePath: string;
+  warehouseSubscription: string;
+  names: ReturnType<typeof pipelineNames>;
+  dryRun: boolean;
+}
+
+export interface LocalStack extends LocalStackInfo {
+  pubsub: PubSub;
+  sink: WarehouseSink;
+  receiver: FunctionProcess;
+  handler: FunctionProcess;
+  stop(): Promise<void>;
+}
+
+async function recreateSubscription(pubsub: PubSub, name: string, topic: string, options: Parameters<PubSub['createSubscription']>[2]) {
+  // A leftover subscription (external emulator, earlier run) may push to a dead port: start clean.
+  await pubsub.subscription(name).delete().catch(() => undefined);
+  await pubsub.createSubscription(topic, name, options);
+}
+
+async function ensureTopic(pubsub: PubSub, name: string) {
+  const [exists] = await pubsub.topic(name).exists();
+  if (!exists) await pubsub.createTopic(name);
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const project = options.project ?? 'local-project';
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  const names = pipelineNames(prefix);
+  const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
+  const logger = options.logger ?? createLogger({ base: { component: 'local-stack' } });
+  mkdirSync(stateDir, { recursive: true });
+  process.env.METADATA_SERVER_DETECTION = 'none';
+
+  const started: Emulator[] = [];
+  const cleanup: Array<() => Promise<unknown>> = [];
+  const stopAll = async () => {
+    for (const step of cleanup.reverse()) await step().catch(() => undefined);
+    for (const emulator of started) await emulator.stop();
+  };
+
+  try {
+    const [pubsubHost, firestoreHost] = await Promise.all([
+      options.pubsubHost ?? startPubSubEmulator({ project, logDir: stateDir }).then((e) => (started.push(e), e.host)),
+      options.firestoreHost ?? startFirestoreEmulator({ logDir: stateDir }).then((e) => (started.push(e), e.host)),
+    ]);
+    const emulatorEnv = { GOOGLE_CLOUD_PROJECT: project, PUBSUB_EMULATOR_HOST: pubsubHost, FIRESTORE_EMULATOR_HOST: firestoreHost };
+    const pubsub = new PubSub({ projectId: project, apiEndpoint: pubsubHost });
+    cleanup.push(() => pubsub.close());
+
+    const handlerEnv: Record<string, string> = { ...emulatorEnv, ...options.handlerEnv };
+    const dryRun = !(handlerEnv.CIO_SITE_ID && handlerEnv.CIO_TRACK_API_KEY);
+    const handler = await startFunction({
+      target: 'handler',
+      env: { CIO_DRY_RUN: dryRun ? '1' : '0', CIO_DEADLINE_SECONDS: String(TIMING.cioDeadlineSeconds), ...handlerEnv },
+      echo: options.echo,
+    });
+    cleanup.push(() => handler.stop());
+
+    for (const topic of [names.topic, names.deadLetterTopic]) await ensureTopic(pubsub, topic);
+    const deadLetterPolicy = { deadLetterTopic: pubsub.topic(names.deadLetterTopic).name, maxDeliveryAttempts: LOCAL_MAX_DELIVERY_ATTEMPTS };
+    const warehouseSubscription = `${prefix}-events-warehouse`;
+    await recreateSubscription(pubsub, names.deadLetterSubscription, names.deadLetterTopic, { ackDeadlineSeconds: 60, retainAckedMessages: true });
+    await recreateSubscription(pubsub, names.pushSubscription, names.topic, {
+      pushConfig: { pushEndpoint: handler.url },
+      // The emulator stores the filter but ignores it: the handler acks what it has no action for.
+      filter: renderPushFilter(loadPolicyConfig(handlerEnv)),
+      ackDeadlineSeconds: TIMING.pushAckDeadlineSeconds,
+      deadLetterPolicy,
+      retainAckedMessages: true,
+    });
+    await recreateSubscription(pubsub, warehouseSubscription, names.topic, { ackDeadlineSeconds: 60, deadLetterPolicy, retainAckedMessages: true });
+
+    const warehousePath = join(stateDir, `${prefix}-warehouse.duckdb`);
+    await ensureWarehouse(warehousePath);
+    const sink = new WarehouseSink({ pubsub, subscription: warehouseSubscription, path: warehousePath, logger });
+    sink.start();
+    cleanup.push(() => sink.stop());
+
+    const signingKey = options.signingKey ?? `dev-${randomBytes(16).toString('hex')}`;
+    const receiver = await startFunction({
+      target: 'receiver',
+      port: options.receiverPort,
+      env: { ...emulatorEnv, PUBSUB_TOPIC: names.topic, CIO_WEBHOOK_SIGNING_KEYS: signingKey },
+      echo: options.echo,
+    });
+    cleanup.push(() => receiver.stop());
+
+    const info: LocalStackInfo = {
+      project, prefix, pubsubHost, firestoreHost, receiverUrl: receiver.url, handlerUrl: handler.url, signingKey,
+      warehousePath, warehouseSubscription, names, dryRun,
+    };
+    const stackFile = join(stateDir, STACK_FILE);
+    writeFileSync(stackFile, `${JSON.stringify(info, null, 2)}\n`);
+    cleanup.unshift(async () => rmSync(stackFile, { force: true }));
+
+    return { ...info, pubsub, sink, receiver, handler, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,14 @@
+import type { Target } from './target.js';
+
+/** Short names for the pipeline's subscriptions; anything else is taken as a subscription id. */
+export function resolveSubscription(target: Target, name: string): string {
+  const aliases: Record<string, string> = {
+    handler: target.names.pushSubscription,
+    warehouse: target.warehouseSubscription,
+    bigquery: target.warehouseSubscription,
+    dlq: target.names.deadLetterSubscription,
+  };
+  return aliases[name] ?? name;
+}
+
+export const SUBSCRIPTION_HELP = 'SUB is handler, warehouse (the BigQuery subscription, or the local sink\'s), dlq, or a subscription id';

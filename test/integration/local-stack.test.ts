@@ -1,0 +1,121 @@
+/**
+ * `npm start`'s stack, started programmatically on the test emulators: every sample event plus
+ * duplicates through the real receiver and handler processes into the DuckDB warehouse, then replay.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { normalizeWebhook } from '../../shared/normalize.js';
+import { DEFAULT_POLICY, decideActions } from '../../shared/policy.js';
+import { describeCall } from '../../functions/customerio.js';
+import { startLocalStack, type LocalStack } from '../../scripts/lib/local-stack.js';
+import { queryWarehouse } from '../../scripts/lib/local-warehouse.js';
+import { allSamples } from '../../scripts/lib/samples.js';
+import { sendBodies } from '../../scripts/lib/sender.js';
+import { runScript } from '../support/run-script.js';
+import { uniqueName } from '../support/pubsub.js';
+
+const stateDir = mkdtempSync(join(tmpdir(), 'local-stack-'));
+let stack: LocalStack;
+const samples = allSamples({ seq: 100 });
+const bodies = samples.map((s) => JSON.stringify(s));
+const duplicates = bodies.slice(0, 10);
+let sentAt: Date;
+
+const lines = (message: string) =>
+  stack.handler.lines.flatMap((line) => {
+    try {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      return entry.message === message ? [entry] : [];
+    } catch {
+      return [];
+    }
+  });
+
+async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const rowCount = async (sql = 'SELECT COUNT(*) AS n FROM events') => Number((await queryWarehouse(stack.warehousePath, sql))[0]!.n);
+
+beforeAll(async () => {
+  stack = await startLocalStack({
+    project: process.env.GOOGLE_CLOUD_PROJECT,
+    prefix: uniqueName('ls').replace('-', ''),
+    stateDir,
+    pubsubHost: process.env.PUBSUB_EMULATOR_HOST,
+    firestoreHost: process.env.FIRESTORE_EMULATOR_HOST,
+    handlerEnv: { DEDUPE_COLLECTION: uniqueName('dedupe') },
+  });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('the local stack', () => {
+  it('lands one row per delivery, one events_unique row per event, and each dry-run action once', async () => {
+    sentAt = new Date(Date.now() - 1000);
+    const result = await sendBodies({ url: stack.receiverUrl, key: stack.signingKey, bodies: [...bodies, ...duplicates] });
+    expect(result.statuses).toEqual({ 204: bodies.length + duplicates.length });
+
+    await waitFor(async () => (await rowCount()) >= bodies.length + duplicates.length);
+    await waitFor(() => lines('event handled').length >= bodies.length + duplicates.length);
+    await new Promise((r) => setTimeout(r, 1500)); // anything extra (a wrong redelivery) shows up now
+
+    expect(await rowCount()).toBe(bodies.length + duplicates.length);
+    expect(await rowCount('SELECT COUNT(*) AS n FROM events_unique')).toBe(bodies.length);
+    const perEvent = await queryWarehouse(stack.warehousePath, 'SELECT event_id, COUNT(*) AS n FROM events GROUP BY event_id');
+    const sentTimes = new Map<string, number>();
+    for (const b of [...bodies, ...duplicates]) sentTimes.set(JSON.parse(b).event_id, (sentTimes.get(JSON.parse(b).event_id) ?? 0) + 1);
+    expect(new Map(perEvent.map((r) => [r.event_id as string, Number(r.n)]))).toEqual(sentTimes);
+    // Metadata columns as the BigQuery subscription writes them.
+    const [row] = await queryWarehouse(stack.warehousePath, 'SELECT subscription_name, message_id, publish_time, attributes FROM events LIMIT 1');
+    expect(row).toMatchObject({ subscription_name: `projects/${stack.project}/subscriptions/${stack.warehouseSubscription}`, message_id: expect.any(String), publish_time: expect.any(String) });
+    expect(JSON.parse(String(row!.attributes))).toMatchObject({ schema_version: '1', event_id: expect.any(String) });
+
+    const expected = samples
+      .map((s) => decideActions(normalizeWebhook({ body: Buffer.from(JSON.stringify(s)), receivedAt: new Date() }), DEFAULT_POLICY))
+      .flatMap((d) => (d.kind === 'act' ? d.actions.map((a) => JSON.stringify(describeCall(a))) : []));
+    const logged = lines('dry run: Customer.io call not made').map((e) => JSON.stringify(e.cio_call));
+    expect(logged.sort()).toEqual(expected.sort());
+    // Every delivery answered with an ack: nothing left to redeliver, nothing dead-lettered.
+    expect(new Set(lines('event handled').map((e) => e.outcome))).toEqual(new Set(['done', 'duplicate', 'no-action']));
+    expect(stack.sink.stats).toMatchObject({ rejected: 0 });
+    const dlq = await runScript('ops', ['dlq', 'show', '--local'], { CIO_LOCAL_STATE_DIR: stateDir });
+    expect(dlq.stdout).toContain('0 dead-lettered message(s)');
+  });
+
+  it('the daily funnel separates human from machine opens and clicks', async () => {
+    const funnel = await queryWarehouse(stack.warehousePath, "SELECT SUM(human_clicks) AS human, SUM(machine_clicks) AS machine, SUM(human_opens + machine_opens) AS opens FROM daily_funnel WHERE object_type = 'email'");
+    const emailClicks = samples.filter((s) => s.object_type === 'email' && s.metric === 'clicked');
+    const machineClicks = emailClicks.filter((s) => s.data.machine === true).length;
+    expect(Number(funnel[0]!.machine)).toBe(machineClicks);
+    expect(Number(funnel[0]!.human)).toBe(emailClicks.length - machineClicks);
+  });
+
+  it('replays the warehouse subscription (rows arrive again) and the handler\'s (no second Customer.io call)', async () => {
+    const before = await rowCount();
+    const calls = lines('dry run: Customer.io call not made').length;
+    const handled = lines('event handled').length;
+
+    const warehouse = await runScript('ops', ['replay', '--local', '--subscription', 'warehouse', '--time', sentAt.toISOString(), '--yes'], { CIO_LOCAL_STATE_DIR: stateDir });
+    expect(warehouse.stderr).toBe('');
+    expect(warehouse.stdout).toContain(`(${before} rows were written from it in that window; they will be written again)`);
+    await waitFor(async () => (await rowCount()) >= 2 * before);
+    expect(await rowCount('SELECT COUNT(*) AS n FROM events_unique')).toBe(bodies.length);
+
+    const handler = await runScript('ops', ['replay', '--local', '--subscription', 'handler', '--time', sentAt.toISOString(), '--yes'], { CIO_LOCAL_STATE_DIR: stateDir });
+    expect(handler.code).toBe(0);
+    await waitFor(() => lines('event handled').length >= handled + bodies.length + duplicates.length);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(lines('dry run: Customer.io call not made')).toHaveLength(calls);
+    const replayed = lines('event handled').slice(handled).map((e) => e.outcome);
+    expect(new Set(replayed)).toEqual(new Set(['duplicate', 'no-action']));
+  });
+});
