@@ -1,0 +1,57 @@
+/** Wrong arguments get one clear line on stderr and exit code 2; help is there for every command. */
+import { describe, expect, it } from 'vitest';
+import { runScript } from '../support/run-script.js';
+
+describe('argument errors', () => {
+  it.each([
+    ['ops', ['frobnicate'], 'unknown command "frobnicate"'],
+    ['ops', ['replay', '--subscription', 'handler'], 'replay needs exactly one of --time or --snapshot'],
+    ['ops', ['replay', '--time', '1h'], 'replay needs --subscription'],
+    ['ops', ['replay', '--subscription', 'handler', '--time', 'last tuesday', '--project', 'p'], '--time must be an ISO 8601 time or an age like 30m, 6h, 2d'],
+    ['ops', ['replay', '--nope'], "Unknown option '--nope'"],
+    ['ops', ['dlq', 'purge', '--project', 'p'], 'unknown dlq action "purge"'],
+    ['ops', ['dlq', 'show', '--limit', '0', '--project', 'p'], '--limit must be a positive whole number'],
+    ['ops', ['snapshot', 'create', '--project', 'p'], 'snapshot create needs NAME and --subscription'],
+    ['ops', ['stats', '--since', 'whenever', '--project', 'p'], '--time must be an ISO 8601 time'],
+    ['ops', ['smoke', '--project', 'p'], 'smoke needs --url and --key'],
+    ['send', ['--object-type', 'fax', '--url', 'http://127.0.0.1:9/', '--key', 'k'], 'unknown --object-type "fax"'],
+    ['send', ['--object-type', 'sms', '--metric', 'opened', '--url', 'http://127.0.0.1:9/', '--key', 'k'], 'no sms emits --metric "opened"'],
+    ['send', ['--count', '0', '--url', 'http://127.0.0.1:9/', '--key', 'k'], '--count must be a positive whole number (got "0")'],
+  ] as const)('%s %j', async (script, args, message) => {
+    const { code, stdout, stderr } = await runScript(script, [...args], { CIO_LOCAL_STATE_DIR: '/nonexistent', GOOGLE_CLOUD_PROJECT: '' });
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain(message);
+  });
+
+  it('ops without a project or --local says how to name one', async () => {
+    const { code, stderr } = await runScript('ops', ['stats'], { GOOGLE_CLOUD_PROJECT: '' });
+    expect(code).toBe(2);
+    expect(stderr.trim()).toBe('ops: name the project with --project or GOOGLE_CLOUD_PROJECT, or use --local (see --help)');
+  });
+
+  it('--local without a running stack fails with exit 1 and says what to do', async () => {
+    const { code, stderr } = await runScript('ops', ['stats', '--local'], { CIO_LOCAL_STATE_DIR: '/nonexistent' });
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe('ops: no local stack is running (/nonexistent/stack.json is missing): run npm start first');
+  });
+
+  it('a destructive step without a terminal needs --yes', async () => {
+    const { code, stderr } = await runScript('ops', ['snapshot', 'delete', 'snap', '--project', 'p'], {});
+    expect(code).toBe(2);
+    expect(stderr).toContain('refusing without --yes (no terminal to confirm on)');
+  });
+
+  it.each(['replay', 'snapshot', 'dlq', 'smoke', 'stats'])('ops %s --help exits 0 with usage', async (command) => {
+    const { code, stdout } = await runScript('ops', [command, '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^usage: npm run ops -- /);
+  });
+
+  it('send --help exits 0', async () => {
+    const { code, stdout } = await runScript('send', ['--help']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('usage: npm run send');
+  });
+});
