@@ -2,7 +2,7 @@
  * `npm start`'s stack, started programmatically on the test emulators: every sample event plus
  * duplicates through the real receiver and handler processes into the DuckDB warehouse, then replay.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,8 @@ import { DEFAULT_POLICY, decideActions } from '../../shared/policy.js';
 import { describeCall } from '../../functions/customerio.js';
 import { startLocalStack, type LocalStack } from '../../scripts/lib/local-stack.js';
 import { queryWarehouse } from '../../scripts/lib/local-warehouse.js';
+import { ANALYST_QUERIES, localSql } from '../../scripts/lib/analyst-queries.js';
+import { ROOT } from '../../scripts/lib/function-process.js';
 import { allSamples } from '../../scripts/lib/samples.js';
 import { sendBodies } from '../../scripts/lib/sender.js';
 import { runScript } from '../support/run-script.js';
@@ -91,6 +93,21 @@ describe('the local stack', () => {
     expect(dlq.stdout).toContain('0 dead-lettered message(s)');
   });
 
+  it('ops stats counts rows and distinct events per object type and metric', async () => {
+    const { code, stdout } = await runScript('ops', ['stats', '--local', '--since', '1h', '--json'], { CIO_LOCAL_STATE_DIR: stateDir });
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as { counts: Array<{ object_type: string; metric: string; rows: number; events: number }> };
+    expect(report.counts.reduce((n, c) => n + c.rows, 0)).toBe(bodies.length + duplicates.length);
+    expect(report.counts.reduce((n, c) => n + c.events, 0)).toBe(bodies.length);
+    expect(report.counts.find((c) => c.object_type === 'email' && c.metric === 'bounced')).toMatchObject({ events: 1 });
+  });
+
+  it('ops smoke sends one event and sees its row, printing the end-to-end latency', async () => {
+    const { code, stdout } = await runScript('ops', ['smoke', '--local', '--timeout', '30'], { CIO_LOCAL_STATE_DIR: stateDir });
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/row arrived: end-to-end \d+\.\d\d s/);
+  });
+
   it('the daily funnel separates human from machine opens and clicks', async () => {
     const funnel = await queryWarehouse(stack.warehousePath, "SELECT SUM(human_clicks) AS human, SUM(machine_clicks) AS machine, SUM(human_opens + machine_opens) AS opens FROM daily_funnel WHERE object_type = 'email'");
     const emailClicks = samples.filter((s) => s.object_type === 'email' && s.metric === 'clicked');
@@ -99,8 +116,21 @@ describe('the local stack', () => {
     expect(Number(funnel[0]!.human)).toBe(emailClicks.length - machineClicks);
   });
 
+  it('answers the analyst guide\'s questions on the local warehouse', async () => {
+    const guide = readFileSync(join(ROOT, 'docs/analysts.md'), 'utf8');
+    for (const query of ANALYST_QUERIES) {
+      expect(guide, query.question).toContain(query.bigquery);
+      const rows = await queryWarehouse(stack.warehousePath, localSql(query));
+      expect(rows.length, query.question).toBeGreaterThan(0);
+    }
+    // A field only the raw payload has, read with the JSON functions.
+    const platforms = await queryWarehouse(stack.warehousePath, localSql(ANALYST_QUERIES.find((q) => q.question.startsWith('Push'))!));
+    for (const row of platforms) expect(['ios', 'android']).toContain(row.platform);
+  });
+
   it('replays the warehouse subscription (rows arrive again) and the handler\'s (no second Customer.io call)', async () => {
     const before = await rowCount();
+    const unique = await rowCount('SELECT COUNT(*) AS n FROM events_unique');
     const calls = lines('dry run: Customer.io call not made').length;
     const handled = lines('event handled').length;
 
@@ -108,11 +138,12 @@ describe('the local stack', () => {
     expect(warehouse.stderr).toBe('');
     expect(warehouse.stdout).toContain(`(${before} rows were written from it in that window; they will be written again)`);
     await waitFor(async () => (await rowCount()) >= 2 * before);
-    expect(await rowCount('SELECT COUNT(*) AS n FROM events_unique')).toBe(bodies.length);
+    expect(await rowCount('SELECT COUNT(*) AS n FROM events_unique')).toBe(unique);
 
     const handler = await runScript('ops', ['replay', '--local', '--subscription', 'handler', '--time', sentAt.toISOString(), '--yes'], { CIO_LOCAL_STATE_DIR: stateDir });
     expect(handler.code).toBe(0);
-    await waitFor(() => lines('event handled').length >= handled + bodies.length + duplicates.length);
+    // Every delivery since sentAt comes again: one per warehouse row before the replay.
+    await waitFor(() => lines('event handled').length >= handled + before);
     await new Promise((r) => setTimeout(r, 1000));
     expect(lines('dry run: Customer.io call not made')).toHaveLength(calls);
     const replayed = lines('event handled').slice(handled).map((e) => e.outcome);
