@@ -5,6 +5,7 @@
  */
 import { FieldValue, Timestamp, type Firestore } from '@google-cloud/firestore';
 import { dedupeDocumentId, expireAt, judgeExisting, type DedupeRecord, type DedupeStatus } from '../shared/dedupe.js';
+import { withDeadline } from '../shared/deadline.js';
 import type { EventRow } from '../shared/row.js';
 
 export type ClaimResult =
@@ -24,6 +25,8 @@ export interface FirestoreDedupeOptions {
   collection: string;
   leaseSeconds: number;
   ttlDays: number;
+  /** Bound on each claim or finish; past it the handler nacks. */
+  deadlineMs: number;
 }
 
 const ALREADY_EXISTS = 6;
@@ -50,75 +53,84 @@ export interface RoundTripCounter {
 }
 
 export function createFirestoreDedupeStore(options: FirestoreDedupeOptions): DedupeStore & RoundTripCounter {
-  const { firestore, collection, leaseSeconds, ttlDays } = options;
+  const { firestore, collection, leaseSeconds, ttlDays, deadlineMs } = options;
   const docs = firestore.collection(collection);
   const leaseUntil = (nowMs: number) => Timestamp.fromMillis(nowMs + leaseSeconds * 1000);
 
   const store = {
     roundTrips: 0,
 
-    async claim(row: EventRow, nowMs: number): Promise<ClaimResult> {
-      const ref = docs.doc(dedupeDocumentId(row.event_id));
-      const now = Timestamp.fromMillis(nowMs);
-      const fresh = {
-        event_id: row.event_id,
-        object_type: row.object_type,
-        metric: row.metric,
-        status: 'processing',
-        lease_until: leaseUntil(nowMs),
-        attempts: 1,
-        created_at: now,
-        updated_at: now,
-      };
-      try {
-        store.roundTrips += 1;
-        await ref.create(fresh);
-        return { kind: 'claimed', attempt: 1 };
-      } catch (error) {
-        if (!isAlreadyExists(error)) throw error;
-      }
-      // A plain read settles the common cases (duplicate, live lease) in one more round trip; terminal
-      // states are never left, and a stale "busy" only means a later redelivery.
-      store.roundTrips += 1;
-      const existing = await ref.get();
-      if (existing.exists) {
-        const verdict = judgeExisting(toRecord(existing.data()), nowMs);
-        if (verdict.kind !== 'reclaim') return verdict;
-      }
-      // Reclaiming must be atomic: two redeliveries may find the same expired lease.
-      store.roundTrips += 2; // transaction read + commit
-      return firestore.runTransaction(async (tx): Promise<ClaimResult> => {
-        const snapshot = await tx.get(ref);
-        if (!snapshot.exists) {
-          tx.create(ref, fresh);
-          return { kind: 'claimed', attempt: 1 };
-        }
-        const record = toRecord(snapshot.data());
-        const verdict = judgeExisting(record, nowMs);
-        if (verdict.kind !== 'reclaim') return verdict;
-        const attempt = record.attempts + 1;
-        tx.update(ref, {
-          status: 'processing',
-          lease_until: leaseUntil(nowMs),
-          attempts: attempt,
-          updated_at: now,
-          error: FieldValue.delete(),
-        });
-        return { kind: 'claimed', attempt };
-      });
+    claim(row: EventRow, nowMs: number): Promise<ClaimResult> {
+      return withDeadline(claim(row, nowMs), deadlineMs, 'dedupe claim');
     },
 
-    async finish(eventId: string, outcome: Outcome, nowMs: number): Promise<void> {
-      const terminal = outcome.status !== 'failed';
-      store.roundTrips += 1;
-      await docs.doc(dedupeDocumentId(eventId)).update({
-        status: outcome.status,
-        updated_at: Timestamp.fromMillis(nowMs),
-        error: 'error' in outcome ? outcome.error : FieldValue.delete(),
-        // Firestore's TTL policy deletes terminal records after DEDUPE_TTL_DAYS; failed ones stay claimable.
-        expire_at: terminal ? Timestamp.fromDate(expireAt(nowMs, ttlDays)) : FieldValue.delete(),
-      });
+    finish(eventId: string, outcome: Outcome, nowMs: number): Promise<void> {
+      return withDeadline(finish(eventId, outcome, nowMs), deadlineMs, 'dedupe record update');
     },
   };
+
+  async function claim(row: EventRow, nowMs: number): Promise<ClaimResult> {
+    const ref = docs.doc(dedupeDocumentId(row.event_id));
+    const now = Timestamp.fromMillis(nowMs);
+    const fresh = {
+      event_id: row.event_id,
+      object_type: row.object_type,
+      metric: row.metric,
+      status: 'processing',
+      lease_until: leaseUntil(nowMs),
+      attempts: 1,
+      created_at: now,
+      updated_at: now,
+    };
+    try {
+      store.roundTrips += 1;
+      await ref.create(fresh);
+      return { kind: 'claimed', attempt: 1 };
+    } catch (error) {
+      if (!isAlreadyExists(error)) throw error;
+    }
+    // A plain read settles the common cases (duplicate, live lease) in one more round trip; terminal
+    // states are never left, and a stale "busy" only means a later redelivery.
+    store.roundTrips += 1;
+    const existing = await ref.get();
+    if (existing.exists) {
+      const verdict = judgeExisting(toRecord(existing.data()), nowMs);
+      if (verdict.kind !== 'reclaim') return verdict;
+    }
+    // Reclaiming must be atomic: two redeliveries may find the same expired lease.
+    store.roundTrips += 2; // transaction read + commit
+    return firestore.runTransaction(async (tx): Promise<ClaimResult> => {
+      const snapshot = await tx.get(ref);
+      if (!snapshot.exists) {
+        tx.create(ref, fresh);
+        return { kind: 'claimed', attempt: 1 };
+      }
+      const record = toRecord(snapshot.data());
+      const verdict = judgeExisting(record, nowMs);
+      if (verdict.kind !== 'reclaim') return verdict;
+      const attempt = record.attempts + 1;
+      tx.update(ref, {
+        status: 'processing',
+        lease_until: leaseUntil(nowMs),
+        attempts: attempt,
+        updated_at: now,
+        error: FieldValue.delete(),
+      });
+      return { kind: 'claimed', attempt };
+    });
+  }
+
+  async function finish(eventId: string, outcome: Outcome, nowMs: number): Promise<void> {
+    const terminal = outcome.status !== 'failed';
+    store.roundTrips += 1;
+    await docs.doc(dedupeDocumentId(eventId)).update({
+      status: outcome.status,
+      updated_at: Timestamp.fromMillis(nowMs),
+      error: 'error' in outcome ? outcome.error : FieldValue.delete(),
+      // Firestore's TTL policy deletes terminal records after DEDUPE_TTL_DAYS; failed ones stay claimable.
+      expire_at: terminal ? Timestamp.fromDate(expireAt(nowMs, ttlDays)) : FieldValue.delete(),
+    });
+  }
+
   return store;
 }

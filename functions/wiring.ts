@@ -47,6 +47,7 @@ export function buildHandler(env: Env) {
     collection: config.dedupeCollection,
     leaseSeconds: config.leaseSeconds,
     ttlDays: config.ttlDays,
+    deadlineMs: config.dedupeDeadlineSeconds * 1000,
   });
   const cio = selectExecutor(config, logger);
   logger.info('handler configured', {

@@ -1,11 +1,13 @@
 /**
  * The handler's time budget, one definition. Each bound must sit inside the next:
- *   Customer.io calls (CIO_DEADLINE_SECONDS) < function timeout < push ack deadline < dedupe lease
+ *   claim + Customer.io calls + done-write (DEDUPE_DEADLINE_SECONDS × 2 + CIO_DEADLINE_SECONDS)
+ *     ≤ function timeout < push ack deadline < dedupe lease
  * so an attempt answers before Pub/Sub redelivers, and a redelivery never finds an expired lease
  * while the first attempt is still running.
  */
 export const TIMING = {
   cioDeadlineSeconds: 30,
+  dedupeDeadlineSeconds: 5,
   handlerTimeoutSeconds: 50,
   pushAckDeadlineSeconds: 60,
   dedupeLeaseSeconds: 120,

@@ -68,7 +68,7 @@ async function main() {
   process.env.FIRESTORE_EMULATOR_HOST = emulator.host;
   const fake = await startFakeTrackApi();
   const firestore = new Firestore({ projectId: PROJECT });
-  const store = createFirestoreDedupeStore({ firestore, collection: 'cio_webhook_events', leaseSeconds: 120, ttlDays: 30 });
+  const store = createFirestoreDedupeStore({ firestore, collection: 'cio_webhook_events', leaseSeconds: 120, ttlDays: 30, deadlineMs: 5000 });
   const cio = createTrackExecutor({ credentials: { siteId: 's', trackApiKey: 'k' }, region: 'us', trackUrl: fake.url, deadlineMs: 30_000 });
   functions.http('bench_handler', createHandler({ policy: DEFAULT_POLICY, dedupe: store, cio, logger: createLogger({ level: 'warning' }) }));
   const server = getTestServer('bench_handler');

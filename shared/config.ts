@@ -141,6 +141,8 @@ export const SETTINGS = {
   },
   cioDeadlineSeconds: { name: 'CIO_DEADLINE_SECONDS', default: '30', parse: integer(1, 540) },
   dedupeCollection: { name: 'DEDUPE_COLLECTION', default: 'cio_webhook_events', parse: name },
+  /** Bound on each dedupe-store call: an unreachable Firestore must become a nack, not a hung push. */
+  dedupeDeadlineSeconds: { name: 'DEDUPE_DEADLINE_SECONDS', default: '5', parse: integer(1, 60) },
   leaseSeconds: { name: 'DEDUPE_LEASE_SECONDS', default: '120', parse: integer(10, 3600) },
   ttlDays: { name: 'DEDUPE_TTL_DAYS', default: '30', parse: integer(1, 3650) },
 } satisfies Record<string, Setting<unknown>>;
@@ -186,6 +188,7 @@ export interface HandlerConfig extends PolicyConfig {
   dryRun: boolean;
   cioDeadlineSeconds: number;
   dedupeCollection: string;
+  dedupeDeadlineSeconds: number;
   leaseSeconds: number;
   ttlDays: number;
 }
@@ -211,14 +214,17 @@ export function loadHandlerConfig(env: Env): HandlerConfig {
     dryRun,
     cioDeadlineSeconds: read(env, SETTINGS.cioDeadlineSeconds),
     dedupeCollection: read(env, SETTINGS.dedupeCollection),
+    dedupeDeadlineSeconds: read(env, SETTINGS.dedupeDeadlineSeconds),
     leaseSeconds: read(env, SETTINGS.leaseSeconds),
     ttlDays: read(env, SETTINGS.ttlDays),
   };
-  // The lease must outlive an attempt, or a slow attempt and its redelivery both call Customer.io.
-  if (config.cioDeadlineSeconds >= config.leaseSeconds) {
+  // The lease must outlive an attempt (claim, calls, done-write), or a slow attempt and its
+  // redelivery both call Customer.io.
+  const attemptSeconds = config.cioDeadlineSeconds + 2 * config.dedupeDeadlineSeconds;
+  if (attemptSeconds >= config.leaseSeconds) {
     throw new ConfigError(
       SETTINGS.cioDeadlineSeconds.name,
-      `must be below ${SETTINGS.leaseSeconds.name} (${config.leaseSeconds})`,
+      `plus twice ${SETTINGS.dedupeDeadlineSeconds.name} (${attemptSeconds} s) must be below ${SETTINGS.leaseSeconds.name} (${config.leaseSeconds})`,
     );
   }
   return config;
@@ -233,5 +239,5 @@ export const RECEIVER_VARIABLES = [
 export const HANDLER_VARIABLES = [
   SETTINGS.project, SETTINGS.logLevel, SETTINGS.actions, SETTINGS.suppressOn, SETTINGS.siteId,
   SETTINGS.trackApiKey, SETTINGS.region, SETTINGS.trackUrl, SETTINGS.dryRun, SETTINGS.cioDeadlineSeconds,
-  SETTINGS.dedupeCollection, SETTINGS.leaseSeconds, SETTINGS.ttlDays,
+  SETTINGS.dedupeCollection, SETTINGS.dedupeDeadlineSeconds, SETTINGS.leaseSeconds, SETTINGS.ttlDays,
 ].map((s) => s.name);

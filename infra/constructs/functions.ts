@@ -165,6 +165,7 @@ export class PipelineFunctions extends Construct {
           CIO_DRY_RUN: '0',
           CIO_DEADLINE_SECONDS: String(TIMING.cioDeadlineSeconds),
           DEDUPE_COLLECTION: props.dedupeCollection,
+          DEDUPE_DEADLINE_SECONDS: String(TIMING.dedupeDeadlineSeconds),
           DEDUPE_LEASE_SECONDS: String(TIMING.dedupeLeaseSeconds),
           DEDUPE_TTL_DAYS: String(TIMING.dedupeTtlDays),
         },

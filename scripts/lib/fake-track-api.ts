@@ -27,6 +27,8 @@ export interface FakeTrackApi {
   requests: RecordedRequest[];
   /** Replies for the next requests, in order; afterwards `otherwise` (default 200). */
   script(...replies: FakeReply[]): void;
+  /** Replies for the next requests to one path (e.g. '/customers/cio_x'), before the shared script. */
+  scriptPath(path: string, ...replies: FakeReply[]): void;
   otherwise(reply: FakeReply): void;
   reset(): void;
   close(): Promise<void>;
@@ -46,16 +48,18 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 
 export async function startFakeTrackApi(): Promise<FakeTrackApi> {
   let queue: FakeReply[] = [];
+  let byPath = new Map<string, FakeReply[]>();
   let fallback: FakeReply = { status: 200 };
   const requests: RecordedRequest[] = [];
   const hanging = new Set<import('node:http').ServerResponse>();
 
   const server: Server = createServer(async (req, res) => {
     const body = await readBody(req);
-    const reply = queue.shift() ?? fallback;
+    const path = (req.url ?? '').replace(/^\/api\/v1/, '');
+    const reply = byPath.get(path)?.shift() ?? queue.shift() ?? fallback;
     const record: RecordedRequest = {
       method: req.method ?? '',
-      path: (req.url ?? '').replace(/^\/api\/v1/, ''),
+      path,
       authorization: req.headers.authorization,
       body,
       answered: 'hang' in reply ? null : reply.status,
@@ -78,11 +82,13 @@ export async function startFakeTrackApi(): Promise<FakeTrackApi> {
     url: `http://127.0.0.1:${port}/api/v1`,
     requests,
     script: (...replies) => queue.push(...replies),
+    scriptPath: (path, ...replies) => byPath.set(path, [...(byPath.get(path) ?? []), ...replies]),
     otherwise: (reply) => {
       fallback = reply;
     },
     reset: () => {
       queue = [];
+      byPath = new Map();
       fallback = { status: 200 };
       requests.length = 0;
     },

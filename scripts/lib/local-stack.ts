@@ -36,6 +36,8 @@ export interface LocalStackOptions {
   signingKey?: string;
   /** Extra handler environment: credentials (otherwise dry run), CIO_TRACK_URL, DEDUPE_COLLECTION, … */
   handlerEnv?: Record<string, string>;
+  /** Delivery attempts before dead-lettering (default LOCAL_MAX_DELIVERY_ATTEMPTS). */
+  maxDeliveryAttempts?: number;
   echo?: NodeJS.WritableStream;
   logger?: Logger;
 }
@@ -56,6 +58,8 @@ export interface LocalStackInfo {
 
 export interface LocalStack extends LocalStackInfo {
   pubsub: PubSub;
+  /** Creates the topics and subscriptions again (after a Pub/Sub emulator restart, which keeps nothing). */
+  createTopology(): Promise<void>;
   sink: WarehouseSink;
   receiver: FunctionProcess;
   handler: FunctionProcess;
@@ -107,19 +111,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     cleanup.push(() => handler.stop());
 
-    for (const topic of [names.topic, names.deadLetterTopic]) await ensureTopic(pubsub, topic);
-    const deadLetterPolicy = { deadLetterTopic: pubsub.topic(names.deadLetterTopic).name, maxDeliveryAttempts: LOCAL_MAX_DELIVERY_ATTEMPTS };
     const warehouseSubscription = `${prefix}-events-warehouse`;
-    await recreateSubscription(pubsub, names.deadLetterSubscription, names.deadLetterTopic, { ackDeadlineSeconds: 60, retainAckedMessages: true });
-    await recreateSubscription(pubsub, names.pushSubscription, names.topic, {
-      pushConfig: { pushEndpoint: handler.url },
-      // The emulator stores the filter but ignores it: the handler acks what it has no action for.
-      filter: renderPushFilter(loadPolicyConfig(handlerEnv)),
-      ackDeadlineSeconds: TIMING.pushAckDeadlineSeconds,
-      deadLetterPolicy,
-      retainAckedMessages: true,
-    });
-    await recreateSubscription(pubsub, warehouseSubscription, names.topic, { ackDeadlineSeconds: 60, deadLetterPolicy, retainAckedMessages: true });
+    const createTopology = async () => {
+      for (const topic of [names.topic, names.deadLetterTopic]) await ensureTopic(pubsub, topic);
+      const deadLetterPolicy = { deadLetterTopic: pubsub.topic(names.deadLetterTopic).name, maxDeliveryAttempts: options.maxDeliveryAttempts ?? LOCAL_MAX_DELIVERY_ATTEMPTS };
+      await recreateSubscription(pubsub, names.deadLetterSubscription, names.deadLetterTopic, { ackDeadlineSeconds: 60, retainAckedMessages: true });
+      await recreateSubscription(pubsub, names.pushSubscription, names.topic, {
+        pushConfig: { pushEndpoint: handler.url },
+        // The emulator stores the filter but ignores it: the handler acks what it has no action for.
+        filter: renderPushFilter(loadPolicyConfig(handlerEnv)),
+        ackDeadlineSeconds: TIMING.pushAckDeadlineSeconds,
+        deadLetterPolicy,
+        retainAckedMessages: true,
+      });
+      await recreateSubscription(pubsub, warehouseSubscription, names.topic, { ackDeadlineSeconds: 60, deadLetterPolicy, retainAckedMessages: true });
+    };
+    await createTopology();
 
     const warehousePath = join(stateDir, `${prefix}-warehouse.duckdb`);
     await ensureWarehouse(warehousePath);
@@ -144,7 +151,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     writeFileSync(stackFile, `${JSON.stringify(info, null, 2)}\n`);
     cleanup.unshift(async () => rmSync(stackFile, { force: true }));
 
-    return { ...info, pubsub, sink, receiver, handler, stop: stopAll };
+    return { ...info, pubsub, createTopology, sink, receiver, handler, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

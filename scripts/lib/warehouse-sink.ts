@@ -39,7 +39,7 @@ export function toWarehouseRow(message: { id: string; publishTime: Date; attribu
 
 export class WarehouseSink {
   readonly stats: WarehouseSinkStats = { written: 0, rejected: 0, failedWrites: 0 };
-  private readonly subscription: Subscription;
+  private subscription: Subscription;
   private pending: Message[] = [];
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
@@ -60,7 +60,19 @@ export class WarehouseSink {
       if (this.pending.length >= this.maxBatch) this.flushSoon(0);
       else this.flushSoon(this.flushMs);
     });
-    this.subscription.on('error', (error) => this.options.logger.error('warehouse subscription error', { error: (error as Error).message }));
+    this.subscription.on('error', (error) => {
+      // A fatal stream error (the emulator restarted, the subscription is gone for a moment) closes
+      // the subscription: reopen it, as the managed BigQuery subscription would keep going.
+      this.options.logger.warn('warehouse subscription error; reopening', { error: (error as Error).message });
+      const failed = this.subscription;
+      setTimeout(() => {
+        if (this.stopped || this.subscription !== failed) return;
+        failed.removeAllListeners();
+        void failed.close().catch(() => undefined);
+        this.subscription = this.options.pubsub.subscription(this.options.subscription, { flowControl: { maxMessages: 2000 } });
+        this.start();
+      }, 1000);
+    });
   }
 
   private flushSoon(delay: number): void {

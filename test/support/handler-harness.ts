@@ -35,7 +35,7 @@ export async function startHandlerHarness({ fake, env = {}, nowMs }: HarnessOpti
   });
   const firestore = new Firestore({ projectId: config.project });
   const logger = createMemoryLogger();
-  const dedupe = createFirestoreDedupeStore({ firestore, collection, leaseSeconds: config.leaseSeconds, ttlDays: config.ttlDays });
+  const dedupe = createFirestoreDedupeStore({ firestore, collection, leaseSeconds: config.leaseSeconds, ttlDays: config.ttlDays, deadlineMs: config.dedupeDeadlineSeconds * 1000 });
   const cio = selectExecutor(config, logger);
   const server = await serveFunction(createHandler({ policy: config, dedupe, cio, logger, ...(nowMs ? { nowMs } : {}) }));
 

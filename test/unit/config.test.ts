@@ -77,6 +77,7 @@ describe('loadHandlerConfig', () => {
       dryRun: false,
       cioDeadlineSeconds: 30,
       dedupeCollection: 'cio_webhook_events',
+      dedupeDeadlineSeconds: 5,
       leaseSeconds: 120,
       ttlDays: 30,
     });
@@ -92,11 +93,12 @@ describe('loadHandlerConfig', () => {
       CIO_ACTIONS: 'bounce,spam',
       CIO_DEADLINE_SECONDS: '10',
       DEDUPE_COLLECTION: 'dedupe',
+      DEDUPE_DEADLINE_SECONDS: '3',
       DEDUPE_LEASE_SECONDS: '60',
       DEDUPE_TTL_DAYS: '7',
     })).toMatchObject({
       region: 'eu', trackUrl: 'http://127.0.0.1:4010/api/v1', dryRun: true, suppressOn: ['spammed'],
-      actions: ['bounce', 'spam'], cioDeadlineSeconds: 10, dedupeCollection: 'dedupe', leaseSeconds: 60, ttlDays: 7,
+      actions: ['bounce', 'spam'], cioDeadlineSeconds: 10, dedupeCollection: 'dedupe', dedupeDeadlineSeconds: 3, leaseSeconds: 60, ttlDays: 7,
     });
   });
 
@@ -121,7 +123,8 @@ describe('loadHandlerConfig', () => {
     [{ DEDUPE_LEASE_SECONDS: '5' }, 'DEDUPE_LEASE_SECONDS: must be a whole number from 10 to 3600'],
     [{ DEDUPE_TTL_DAYS: '0' }, 'DEDUPE_TTL_DAYS: must be a whole number'],
     [{ DEDUPE_COLLECTION: 'a/b' }, 'DEDUPE_COLLECTION: must be a plain resource name'],
-    [{ CIO_DEADLINE_SECONDS: '120' }, 'CIO_DEADLINE_SECONDS: must be below DEDUPE_LEASE_SECONDS (120)'],
+    [{ CIO_DEADLINE_SECONDS: '115' }, 'CIO_DEADLINE_SECONDS: plus twice DEDUPE_DEADLINE_SECONDS (125 s) must be below DEDUPE_LEASE_SECONDS (120)'],
+    [{ DEDUPE_DEADLINE_SECONDS: '0' }, 'DEDUPE_DEADLINE_SECONDS: must be a whole number from 1 to 60'],
   ])('rejects %o with one line naming the variable', (overrides, message) => {
     const error = errorOf(() => loadHandlerConfig({ ...handlerEnv, ...overrides }));
     expect(error.message).toContain(message);

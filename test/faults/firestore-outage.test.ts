@@ -1,0 +1,74 @@
+/**
+ * The Firestore emulator down under the handler: it nacks (Pub/Sub redelivers) instead of acting
+ * without a dedupe record, and after recovery every action happens exactly once.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startFirestoreEmulator, type Emulator } from '../../scripts/lib/emulators.js';
+import { startFakeTrackApi, type FakeTrackApi } from '../../scripts/lib/fake-track-api.js';
+import { startLocalStack, type LocalStack } from '../../scripts/lib/local-stack.js';
+import { samplePayload } from '../../scripts/lib/samples.js';
+import { sendBodies } from '../../scripts/lib/sender.js';
+import { uniqueName } from '../support/pubsub.js';
+import { logEntries, sleep, waitFor } from '../support/waiting.js';
+
+let emulator: Emulator;
+let stack: LocalStack;
+let fake: FakeTrackApi;
+
+beforeAll(async () => {
+  emulator = await startFirestoreEmulator();
+  fake = await startFakeTrackApi();
+  stack = await startLocalStack({
+    project: process.env.GOOGLE_CLOUD_PROJECT,
+    prefix: uniqueName('fo').replace('-', ''),
+    stateDir: mkdtempSync(join(tmpdir(), 'firestore-outage-')),
+    pubsubHost: process.env.PUBSUB_EMULATOR_HOST,
+    firestoreHost: emulator.host,
+    // A claim that timed out during the outage can still land when Firestore returns; its lease then
+    // holds the event back until it expires. A short lease keeps that wait short here, and since the
+    // emulator retries a nack about every second (production backs off 10 s → 600 s), more delivery
+    // attempts keep the held-back events from being dead-lettered meanwhile.
+    handlerEnv: {
+      CIO_SITE_ID: 's', CIO_TRACK_API_KEY: 'k', CIO_TRACK_URL: fake.url,
+      DEDUPE_DEADLINE_SECONDS: '1', CIO_DEADLINE_SECONDS: '4', DEDUPE_LEASE_SECONDS: '10', DEDUPE_COLLECTION: uniqueName('dedupe'),
+    },
+    maxDeliveryAttempts: 60,
+  });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await fake?.close();
+  await emulator?.stop();
+});
+
+const bounces = (from: number, count: number) => Array.from({ length: count }, (_, i) => JSON.stringify(samplePayload('email', 'bounced', { seq: from + i })));
+const pathOf = (body: string) => `/customers/cio_${JSON.parse(body).data.identifiers.cio_id}`;
+const succeeded = () => fake.requests.filter((r) => r.answered === 200);
+
+it('nacks while Firestore is down and performs every action exactly once after it recovers', async () => {
+  const first = bounces(1, 10);
+  await sendBodies({ url: stack.receiverUrl, key: stack.signingKey, bodies: first });
+  await waitFor(() => succeeded().length >= first.length, { what: 'the first actions' });
+
+  await emulator.stop();
+  const during = bounces(100, 10);
+  const sent = await sendBodies({ url: stack.receiverUrl, key: stack.signingKey, bodies: during });
+  expect(sent.statuses).toEqual({ 204: during.length }); // the receiver does not need Firestore
+  await waitFor(() => logEntries(stack.handler.lines, 'event handled').some((e) => e.reason === 'dedupe store unavailable'), { what: 'a nack' });
+  expect(succeeded()).toHaveLength(first.length); // no action without a dedupe record
+
+  emulator = await startFirestoreEmulator({ port: emulator.port });
+  await waitFor(() => succeeded().length >= first.length + during.length, { timeoutMs: 45_000, what: 'the held-back actions' });
+  await sleep(2000); // room for a wrong second call
+
+  const calls = succeeded().map((r) => r.path).sort();
+  expect(calls).toEqual([...first, ...during].map(pathOf).sort());
+  const nacks = logEntries(stack.handler.lines, 'event handled').filter((e) => e.outcome === 'retry');
+  // Busy nacks come from claims that timed out but landed once Firestore was back (their lease expires).
+  for (const e of nacks) expect(['dedupe store unavailable', 'another attempt holds the lease']).toContain(e.reason);
+  expect(nacks.some((e) => e.reason === 'dedupe store unavailable')).toBe(true);
+});
