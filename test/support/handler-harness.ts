@@ -49,7 +49,7 @@ export async function startHandlerHarness({ fake, env = {}, nowMs }: HarnessOpti
       const snapshot = await firestore.collection(collection).doc(dedupeDocumentId(eventId)).get();
       return snapshot.data();
     },
-    async push(row: EventRow, messageId = randomUUID()) {
+    async push(row: EventRow, messageId: string = randomUUID()) {
       const envelope = pushEnvelope(row, messageId);
       const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(envelope) });
       return response.status;
@@ -64,7 +64,7 @@ export async function startHandlerHarness({ fake, env = {}, nowMs }: HarnessOpti
   };
 }
 
-export function pushEnvelope(row: EventRow, messageId = randomUUID()) {
+export function pushEnvelope(row: EventRow, messageId: string = randomUUID()) {
   return {
     message: {
       data: Buffer.from(JSON.stringify(row)).toString('base64'),
