@@ -26,6 +26,23 @@ export interface ReceiverDeps {
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * The framework's parsers skip a request without a Content-Type, leaving its body unread and
+ * `rawBody` unset; read it here (up to one byte past the limit) so the signature is checked against
+ * the bytes actually sent.
+ */
+async function readUnparsedBody(req: Request, limit: number): Promise<Buffer> {
+  if (req.readableEnded || req.complete && req.readableLength === 0) return EMPTY;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size > limit) break;
+  }
+  return Buffer.concat(chunks);
+}
+
 function reply(res: Response, status: number, error: string): void {
   res.status(status).json({ error });
 }
@@ -41,7 +58,7 @@ export function createReceiver({ config, publisher, logger, now = () => new Date
       logger.error('no signing key configured: add a version to the signing-keys secret; answering 503 so Customer.io retries');
       return reply(res, 503, 'receiver not configured yet; retry later');
     }
-    const body = req.rawBody ?? EMPTY;
+    const body = req.rawBody ?? (await readUnparsedBody(req, config.maxBodyBytes));
     if (body.length > config.maxBodyBytes) {
       logger.warn('webhook body over the size limit', { bytes: body.length, limit: config.maxBodyBytes });
       return reply(res, 413, `body over ${config.maxBodyBytes} bytes`);

@@ -36,12 +36,10 @@ const INTEGER = /^-?\d{1,20}$/;
 
 /** INT64 columns: safe integers and numeric strings; anything else (and precision loss) is null. */
 function toInt(value: unknown): number | null {
-  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : null;
-  if (typeof value === 'string' && INTEGER.test(value.trim())) {
-    const parsed = Number(value.trim());
-    return Number.isSafeInteger(parsed) ? parsed : null;
-  }
-  return null;
+  const parsed = typeof value === 'number' ? value : typeof value === 'string' && INTEGER.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isSafeInteger(parsed)) return null;
+  // -0 would serialize as 0: store the value JSON can carry.
+  return parsed === 0 ? 0 : parsed;
 }
 
 function toBool(value: unknown): boolean | null {
