@@ -61,6 +61,8 @@ export interface LocalStack extends LocalStackInfo {
   /** Creates the topics and subscriptions again (after a Pub/Sub emulator restart, which keeps nothing). */
   createTopology(): Promise<void>;
   sink: WarehouseSink;
+  /** The emulators this stack started (none when their hosts were given). */
+  emulators: Emulator[];
   receiver: FunctionProcess;
   handler: FunctionProcess;
   stop(): Promise<void>;
@@ -151,7 +153,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     writeFileSync(stackFile, `${JSON.stringify(info, null, 2)}\n`);
     cleanup.unshift(async () => rmSync(stackFile, { force: true }));
 
-    return { ...info, pubsub, createTopology, sink, receiver, handler, stop: stopAll };
+    return { ...info, pubsub, createTopology, sink, emulators: started, receiver, handler, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
