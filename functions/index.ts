@@ -1,6 +1,7 @@
 /**
  * Functions Framework entry point for both targets (`receiver`, `handler`). Only the selected
- * target's configuration is loaded and validated, at start-up: a bad value ends the process with one
+ * target's code and configuration are loaded — the receiver never loads Firestore or the Customer.io
+ * client — and the configuration is validated at start-up: a bad value ends the process with one
  * line naming the variable instead of failing on the first request.
  */
 // Express prints stack traces in its error pages (e.g. the framework's 400 for malformed JSON)
@@ -11,7 +12,6 @@ import * as functions from '@google-cloud/functions-framework';
 import { ConfigError } from '../shared/config.js';
 import { createLogger } from '../shared/log.js';
 import { routeFrameworkBodyErrors } from './framework-errors.js';
-import { buildHandler, buildReceiver } from './wiring.js';
 
 const TARGETS = ['receiver', 'handler'] as const;
 
@@ -27,8 +27,9 @@ function selectedTarget(): string | undefined {
 const target = selectedTarget();
 routeFrameworkBodyErrors(createLogger({ base: { component: target ?? 'functions' } }));
 try {
-  if (target === 'receiver') functions.http('receiver', buildReceiver(process.env));
-  else if (target === 'handler') functions.http('handler', buildHandler(process.env));
+  // Top-level await: the framework awaits this module before it starts serving.
+  if (target === 'receiver') functions.http('receiver', (await import('./receiver-wiring.js')).buildReceiver(process.env));
+  else if (target === 'handler') functions.http('handler', (await import('./handler-wiring.js')).buildHandler(process.env));
   else throw new ConfigError('FUNCTION_TARGET', `must be one of ${TARGETS.join(', ')} (got ${JSON.stringify(target ?? '')})`);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;

@@ -4,7 +4,7 @@
  */
 import type { Request, Response } from '@google-cloud/functions-framework';
 import type { ReceiverConfig } from '../shared/config.js';
-import { withDeadline } from '../shared/deadline.js';
+import { createDeadlineGroup } from '../shared/deadline.js';
 import type { Logger } from '../shared/log.js';
 import { LOG_EVENTS } from '../shared/log-events.js';
 import { normalizeWebhook } from '../shared/normalize.js';
@@ -48,6 +48,7 @@ function reply(res: Response, status: number, error: string): void {
 }
 
 export function createReceiver({ config, publisher, logger, now = () => new Date() }: ReceiverDeps) {
+  const withinPublishTimeout = createDeadlineGroup(config.publishTimeoutMs, 'publish');
   return async function receiver(req: Request, res: Response): Promise<void> {
     const started = performance.now();
     if (req.method !== 'POST') {
@@ -92,7 +93,7 @@ export function createReceiver({ config, publisher, logger, now = () => new Date
     }
     const attributes = attributesOf(row);
     try {
-      const messageId = await withDeadline(publisher.publish(data, attributes), config.publishTimeoutMs, 'publish');
+      const messageId = await withinPublishTimeout(publisher.publish(data, attributes));
       // DEBUG, not INFO: at webhook volume a line per event costs CPU and log ingestion, and the
       // warehouse row already records it (event_id, message_id). Failures are logged at WARNING+.
       logger.debug('webhook accepted', {

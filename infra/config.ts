@@ -22,6 +22,8 @@ export interface StackConfig {
   alertEmail: string | null;
   stateBucket: string | null;
   firestoreLocation: string;
+  /** Protects the events table (and its dataset's contents) from `cdktf destroy`. */
+  deletionProtection: boolean;
   policy: PolicyConfig;
   /** Directory holding the built function bundle (npm run build). */
   bundleDir: string;
@@ -53,6 +55,7 @@ export const STACK_VARIABLES = {
   alertEmail: 'ALERT_EMAIL',
   stateBucket: 'TF_STATE_BUCKET',
   firestoreLocation: 'FIRESTORE_LOCATION',
+  deletionProtection: 'DELETION_PROTECTION',
 } as const;
 
 export function loadStackConfig(env: Record<string, string | undefined>, context: Source = () => undefined, bundleDir = 'build/bundle'): StackConfig {
@@ -102,6 +105,8 @@ export function loadStackConfig(env: Record<string, string | undefined>, context
     );
   }
   const retentionDays = integer('retentionDays', 7, 1, 31);
+  const protection = get('deletionProtection') ?? '1';
+  if (protection !== '0' && protection !== '1') problems.push(`${STACK_VARIABLES.deletionProtection} must be 1 or 0 (got ${JSON.stringify(protection)})`);
 
   let policy: PolicyConfig = { actions: [], suppressOn: [] };
   try {
@@ -125,6 +130,7 @@ export function loadStackConfig(env: Record<string, string | undefined>, context
     alertEmail,
     stateBucket,
     firestoreLocation: get('firestoreLocation') ?? region,
+    deletionProtection: protection !== '0',
     policy,
     bundleDir,
   };

@@ -42,6 +42,7 @@ export class PipelineStack extends TerraformStack {
       region,
       prefix,
       retentionDays: config.retentionDays,
+      deletionProtection: config.deletionProtection,
       topic: bus.topic,
       deadLetterTopic: bus.deadLetterTopic,
       pubsubServiceAgent,

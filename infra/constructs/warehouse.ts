@@ -15,6 +15,7 @@ export interface WarehouseProps {
   region: string;
   prefix: string;
   retentionDays: number;
+  deletionProtection: boolean;
   topic: PubsubTopic;
   deadLetterTopic: PubsubTopic;
   /** serviceAccount:service-NUMBER@gcp-sa-pubsub.iam.gserviceaccount.com */
@@ -46,7 +47,8 @@ export class Warehouse extends Construct {
       datasetId,
       location: region,
       description: 'Customer.io reporting webhook events',
-      deleteContentsOnDestroy: false,
+      // Only an explicit DELETION_PROTECTION=0 deploy lets destroy take the data with it.
+      deleteContentsOnDestroy: !props.deletionProtection,
       dependsOn: props.dependsOn,
     });
     this.table = new BigqueryTable(this, 'events', {
@@ -57,7 +59,7 @@ export class Warehouse extends Construct {
       schema: JSON.stringify(eventsTableSchema()),
       timePartitioning: { type: 'DAY', field: PARTITION_COLUMN },
       clustering: [...CLUSTERING_COLUMNS],
-      deletionProtection: true,
+      deletionProtection: props.deletionProtection,
       dependsOn: [this.dataset],
     });
     this.tableId = `${project}.${datasetId}.events`;

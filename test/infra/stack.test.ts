@@ -217,6 +217,13 @@ describe('warehouse', () => {
     });
   });
 
+  it('lets destroy take the data only after an explicit DELETION_PROTECTION=0', () => {
+    expect(one(s, 'google_bigquery_dataset', () => true).delete_contents_on_destroy).toBe(false);
+    const unprotected = synth({ DELETION_PROTECTION: '0' });
+    expect(Object.values(unprotected.resource.google_bigquery_table!).find((r) => r.table_id === 'events')!.deletion_protection).toBe(false);
+    expect(Object.values(unprotected.resource.google_bigquery_dataset!)[0]!.delete_contents_on_destroy).toBe(true);
+  });
+
   it('creates the views from the SQL files', () => {
     const names = { events: '`acme-prod-1.cio_webhooks.events`', events_unique: '`acme-prod-1.cio_webhooks.events_unique`' };
     for (const view of ['events_unique', 'daily_funnel'] as const) {

@@ -11,7 +11,7 @@ import { normalizeWebhook } from '../../shared/normalize.js';
 import { attributesOf, type EventRow } from '../../shared/row.js';
 import { createFirestoreDedupeStore } from '../../functions/dedupe-store.js';
 import { createHandler } from '../../functions/handler.js';
-import { selectExecutor } from '../../functions/wiring.js';
+import { selectExecutor } from '../../functions/handler-wiring.js';
 import { samplePayload } from '../../scripts/lib/samples.js';
 import type { FakeTrackApi } from '../../scripts/lib/fake-track-api.js';
 import { serveFunction } from './function-server.js';
