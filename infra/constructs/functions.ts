@@ -12,7 +12,7 @@ import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucke
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object/index.js';
 import { AssetType, TerraformAsset, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
-import type { PolicyConfig } from '../../shared/config.js';
+import { SETTINGS, type PolicyConfig } from '../../shared/config.js';
 import { pipelineNames } from '../names.js';
 import { TIMING } from '../timing.js';
 import type { Secrets } from './secrets.js';
@@ -106,6 +106,11 @@ export class PipelineFunctions extends Construct {
       source: { storageSource: { bucket: bucket.name, object: source.name } },
     });
 
+    // What both services share: one CPU (needed for request concurrency), public ingress with IAM
+    // deciding who may invoke, every request on the newest revision, and the base environment.
+    const service = { availableCpu: '1', availableMemory: '512Mi', ingressSettings: 'ALLOW_ALL', allTrafficOnLatestRevision: true };
+    const baseEnv = { NODE_ENV: 'production', GOOGLE_CLOUD_PROJECT: project, LOG_LEVEL: SETTINGS.logLevel.default };
+
     this.receiver = new Cloudfunctions2Function(this, 'receiver-function', {
       project,
       location: region,
@@ -118,18 +123,13 @@ export class PipelineFunctions extends Construct {
         minInstanceCount: props.receiverMinInstances,
         maxInstanceCount: props.receiverMaxInstances,
         maxInstanceRequestConcurrency: 80,
-        availableCpu: '1',
-        availableMemory: '512Mi',
         timeoutSeconds: TIMING.receiverTimeoutSeconds,
-        ingressSettings: 'ALLOW_ALL',
-        allTrafficOnLatestRevision: true,
+        ...service,
         environmentVariables: {
-          NODE_ENV: 'production',
-          GOOGLE_CLOUD_PROJECT: project,
-          LOG_LEVEL: 'info',
+          ...baseEnv,
           PUBSUB_TOPIC: props.topic.name,
-          CIO_SIGNATURE_MAX_AGE_SECONDS: '0',
-          RECEIVER_MAX_BODY_BYTES: String(8 * 1024 * 1024),
+          CIO_SIGNATURE_MAX_AGE_SECONDS: SETTINGS.maxAgeSeconds.default,
+          RECEIVER_MAX_BODY_BYTES: SETTINGS.maxBodyBytes.default,
           RECEIVER_PUBLISH_TIMEOUT_MS: String(TIMING.receiverPublishTimeoutMs),
         },
         secretEnvironmentVariables: [secretEnv('CIO_WEBHOOK_SIGNING_KEYS', secrets.signingKeys)],
@@ -149,15 +149,10 @@ export class PipelineFunctions extends Construct {
         // Push has no flow control: instances × concurrency bounds the Track API request rate.
         maxInstanceCount: props.handlerMaxInstances,
         maxInstanceRequestConcurrency: props.handlerConcurrency,
-        availableCpu: '1',
-        availableMemory: '512Mi',
         timeoutSeconds: TIMING.handlerTimeoutSeconds,
-        ingressSettings: 'ALLOW_ALL',
-        allTrafficOnLatestRevision: true,
+        ...service,
         environmentVariables: {
-          NODE_ENV: 'production',
-          GOOGLE_CLOUD_PROJECT: project,
-          LOG_LEVEL: 'info',
+          ...baseEnv,
           CIO_ACTIONS: policy.actions.length > 0 ? policy.actions.join(',') : 'none',
           CIO_SUPPRESS_ON: policy.suppressOn.join(','),
           CIO_REGION: props.cioRegion,

@@ -5,37 +5,27 @@
  *   500 forever                                              → dead-lettered, record failed
  *   400                                                      → recorded rejected, acked, one request
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Firestore } from '@google-cloud/firestore';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dedupeDocumentId } from '../../shared/dedupe.js';
 import { startFakeTrackApi, type FakeTrackApi } from '../../scripts/lib/fake-track-api.js';
-import { LOCAL_MAX_DELIVERY_ATTEMPTS, startLocalStack, type LocalStack } from '../../scripts/lib/local-stack.js';
+import { LOCAL_MAX_DELIVERY_ATTEMPTS } from '../../scripts/lib/local-stack.js';
 import { samplePayload } from '../../scripts/lib/samples.js';
 import { sendBodies } from '../../scripts/lib/sender.js';
+import { startTestStack, type TestStack } from '../support/local-stack.js';
 import { uniqueName } from '../support/pubsub.js';
 import { runScript } from '../support/run-script.js';
 import { sleep, waitFor } from '../support/waiting.js';
 
-const stateDir = mkdtempSync(join(tmpdir(), 'cio-faults-'));
 const collection = uniqueName('dedupe');
-let stack: LocalStack;
+let stack: TestStack;
 let fake: FakeTrackApi;
 let firestore: Firestore;
 
 beforeAll(async () => {
   fake = await startFakeTrackApi();
   firestore = new Firestore({ projectId: process.env.GOOGLE_CLOUD_PROJECT });
-  stack = await startLocalStack({
-    project: process.env.GOOGLE_CLOUD_PROJECT,
-    prefix: uniqueName('cf').replace('-', ''),
-    stateDir,
-    pubsubHost: process.env.PUBSUB_EMULATOR_HOST,
-    firestoreHost: process.env.FIRESTORE_EMULATOR_HOST,
-    handlerEnv: { CIO_SITE_ID: 's', CIO_TRACK_API_KEY: 'k', CIO_TRACK_URL: fake.url, CIO_DEADLINE_SECONDS: '2', DEDUPE_COLLECTION: collection },
-  });
+  stack = await startTestStack('cio-faults', { handlerEnv: { CIO_SITE_ID: 's', CIO_TRACK_API_KEY: 'k', CIO_TRACK_URL: fake.url, CIO_DEADLINE_SECONDS: '2', DEDUPE_COLLECTION: collection } });
 });
 
 afterAll(async () => {
@@ -68,7 +58,7 @@ it('each Customer.io fault ends in its documented state', async () => {
   const requestsTo = (e: ReturnType<typeof event>) => fake.requests.filter((r) => r.path === path(e));
 
   await waitFor(async () => {
-    const shown = await runScript('ops', ['dlq', 'show', '--local'], { CIO_LOCAL_STATE_DIR: stateDir });
+    const shown = await runScript('ops', ['dlq', 'show', '--local'], stack.cliEnv);
     return shown.stdout.includes('1 dead-lettered message(s)');
   }, { timeoutMs: 60_000, what: 'the broken event to be dead-lettered' });
   await waitFor(async () => (await Promise.all([cases.throttled, cases.unauthorized, cases.hanging].map(record))).every((r) => r?.status === 'done'), { timeoutMs: 30_000, what: 'the retried events' });

@@ -2,30 +2,22 @@
  * The Firestore emulator down under the handler: it nacks (Pub/Sub redelivers) instead of acting
  * without a dedupe record, and after recovery every action happens exactly once.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFirestoreEmulator, type Emulator } from '../../scripts/lib/emulators.js';
 import { startFakeTrackApi, type FakeTrackApi } from '../../scripts/lib/fake-track-api.js';
-import { startLocalStack, type LocalStack } from '../../scripts/lib/local-stack.js';
 import { samplePayload } from '../../scripts/lib/samples.js';
 import { sendBodies } from '../../scripts/lib/sender.js';
-import { uniqueName } from '../support/pubsub.js';
+import { startTestStack, type TestStack } from '../support/local-stack.js';
 import { logEntries, sleep, waitFor } from '../support/waiting.js';
 
 let emulator: Emulator;
-let stack: LocalStack;
+let stack: TestStack;
 let fake: FakeTrackApi;
 
 beforeAll(async () => {
   emulator = await startFirestoreEmulator();
   fake = await startFakeTrackApi();
-  stack = await startLocalStack({
-    project: process.env.GOOGLE_CLOUD_PROJECT,
-    prefix: uniqueName('fo').replace('-', ''),
-    stateDir: mkdtempSync(join(tmpdir(), 'firestore-outage-')),
-    pubsubHost: process.env.PUBSUB_EMULATOR_HOST,
+  stack = await startTestStack('firestore-outage', {
     firestoreHost: emulator.host,
     // A claim that timed out during the outage can still land when Firestore returns; its lease then
     // holds the event back until it expires. A short lease keeps that wait short here, and since the
@@ -33,7 +25,7 @@ beforeAll(async () => {
     // attempts keep the held-back events from being dead-lettered meanwhile.
     handlerEnv: {
       CIO_SITE_ID: 's', CIO_TRACK_API_KEY: 'k', CIO_TRACK_URL: fake.url,
-      DEDUPE_DEADLINE_SECONDS: '1', CIO_DEADLINE_SECONDS: '4', DEDUPE_LEASE_SECONDS: '10', DEDUPE_COLLECTION: uniqueName('dedupe'),
+      DEDUPE_DEADLINE_SECONDS: '1', CIO_DEADLINE_SECONDS: '4', DEDUPE_LEASE_SECONDS: '10',
     },
     maxDeliveryAttempts: 60,
   });

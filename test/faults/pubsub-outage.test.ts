@@ -7,32 +7,21 @@
  * kill: what this test measures is the receiver's behaviour around the outage, not the emulator's
  * lack of durability.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startPubSubEmulator, type Emulator } from '../../scripts/lib/emulators.js';
-import { startLocalStack, type LocalStack } from '../../scripts/lib/local-stack.js';
 import { queryWarehouse } from '../../scripts/lib/local-warehouse.js';
 import { allSamples } from '../../scripts/lib/samples.js';
 import { sendBodies } from '../../scripts/lib/sender.js';
-import { uniqueName } from '../support/pubsub.js';
+import { startTestStack, type TestStack } from '../support/local-stack.js';
 import { logEntries, sleep, waitFor } from '../support/waiting.js';
 
 let emulator: Emulator;
-let stack: LocalStack;
+let stack: TestStack;
 const project = process.env.GOOGLE_CLOUD_PROJECT!;
 
 beforeAll(async () => {
   emulator = await startPubSubEmulator({ project });
-  stack = await startLocalStack({
-    project,
-    prefix: uniqueName('po').replace('-', ''),
-    stateDir: mkdtempSync(join(tmpdir(), 'pubsub-outage-')),
-    pubsubHost: emulator.host,
-    firestoreHost: process.env.FIRESTORE_EMULATOR_HOST,
-    handlerEnv: { DEDUPE_COLLECTION: uniqueName('dedupe') },
-  });
+  stack = await startTestStack('pubsub-outage', { pubsubHost: emulator.host });
 });
 
 afterAll(async () => {

@@ -2,33 +2,21 @@
  * With Customer.io failing, events end in the dead-letter subscription; once it recovers,
  * `ops dlq redrive` processes each exactly once.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFakeTrackApi, type FakeTrackApi } from '../../scripts/lib/fake-track-api.js';
-import { LOCAL_MAX_DELIVERY_ATTEMPTS, startLocalStack, type LocalStack } from '../../scripts/lib/local-stack.js';
+import { LOCAL_MAX_DELIVERY_ATTEMPTS } from '../../scripts/lib/local-stack.js';
 import { samplePayload } from '../../scripts/lib/samples.js';
 import { sendBodies } from '../../scripts/lib/sender.js';
-import { uniqueName } from '../support/pubsub.js';
+import { startTestStack, type TestStack } from '../support/local-stack.js';
 import { runScript } from '../support/run-script.js';
 
-const stateDir = mkdtempSync(join(tmpdir(), 'dlq-stack-'));
-const env = { CIO_LOCAL_STATE_DIR: stateDir };
-let stack: LocalStack;
+let stack: TestStack;
 let fake: FakeTrackApi;
 
 beforeAll(async () => {
   fake = await startFakeTrackApi();
   fake.otherwise({ status: 500 });
-  stack = await startLocalStack({
-    project: process.env.GOOGLE_CLOUD_PROJECT,
-    prefix: uniqueName('dl').replace('-', ''),
-    stateDir,
-    pubsubHost: process.env.PUBSUB_EMULATOR_HOST,
-    firestoreHost: process.env.FIRESTORE_EMULATOR_HOST,
-    handlerEnv: { CIO_SITE_ID: 'site', CIO_TRACK_API_KEY: 'key', CIO_TRACK_URL: fake.url, CIO_DEADLINE_SECONDS: '2', DEDUPE_COLLECTION: uniqueName('dedupe') },
-  });
+  stack = await startTestStack('dead-letter', { handlerEnv: { CIO_SITE_ID: 'site', CIO_TRACK_API_KEY: 'key', CIO_TRACK_URL: fake.url, CIO_DEADLINE_SECONDS: '2' } });
 });
 
 afterAll(async () => {
@@ -46,19 +34,19 @@ it('dead-letters events Customer.io keeps failing, and redrives them exactly onc
   const deadline = Date.now() + 60_000;
   while (!shown.includes('3 dead-lettered message(s)') && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 1000));
-    shown = (await runScript('ops', ['dlq', 'show', '--local'], env)).stdout;
+    shown = (await runScript('ops', ['dlq', 'show', '--local'], stack.cliEnv)).stdout;
   }
   expect(shown).toContain('3 dead-lettered message(s)');
   expect(shown).toMatch(/3 {2}email\/bounced/);
   expect(fake.requests.every((r) => r.answered === 500)).toBe(true);
   expect(fake.requests.length).toBeGreaterThanOrEqual(3 * LOCAL_MAX_DELIVERY_ATTEMPTS);
 
-  const dryRun = await runScript('ops', ['dlq', 'redrive', '--local', '--dry-run'], env);
+  const dryRun = await runScript('ops', ['dlq', 'redrive', '--local', '--dry-run'], stack.cliEnv);
   expect(dryRun.stdout).toContain('dry run: would redrive 3 message(s)');
 
   fake.otherwise({ status: 200 });
   const failedCalls = fake.requests.length;
-  const redrive = await runScript('ops', ['dlq', 'redrive', '--local', '--yes'], env);
+  const redrive = await runScript('ops', ['dlq', 'redrive', '--local', '--yes'], stack.cliEnv);
   expect(redrive.stdout).toContain('redrove 3 message(s)');
 
   const waitUntil = Date.now() + 30_000;
@@ -67,5 +55,5 @@ it('dead-letters events Customer.io keeps failing, and redrives them exactly onc
   const succeeded = fake.requests.slice(failedCalls).filter((r) => r.answered === 200);
   expect(succeeded.map((r) => r.path).sort()).toEqual(events.map((e) => `/customers/cio_${(e.data.identifiers as { cio_id: string }).cio_id}`).sort());
   expect(fake.requests.slice(failedCalls)).toHaveLength(3);
-  expect((await runScript('ops', ['dlq', 'show', '--local'], env)).stdout).toContain('0 dead-lettered message(s)');
+  expect((await runScript('ops', ['dlq', 'show', '--local'], stack.cliEnv)).stdout).toContain('0 dead-lettered message(s)');
 });

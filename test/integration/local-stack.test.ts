@@ -2,24 +2,21 @@
  * `npm start`'s stack, started programmatically on the test emulators: every sample event plus
  * duplicates through the real receiver and handler processes into the DuckDB warehouse, then replay.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeWebhook } from '../../shared/normalize.js';
 import { DEFAULT_POLICY, decideActions } from '../../shared/policy.js';
 import { describeCall } from '../../functions/customerio.js';
-import { startLocalStack, type LocalStack } from '../../scripts/lib/local-stack.js';
 import { queryWarehouse } from '../../scripts/lib/local-warehouse.js';
 import { ANALYST_QUERIES, localSql } from '../../scripts/lib/analyst-queries.js';
 import { ROOT } from '../../scripts/lib/function-process.js';
 import { allSamples } from '../../scripts/lib/samples.js';
 import { sendBodies } from '../../scripts/lib/sender.js';
 import { runScript } from '../support/run-script.js';
-import { uniqueName } from '../support/pubsub.js';
+import { startTestStack, type TestStack } from '../support/local-stack.js';
 
-const stateDir = mkdtempSync(join(tmpdir(), 'local-stack-'));
-let stack: LocalStack;
+let stack: TestStack;
 const samples = allSamples({ seq: 100 });
 const bodies = samples.map((s) => JSON.stringify(s));
 const duplicates = bodies.slice(0, 10);
@@ -46,14 +43,7 @@ async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 30_0
 const rowCount = async (sql = 'SELECT COUNT(*) AS n FROM events') => Number((await queryWarehouse(stack.warehousePath, sql))[0]!.n);
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    project: process.env.GOOGLE_CLOUD_PROJECT,
-    prefix: uniqueName('ls').replace('-', ''),
-    stateDir,
-    pubsubHost: process.env.PUBSUB_EMULATOR_HOST,
-    firestoreHost: process.env.FIRESTORE_EMULATOR_HOST,
-    handlerEnv: { DEDUPE_COLLECTION: uniqueName('dedupe') },
-  });
+  stack = await startTestStack('local-stack');
 });
 
 afterAll(async () => {
@@ -89,12 +79,12 @@ describe('the local stack', () => {
     // Every delivery answered with an ack: nothing left to redeliver, nothing dead-lettered.
     expect(new Set(lines('event handled').map((e) => e.outcome))).toEqual(new Set(['done', 'duplicate', 'no-action']));
     expect(stack.sink.stats).toMatchObject({ rejected: 0 });
-    const dlq = await runScript('ops', ['dlq', 'show', '--local'], { CIO_LOCAL_STATE_DIR: stateDir });
+    const dlq = await runScript('ops', ['dlq', 'show', '--local'], stack.cliEnv);
     expect(dlq.stdout).toContain('0 dead-lettered message(s)');
   });
 
   it('ops stats counts rows and distinct events per object type and metric', async () => {
-    const { code, stdout } = await runScript('ops', ['stats', '--local', '--since', '1h', '--json'], { CIO_LOCAL_STATE_DIR: stateDir });
+    const { code, stdout } = await runScript('ops', ['stats', '--local', '--since', '1h', '--json'], stack.cliEnv);
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as { counts: Array<{ object_type: string; metric: string; rows: number; events: number }> };
     expect(report.counts.reduce((n, c) => n + c.rows, 0)).toBe(bodies.length + duplicates.length);
@@ -103,7 +93,7 @@ describe('the local stack', () => {
   });
 
   it('ops smoke sends one event and sees its row, printing the end-to-end latency', async () => {
-    const { code, stdout } = await runScript('ops', ['smoke', '--local', '--timeout', '30'], { CIO_LOCAL_STATE_DIR: stateDir });
+    const { code, stdout } = await runScript('ops', ['smoke', '--local', '--timeout', '30'], stack.cliEnv);
     expect(code).toBe(0);
     expect(stdout).toMatch(/row arrived: end-to-end \d+\.\d\d s/);
   });
@@ -134,13 +124,13 @@ describe('the local stack', () => {
     const calls = lines('dry run: Customer.io call not made').length;
     const handled = lines('event handled').length;
 
-    const warehouse = await runScript('ops', ['replay', '--local', '--subscription', 'warehouse', '--time', sentAt.toISOString(), '--yes'], { CIO_LOCAL_STATE_DIR: stateDir });
+    const warehouse = await runScript('ops', ['replay', '--local', '--subscription', 'warehouse', '--time', sentAt.toISOString(), '--yes'], stack.cliEnv);
     expect(warehouse.stderr).toBe('');
     expect(warehouse.stdout).toContain(`(${before} rows were written from it in that window; they will be written again)`);
     await waitFor(async () => (await rowCount()) >= 2 * before);
     expect(await rowCount('SELECT COUNT(*) AS n FROM events_unique')).toBe(unique);
 
-    const handler = await runScript('ops', ['replay', '--local', '--subscription', 'handler', '--time', sentAt.toISOString(), '--yes'], { CIO_LOCAL_STATE_DIR: stateDir });
+    const handler = await runScript('ops', ['replay', '--local', '--subscription', 'handler', '--time', sentAt.toISOString(), '--yes'], stack.cliEnv);
     expect(handler.code).toBe(0);
     // Every delivery since sentAt comes again: one per warehouse row before the replay.
     await waitFor(() => lines('event handled').length >= handled + before);
