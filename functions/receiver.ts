@@ -28,17 +28,16 @@ const EMPTY = Buffer.alloc(0);
 
 /**
  * The framework's parsers skip a request without a Content-Type, leaving its body unread and
- * `rawBody` unset; read it here (up to one byte past the limit) so the signature is checked against
- * the bytes actually sent.
+ * `rawBody` unset; read it here so the signature is checked against the bytes actually sent. Past
+ * the limit the rest is drained, not kept (stopping early would destroy the socket before the 413).
  */
 async function readUnparsedBody(req: Request, limit: number): Promise<Buffer> {
-  if (req.readableEnded || req.complete && req.readableLength === 0) return EMPTY;
+  if (req.readableEnded || (req.complete && req.readableLength === 0)) return EMPTY;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
-    chunks.push(chunk as Buffer);
+    if (size <= limit) chunks.push(chunk as Buffer);
     size += (chunk as Buffer).length;
-    if (size > limit) break;
   }
   return Buffer.concat(chunks);
 }

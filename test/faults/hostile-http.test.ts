@@ -82,6 +82,7 @@ describe('the receiver under hostile input', () => {
     const huge = Buffer.alloc(12 * 1024 * 1024, 0x20);
     const cases: Array<[string, () => Promise<{ status: number; text: string }>, number]> = [
       ['oversized JSON', async () => { const r = await post(big, signedHeaders(KEY, big)); return { status: r.status, text: await r.text() }; }, 413],
+      ['oversized without a Content-Type', () => raw(rawPost(big, (({ 'content-type': _ct, ...h }) => h)(signedHeaders(KEY, big)))), 413],
       ['12 MB of spaces', async () => { const r = await post(huge, { 'content-type': 'text/plain', 'x-cio-timestamp': ts, 'x-cio-signature': 'a'.repeat(64) }); return { status: r.status, text: await r.text() }; }, 413],
       ['signature too short', () => raw(rawPost(body, { ...good, 'x-cio-signature': good['x-cio-signature'].slice(1) })), 401],
       ['signature too long', () => raw(rawPost(body, { ...good, 'x-cio-signature': `${good['x-cio-signature']}0` })), 401],
