@@ -129,7 +129,7 @@ async function main(): Promise<number> {
     process.stdout.write('\npeak RSS\n');
     line('receiver', `${peakRssMiB(stack.receiver.child.pid!)} MiB`);
     line('handler', `${peakRssMiB(stack.handler.child.pid!)} MiB`);
-    line('soak process (sender, sink, fake)', `${peakRssMiB(process.pid)} MiB`);
+    line('soak process (sink, fake, probe)', `${peakRssMiB(process.pid)} MiB`);
     for (const e of stack.emulators) line(`${e.name} emulator (gcloud + Java)`, `${groupPeakRssMiB(e.pid)} MiB`);
 
     const failed = !drained || lost.length > 0 || missing.length > 0 || doubled.length > 0 || unexpected.length > 0;
