@@ -89,6 +89,7 @@ export function createHandler({ policy, dedupe, cio, logger, nowMs = Date.now }:
       await cio.execute(decision.actions);
     } catch (error) {
       const status = error instanceof CioCallError ? error.status : null;
+      const retryAfter = error instanceof CioCallError ? error.retryAfterSeconds : null;
       const message = errorText(error);
       if (classifyCioFailure(status) === 'permanent') {
         try {
@@ -100,7 +101,9 @@ export function createHandler({ policy, dedupe, cio, logger, nowMs = Date.now }:
       }
       // Best effort: if this write fails too, the lease expiry makes the event reclaimable anyway.
       await finish({ status: 'failed', error: message }).catch(() => undefined);
-      return answer(status === 429 ? 429 : 503, 'retry', { ...fields, cio_status: status, reason: 'Customer.io call failed', error: message }, 'warn');
+      // Pub/Sub ignores Retry-After on a push answer; it is logged so operators see the throttling.
+      const throttle = retryAfter === null ? {} : { retry_after_s: retryAfter };
+      return answer(status === 429 ? 429 : 503, 'retry', { ...fields, cio_status: status, ...throttle, reason: 'Customer.io call failed', error: message }, 'warn');
     }
 
     try {

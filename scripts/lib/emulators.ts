@@ -4,7 +4,7 @@
  * the whole group. Used by the test global setup, `npm start`, the benchmarks and the soak run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,10 +51,21 @@ function groupAlive(child: ChildProcess): boolean {
   return child.pid !== undefined && groupPids(child.pid).length > 0;
 }
 
-async function waitUntilReady(host: string, child: ChildProcess, timeoutMs: number, logFile: string): Promise<void> {
+/** The last lines an emulator wrote: the reason it stopped, for the one-line error. */
+function logTail(logFile: string): string {
+  try {
+    return readFileSync(logFile, 'utf8').trim().split('\n').slice(-2).join(' | ');
+  } catch {
+    return '';
+  }
+}
+
+async function waitUntilReady(host: string, child: ChildProcess, timeoutMs: number, logFile: string, spawnError: () => Error | undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`emulator exited with ${child.exitCode}; see ${logFile}`);
+    const error = spawnError();
+    if (error) throw new Error(`cannot run gcloud (${error.message}): install the Google Cloud CLI with the pubsub-emulator, cloud-firestore-emulator and beta components, and Java 17`);
+    if (child.exitCode !== null) throw new Error(`emulator exited with ${child.exitCode}: ${logTail(logFile)} (log: ${logFile})`);
     try {
       const response = await fetch(`http://${host}/`, { signal: AbortSignal.timeout(1000) });
       if (response.ok) return;
@@ -74,8 +85,14 @@ async function start(name: Emulator['name'], args: (port: number) => string[], p
   const logFile = join(dir, `${name}-emulator.log`);
   const out = openSync(logFile, 'a');
   const child = spawn('gcloud', args(chosen), { detached: true, stdio: ['ignore', out, out] });
+  let spawnError: Error | undefined;
+  child.once('error', (error) => (spawnError = error));
   running.add(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // A spawn that failed (no gcloud) emits 'error' and never 'exit'.
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
   const stop = async () => {
     if (!running.has(child)) return;
     running.delete(child);
@@ -90,7 +107,7 @@ async function start(name: Emulator['name'], args: (port: number) => string[], p
     }
   };
   try {
-    await waitUntilReady(host, child, 60_000, logFile);
+    await waitUntilReady(host, child, 60_000, logFile, () => spawnError);
   } catch (error) {
     await stop();
     throw error;

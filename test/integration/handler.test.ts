@@ -157,6 +157,7 @@ describe('Customer.io failures', () => {
     fake.otherwise({ status: 429, retryAfterSeconds: 30 });
     expect(await harness.push(row)).toBe(429);
     expect(fake.requests.every((r) => r.answered === 429)).toBe(true);
+    expect(harness.logger.entries.find((e) => e.event_id === row.event_id)).toMatchObject({ severity: 'WARNING', outcome: 'retry', cio_status: 429, retry_after_s: 30 });
   });
 
   it('a hang longer than the deadline → nack within the deadline', async () => {
