@@ -2,6 +2,7 @@
  * The handler HTTP function behind the push subscription: dedupe on Firestore, act in Customer.io,
  * answer 204 (ack) or 429/503 (nack) per the architecture doc's "Handler contract".
  */
+import { createHash } from 'node:crypto';
 import type { Request, Response } from '@google-cloud/functions-framework';
 import { classifyCioFailure } from '../shared/cio-errors.js';
 import type { Logger, LogFields } from '../shared/log.js';
@@ -23,6 +24,11 @@ export interface HandlerDeps {
 }
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** Ids and cio_ ids are logged as they are; an email address (the last resort) only as a hash. */
+export function loggableIdentifier(identifier: string): string {
+  return identifier.includes('@') ? `email-sha256:${createHash('sha256').update(identifier).digest('hex').slice(0, 16)}` : identifier;
+}
 
 export function createHandler({ policy, dedupe, cio, logger, nowMs = Date.now }: HandlerDeps) {
   return async function handler(req: Request, res: Response): Promise<void> {
@@ -61,6 +67,9 @@ export function createHandler({ policy, dedupe, cio, logger, nowMs = Date.now }:
       else res.status(status).json({ error: String(fields.reason ?? outcome) });
     };
 
+    const storeDown = (error: unknown, fields: LogFields = {}) =>
+      answer(503, 'retry', { ...fields, reason: 'dedupe store unavailable', error: errorText(error) }, 'error');
+
     const decision = decideActions(row, policy);
     if (decision.kind === 'none') return answer(204, 'no-action');
 
@@ -68,7 +77,7 @@ export function createHandler({ policy, dedupe, cio, logger, nowMs = Date.now }:
     try {
       claim = await dedupe.claim(row, nowMs());
     } catch (error) {
-      return answer(503, 'retry', { reason: 'dedupe store unavailable', error: errorText(error) }, 'error');
+      return storeDown(error);
     }
     if (claim.kind === 'duplicate') return answer(204, 'duplicate', { recorded_status: claim.status });
     if (claim.kind === 'busy') return answer(429, 'retry', { reason: 'another attempt holds the lease' });
@@ -79,12 +88,12 @@ export function createHandler({ policy, dedupe, cio, logger, nowMs = Date.now }:
       try {
         await finish({ status: 'rejected', error: 'no usable identifier (cio_id, id or email)' });
       } catch (error) {
-        return answer(503, 'retry', { reason: 'dedupe store unavailable', error: errorText(error) }, 'error');
+        return storeDown(error);
       }
       return answer(204, 'permanent-failure', { reason: 'no usable identifier', rules: decision.rules }, 'warn');
     }
 
-    const fields = { rules: decision.rules, identifier: decision.identifier, attempt: claim.attempt };
+    const fields = { rules: decision.rules, identifier: loggableIdentifier(decision.identifier), attempt: claim.attempt };
     try {
       await cio.execute(decision.actions);
     } catch (error) {
@@ -95,7 +104,7 @@ export function createHandler({ policy, dedupe, cio, logger, nowMs = Date.now }:
         try {
           await finish({ status: 'rejected', error: message });
         } catch (storeError) {
-          return answer(503, 'retry', { ...fields, reason: 'dedupe store unavailable', error: errorText(storeError) }, 'error');
+          return storeDown(storeError, fields);
         }
         return answer(204, 'permanent-failure', { ...fields, cio_status: status, error: message }, 'error');
       }

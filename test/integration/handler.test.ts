@@ -65,6 +65,9 @@ describe('default policy against the fake Track API', () => {
     await harness.push(byId);
     await harness.push(byEmail);
     expect(fake.requests.map((r) => r.path)).toEqual(['/customers/u%2F1', '/customers/a%2Bb%40example.com']);
+    // The email fallback reaches Customer.io but not the logs.
+    expect(JSON.stringify(harness.logger.entries.filter((e) => e.message === 'event handled'))).not.toContain('a+b@example.com');
+    expect(harness.logger.entries.find((e) => e.event_id === byEmail.event_id)?.identifier).toMatch(/^email-sha256:[0-9a-f]{16}$/);
   });
 
   it('records and acks an event with no usable identifier, with a WARNING', async () => {
