@@ -96,7 +96,6 @@ async function main(): Promise<number> {
     await new Promise((r) => setTimeout(r, 3000)); // late duplicates would show now
 
     const warehouseRows = await rows();
-    const distinctIds = Number((await queryWarehouse(stack.warehousePath, 'SELECT COUNT(DISTINCT event_id) AS n FROM events'))[0]!.n);
     const acceptedIds = new Set(sent.accepted.map((b) => JSON.parse(b).event_id as string));
     const stored = new Set((await queryWarehouse(stack.warehousePath, 'SELECT DISTINCT event_id FROM events')).map((r) => r.event_id as string));
     const lost = [...acceptedIds].filter((id) => !stored.has(id));
@@ -116,7 +115,7 @@ async function main(): Promise<number> {
     line('accepted by the receiver (2xx)', sent.acceptedCount);
     line('published (seen on the topic)', published.size);
     line('warehouse rows', warehouseRows);
-    line('distinct event_ids (events_unique)', `${distinctIds} of ${acceptedIds.size} accepted`);
+    line('distinct event_ids (events_unique)', `${stored.size} of ${acceptedIds.size} accepted`);
     line('accepted events missing', lost.length);
     line('Customer.io actions expected', expected.size);
     line('performed (HTTP 200 from the fake)', performedCalls().length);

@@ -2,6 +2,7 @@
  * `npm start`: the whole pipeline on this machine (see scripts/lib/local-stack.ts). Ctrl-C or
  * SIGTERM stops every child process and emulator.
  */
+import { createServer } from 'node:net';
 import { freePort } from './lib/emulators.js';
 import { startLocalStack } from './lib/local-stack.js';
 
@@ -11,9 +12,7 @@ async function preferredPort(): Promise<number> {
   const wanted = Number(process.env.PORT ?? 8080);
   // Take the usual port when it is free (handy for tunnels); any free port otherwise.
   const free = await new Promise<boolean>((resolve) => {
-    import('node:net').then(({ createServer }) => {
-      const server = createServer().once('error', () => resolve(false)).listen(wanted, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
+    const server = createServer().once('error', () => resolve(false)).listen(wanted, '127.0.0.1', () => server.close(() => resolve(true)));
   });
   return free ? wanted : freePort();
 }

@@ -4,6 +4,7 @@
  * argv: <url> <envelopes.jsonl> <concurrency>
  */
 import { readFileSync } from 'node:fs';
+import { percentile } from '../lib/sender.js';
 
 const [url, file, concurrencyArg] = process.argv.slice(2);
 const bodies = readFileSync(file!, 'utf8').split('\n').filter(Boolean);
@@ -27,5 +28,4 @@ await Promise.all(
 );
 const seconds = (performance.now() - started) / 1000;
 latencies.sort((a, b) => a - b);
-const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
-process.stdout.write(`${JSON.stringify({ count: bodies.length, seconds, perSecond: bodies.length / seconds, p50: pct(50), p99: pct(99), max: latencies.at(-1), statuses })}\n`);
+process.stdout.write(`${JSON.stringify({ count: bodies.length, seconds, perSecond: bodies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1), statuses })}\n`);

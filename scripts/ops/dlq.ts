@@ -34,17 +34,19 @@ async function pullUpTo(target: Target, limit: number): Promise<Received[]> {
   return received;
 }
 
-async function release(target: Target, messages: Received[]) {
+/** Calls `request` with the messages' ack ids, at most 1,000 per call (Pub/Sub's limit). */
+async function forAckIds(target: Target, messages: Received[], request: (subscription: string, ackIds: string[]) => Promise<unknown>) {
   const subscription = target.pubsub.subscription(target.names.deadLetterSubscription).name;
   const ackIds = messages.map((m) => m.ackId!).filter(Boolean);
-  for (let i = 0; i < ackIds.length; i += 1000) await target.subscriber.modifyAckDeadline({ subscription, ackIds: ackIds.slice(i, i + 1000), ackDeadlineSeconds: 0 });
+  for (let i = 0; i < ackIds.length; i += 1000) await request(subscription, ackIds.slice(i, i + 1000));
 }
 
-async function acknowledge(target: Target, messages: Received[]) {
-  const subscription = target.pubsub.subscription(target.names.deadLetterSubscription).name;
-  const ackIds = messages.map((m) => m.ackId!).filter(Boolean);
-  for (let i = 0; i < ackIds.length; i += 1000) await target.subscriber.acknowledge({ subscription, ackIds: ackIds.slice(i, i + 1000) });
-}
+/** Makes held messages deliverable again at once (ack deadline 0). */
+const release = (target: Target, messages: Received[]) =>
+  forAckIds(target, messages, (subscription, ackIds) => target.subscriber.modifyAckDeadline({ subscription, ackIds, ackDeadlineSeconds: 0 }));
+
+const acknowledge = (target: Target, messages: Received[]) =>
+  forAckIds(target, messages, (subscription, ackIds) => target.subscriber.acknowledge({ subscription, ackIds }));
 
 function summarize(messages: Received[], samples: number): string {
   const counts = new Map<string, number>();

@@ -15,6 +15,7 @@ import { allSamples } from '../../scripts/lib/samples.js';
 import { sendBodies } from '../../scripts/lib/sender.js';
 import { runScript } from '../support/run-script.js';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
+import { logEntries, waitFor } from '../support/waiting.js';
 
 let stack: TestStack;
 const samples = allSamples({ seq: 100 });
@@ -22,23 +23,7 @@ const bodies = samples.map((s) => JSON.stringify(s));
 const duplicates = bodies.slice(0, 10);
 let sentAt: Date;
 
-const lines = (message: string) =>
-  stack.handler.lines.flatMap((line) => {
-    try {
-      const entry = JSON.parse(line) as Record<string, unknown>;
-      return entry.message === message ? [entry] : [];
-    } catch {
-      return [];
-    }
-  });
-
-async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const lines = (message: string) => logEntries(stack.handler.lines, message);
 
 const rowCount = async (sql = 'SELECT COUNT(*) AS n FROM events') => Number((await queryWarehouse(stack.warehousePath, sql))[0]!.n);
 
