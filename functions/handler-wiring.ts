@@ -23,7 +23,7 @@ export function selectExecutor(config: HandlerConfig, logger: Logger): CioExecut
 export function buildHandler(env: Env) {
   const config = loadHandlerConfig(env);
   const logger = createLogger({ level: config.logLevel, base: { component: 'handler' } });
-  const firestore = new Firestore({ projectId: config.project });
+  const firestore = new Firestore({ projectId: config.project, databaseId: config.dedupeDatabase });
   const dedupe = createFirestoreDedupeStore({
     firestore,
     collection: config.dedupeCollection,
@@ -38,7 +38,8 @@ export function buildHandler(env: Env) {
     suppress_on: config.suppressOn,
     region: config.region,
     track_url: config.trackUrl,
+    dedupe_database: config.dedupeDatabase,
     emulator: env.FIRESTORE_EMULATOR_HOST ?? null,
   });
-  return createHandler({ policy: config, dedupe, cio, logger });
+  return createHandler({ policy: config, dedupe, cio, logger, pseudonymKey: config.pseudonymKey });
 }

@@ -2,12 +2,12 @@
  * The handler HTTP function behind the push subscription: dedupe on Firestore, act in Customer.io,
  * answer 204 (ack) or 429/503 (nack) per the architecture doc's "Handler contract".
  */
-import { createHash } from 'node:crypto';
 import type { Request, Response } from '@google-cloud/functions-framework';
 import { classifyCioFailure } from '../shared/cio-errors.js';
 import type { Logger, LogFields } from '../shared/log.js';
 import { LOG_EVENTS } from '../shared/log-events.js';
 import { decideActions, type Policy } from '../shared/policy.js';
+import { pseudonymize } from '../shared/pseudonym.js';
 import { EnvelopeError, decodeEventRow, parsePushEnvelope } from '../shared/push-envelope.js';
 import type { EventRow } from '../shared/row.js';
 import { CioCallError, type CioExecutor } from './customerio.js';
@@ -20,17 +20,22 @@ export interface HandlerDeps {
   dedupe: DedupeStore;
   cio: CioExecutor;
   logger: Logger;
+  /** Keys the hash that stands for an email address in the log (the analytics views use the same). */
+  pseudonymKey: Uint8Array;
   nowMs?: () => number;
 }
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-/** Ids and cio_ ids are logged as they are; an email address (the last resort) only as a hash. */
-export function loggableIdentifier(identifier: string): string {
-  return identifier.includes('@') ? `email-sha256:${createHash('sha256').update(identifier).digest('hex').slice(0, 16)}` : identifier;
+/**
+ * Ids and cio_ ids are logged as they are; an email address (the last resort) only as its keyed
+ * hash — the `email_hash` analysts see — which a list of candidate addresses cannot reverse.
+ */
+export function loggableIdentifier(identifier: string, key: Uint8Array): string {
+  return identifier.includes('@') ? `email-hmac:${pseudonymize(identifier, key)}` : identifier;
 }
 
-export function createHandler({ policy, dedupe, cio, logger, nowMs = Date.now }: HandlerDeps) {
+export function createHandler({ policy, dedupe, cio, logger, pseudonymKey, nowMs = Date.now }: HandlerDeps) {
   return async function handler(req: Request, res: Response): Promise<void> {
     const started = performance.now();
     if (req.method !== 'POST') {
@@ -93,7 +98,7 @@ export function createHandler({ policy, dedupe, cio, logger, nowMs = Date.now }:
       return answer(204, 'permanent-failure', { reason: 'no usable identifier', rules: decision.rules }, 'warn');
     }
 
-    const fields = { rules: decision.rules, identifier: loggableIdentifier(decision.identifier), attempt: claim.attempt };
+    const fields = { rules: decision.rules, identifier: loggableIdentifier(decision.identifier, pseudonymKey), attempt: claim.attempt };
     try {
       await cio.execute(decision.actions);
     } catch (error) {

@@ -3,7 +3,11 @@
  * the CLI, so cdktf.json "context" works too), validated up front with every problem reported at
  * once, as aws-solutions-constructs' CheckProps does.
  */
-import { loadPolicyConfig, type PolicyConfig } from '../shared/config.js';
+import { SETTINGS, loadPolicyConfig, replayWindowProblem, type PolicyConfig } from '../shared/config.js';
+
+/** How Customer.io, which holds no Google credentials, gets through to the public receiver. */
+export const RECEIVER_ACCESS_MODES = ['all-users', 'no-invoker-check'] as const;
+export type ReceiverAccess = (typeof RECEIVER_ACCESS_MODES)[number];
 
 export interface StackConfig {
   project: string;
@@ -17,7 +21,25 @@ export interface StackConfig {
   handlerConcurrency: number;
   /** Customer.io Track API request rate the handler must stay under (req/s). */
   cioMaxRequestRate: number;
-  /** Days the topic and the subscriptions keep messages for replay (seek). */
+  /** Each handler instance's token-bucket rate: the total divided by HANDLER_MAX_INSTANCES. */
+  cioRequestsPerInstance: number;
+  /**
+   * `all-users`: an allUsers invoker binding. `no-invoker-check`: no binding, Cloud Run's invoker
+   * check turned off instead, for organizations whose Domain Restricted Sharing refuses allUsers.
+   */
+  receiverAccess: ReceiverAccess;
+  /** The receiver's X-CIO-Timestamp window (s), or 'off'. */
+  signatureMaxAgeSeconds: number | 'off';
+  dedupeTtlDays: number;
+  /** Partition expiration of the events table in days; null keeps rows forever. */
+  eventsRetentionDays: number | null;
+  /** BigQuery time travel: how long changed or deleted rows (an erasure too) stay recoverable. */
+  timeTravelHours: number;
+  /** IAM members (user:, group:, serviceAccount:, domain:) who read the pseudonymized analytics dataset. */
+  warehouseReaders: string[];
+  /** IAM members who read the raw dataset: email addresses, recipients and whole payloads. */
+  warehouseRawReaders: string[];
+  /** Days the topic keeps every message (acknowledged or not) for replay by seek; 31 at most. */
   retentionDays: number;
   alertEmail: string | null;
   stateBucket: string | null;
@@ -38,9 +60,6 @@ export class StackConfigError extends Error {
 
 type Source = (name: string) => string | undefined;
 
-/** The fastest a Track API call completes (s): with it, in-flight calls bound the request rate. */
-export const MIN_CIO_CALL_SECONDS = 0.1;
-
 export const STACK_VARIABLES = {
   project: 'GOOGLE_CLOUD_PROJECT',
   region: 'PIPELINE_REGION',
@@ -56,7 +75,19 @@ export const STACK_VARIABLES = {
   stateBucket: 'TF_STATE_BUCKET',
   firestoreLocation: 'FIRESTORE_LOCATION',
   deletionProtection: 'DELETION_PROTECTION',
+  receiverAccess: 'RECEIVER_ACCESS',
+  signatureMaxAgeSeconds: SETTINGS.maxAgeSeconds.name,
+  dedupeTtlDays: SETTINGS.ttlDays.name,
+  eventsRetentionDays: 'EVENTS_RETENTION_DAYS',
+  timeTravelHours: 'BIGQUERY_TIME_TRAVEL_HOURS',
+  warehouseReaders: 'WAREHOUSE_READERS',
+  warehouseRawReaders: 'WAREHOUSE_RAW_READERS',
 } as const;
+
+/** Customer.io retries for 7 days: a retention shorter than that could expire a partition still being written. */
+export const MIN_EVENTS_RETENTION_DAYS = 8;
+
+const MEMBER = /^(user|group|serviceAccount):[^@\s,]+@[^@\s,]+\.[^@\s,]+$|^domain:[a-z0-9.-]+\.[a-z]{2,}$/;
 
 export function loadStackConfig(env: Record<string, string | undefined>, context: Source = () => undefined, bundleDir = 'build/bundle'): StackConfig {
   const problems: string[] = [];
@@ -96,17 +127,44 @@ export function loadStackConfig(env: Record<string, string | undefined>, context
   const handlerMaxInstances = integer('handlerMaxInstances', 2, 1, 100);
   const handlerConcurrency = integer('handlerConcurrency', 5, 1, 1000);
   const cioMaxRequestRate = integer('cioMaxRequestRate', 100, 1, 1000);
-  // Push has no flow control: instances × concurrency is the only throttle on Customer.io.
-  const ceiling = (handlerMaxInstances * handlerConcurrency) / MIN_CIO_CALL_SECONDS;
-  if (ceiling > cioMaxRequestRate) {
-    problems.push(
-      `${STACK_VARIABLES.handlerMaxInstances} × ${STACK_VARIABLES.handlerConcurrency} = ${handlerMaxInstances * handlerConcurrency} calls in flight ` +
-        `could reach ${ceiling} req/s, over ${STACK_VARIABLES.cioMaxRequestRate} (${cioMaxRequestRate})`,
-    );
+  // Each instance runs a token bucket at its share of the total, so instances × share ≤ the total.
+  const cioRequestsPerInstance = Math.floor(cioMaxRequestRate / handlerMaxInstances);
+  if (cioRequestsPerInstance < 1) {
+    problems.push(`${STACK_VARIABLES.cioMaxRequestRate} (${cioMaxRequestRate}) must be at least ${STACK_VARIABLES.handlerMaxInstances} (${handlerMaxInstances}): each instance needs 1 request/s or more`);
   }
   const retentionDays = integer('retentionDays', 7, 1, 31);
   const protection = get('deletionProtection') ?? '1';
   if (protection !== '0' && protection !== '1') problems.push(`${STACK_VARIABLES.deletionProtection} must be 1 or 0 (got ${JSON.stringify(protection)})`);
+
+  const receiverAccess = get('receiverAccess') ?? 'all-users';
+  if (!(RECEIVER_ACCESS_MODES as readonly string[]).includes(receiverAccess)) {
+    problems.push(`${STACK_VARIABLES.receiverAccess} must be one of ${RECEIVER_ACCESS_MODES.join(', ')} (got ${JSON.stringify(receiverAccess)})`);
+  }
+  const setting = <T>(key: 'signatureMaxAgeSeconds' | 'dedupeTtlDays', parse: (raw: string) => T, fallback: string): T => {
+    try {
+      return parse(get(key) ?? fallback);
+    } catch (error) {
+      problems.push(`${STACK_VARIABLES[key]}: ${(error as Error).message}`);
+      return parse(fallback);
+    }
+  };
+  const signatureMaxAgeSeconds = setting('signatureMaxAgeSeconds', SETTINGS.maxAgeSeconds.parse, SETTINGS.maxAgeSeconds.default);
+  const dedupeTtlDays = setting('dedupeTtlDays', SETTINGS.ttlDays.parse, SETTINGS.ttlDays.default);
+  const windowProblem = replayWindowProblem(signatureMaxAgeSeconds, dedupeTtlDays);
+  if (windowProblem) problems.push(`${STACK_VARIABLES.dedupeTtlDays} ${windowProblem}`);
+  const retention = get('eventsRetentionDays');
+  const eventsRetentionDays = retention === undefined || retention === '0' ? null : integer('eventsRetentionDays', 0, MIN_EVENTS_RETENTION_DAYS, 36_500);
+  const timeTravelHours = integer('timeTravelHours', 48, 48, 168);
+  if (timeTravelHours % 24 !== 0) problems.push(`${STACK_VARIABLES.timeTravelHours} must be a multiple of 24 (BigQuery takes whole days)`);
+  const members = (key: 'warehouseReaders' | 'warehouseRawReaders') => {
+    const list = (get(key) ?? '').split(',').map((m) => m.trim()).filter(Boolean);
+    for (const member of list) {
+      if (!MEMBER.test(member)) problems.push(`${STACK_VARIABLES[key]}: ${JSON.stringify(member)} is not user:, group:, serviceAccount: or domain: followed by an address or domain`);
+    }
+    return list;
+  };
+  const warehouseReaders = members('warehouseReaders');
+  const warehouseRawReaders = members('warehouseRawReaders');
 
   let policy: PolicyConfig = { actions: [], suppressOn: [] };
   try {
@@ -126,6 +184,14 @@ export function loadStackConfig(env: Record<string, string | undefined>, context
     handlerMaxInstances,
     handlerConcurrency,
     cioMaxRequestRate,
+    cioRequestsPerInstance,
+    receiverAccess: receiverAccess as ReceiverAccess,
+    signatureMaxAgeSeconds,
+    dedupeTtlDays,
+    eventsRetentionDays: eventsRetentionDays === 0 ? null : eventsRetentionDays,
+    timeTravelHours,
+    warehouseReaders,
+    warehouseRawReaders,
     retentionDays,
     alertEmail,
     stateBucket,

@@ -11,11 +11,22 @@ export function pipelineNames(prefix: string) {
     deadLetterSubscription: `${prefix}-events-dlq`,
     pushSubscription: `${prefix}-events-handler`,
     bigquerySubscription: `${prefix}-events-bigquery`,
+    /** Warehouse rows sent back to the handler only (ops replay --from-warehouse). */
+    replayTopic: `${prefix}-events-replay`,
+    replaySubscription: `${prefix}-events-replay-handler`,
+    /** The raw events: email addresses, recipients and whole payloads. */
     dataset: `${prefix}_webhooks`,
+    /** Pseudonymized views for analysts: keyed hashes instead of addresses, no message content. */
+    analyticsDataset: `${prefix}_analytics`,
     receiver: `${prefix}-receiver`,
     handler: `${prefix}-handler`,
+    /** A named Firestore database of its own: a project's "(default)" may belong to something else. */
+    dedupeDatabase: `${prefix}-dedupe`,
+    functionsRepository: `${prefix}-functions`,
   } as const;
 }
+
+export type PipelineNames = ReturnType<typeof pipelineNames>;
 
 export const DEFAULT_PREFIX = 'cio';
 /** The handler's default collection (DEDUPE_COLLECTION); the TTL policy must name the same one. */

@@ -1,11 +1,14 @@
 /**
  * The whole pipeline in one stack: receiver → topic → (BigQuery subscription → events table,
- * push subscription → handler → Customer.io), dead letters, dedupe store, secrets, monitoring.
+ * push subscription → handler → Customer.io), dead letters, replay, dedupe store, secrets,
+ * monitoring. Every provider it uses is declared here with the version its prebuilt bindings wrap.
  */
-import { DataGoogleProject } from '@cdktf/provider-google/lib/data-google-project/index.js';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider/index.js';
 import { PubsubSubscriptionIamMember } from '@cdktf/provider-google/lib/pubsub-subscription-iam-member/index.js';
 import { PubsubTopicIamMember } from '@cdktf/provider-google/lib/pubsub-topic-iam-member/index.js';
+import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider/index.js';
+import { RandomProvider } from '@cdktf/provider-random/lib/provider/index.js';
+import { TimeProvider } from '@cdktf/provider-time/lib/provider/index.js';
 import { Fn, GcsBackend, LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { StackConfig } from './config.js';
@@ -17,7 +20,7 @@ import { HandlerPushSubscription } from './constructs/push-subscription.js';
 import { Secrets } from './constructs/secrets.js';
 import { ProjectServices } from './constructs/services.js';
 import { Warehouse } from './constructs/warehouse.js';
-import { DEDUPE_COLLECTION } from './names.js';
+import { DEDUPE_COLLECTION, pipelineNames } from './names.js';
 
 export { DEDUPE_COLLECTION } from './names.js';
 
@@ -25,27 +28,45 @@ export class PipelineStack extends TerraformStack {
   constructor(scope: Construct, id: string, config: StackConfig) {
     super(scope, id);
     const { project, region, prefix } = config;
+    const names = pipelineNames(prefix);
     new GoogleProvider(this, 'google', { project, region });
+    // google_project_service_identity exists only in google-beta (same version as google).
+    const betaProvider = new GoogleBetaProvider(this, 'google-beta', { project, region });
+    const timeProvider = new TimeProvider(this, 'time');
+    new RandomProvider(this, 'random');
     if (config.stateBucket) new GcsBackend(this, { bucket: config.stateBucket, prefix: `cio-webhooks/${id}` });
     // Relative to cdktf.out/stacks/<id>: the state file sits at the project root, outside cdktf.out.
     else new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
 
-    const services = new ProjectServices(this, 'services', { project }).services;
-    const projectInfo = new DataGoogleProject(this, 'project', { projectId: project });
-    const pubsubServiceAgent = `serviceAccount:service-${projectInfo.number}@gcp-sa-pubsub.iam.gserviceaccount.com`;
+    const apis = new ProjectServices(this, 'services', { project, betaProvider, retention: config.eventsRetentionDays !== null });
+    const services = apis.services;
+    const pubsubAgent = apis.pubsubAgent;
 
     const bus = new EventBus(this, 'event-bus', { project, prefix, retentionDays: config.retentionDays, dependsOn: services });
     const secrets = new Secrets(this, 'secrets', { project, prefix, dependsOn: services });
-    const dedupe = new DedupeStore(this, 'dedupe-store', { project, location: config.firestoreLocation, collection: DEDUPE_COLLECTION, dependsOn: services });
+    const dedupe = new DedupeStore(this, 'dedupe-store', {
+      project,
+      databaseId: names.dedupeDatabase,
+      location: config.firestoreLocation,
+      collection: DEDUPE_COLLECTION,
+      deletionProtection: config.deletionProtection,
+      dependsOn: services,
+    });
     const warehouse = new Warehouse(this, 'warehouse', {
       project,
       region,
       prefix,
-      retentionDays: config.retentionDays,
       deletionProtection: config.deletionProtection,
+      eventsRetentionDays: config.eventsRetentionDays,
+      timeTravelHours: config.timeTravelHours,
+      readers: config.warehouseReaders,
+      rawReaders: config.warehouseRawReaders,
       topic: bus.topic,
       deadLetterTopic: bus.deadLetterTopic,
-      pubsubServiceAgent,
+      pubsubAgent,
+      transferAgent: apis.transferAgent,
+      pseudonymKeyHex: secrets.pseudonymKeyHex,
+      timeProvider,
       dependsOn: services,
     });
     const functions = new PipelineFunctions(this, 'functions', {
@@ -55,6 +76,7 @@ export class PipelineStack extends TerraformStack {
       bundleDir: config.bundleDir,
       topic: bus.topic,
       secrets,
+      dedupe,
       cioRegion: config.cioRegion,
       policy: config.policy,
       dedupeCollection: DEDUPE_COLLECTION,
@@ -62,24 +84,32 @@ export class PipelineStack extends TerraformStack {
       receiverMaxInstances: config.receiverMaxInstances,
       handlerMaxInstances: config.handlerMaxInstances,
       handlerConcurrency: config.handlerConcurrency,
-      dependsOn: [...services, dedupe.database],
+      cioRequestsPerInstance: config.cioRequestsPerInstance,
+      signatureMaxAgeSeconds: config.signatureMaxAgeSeconds,
+      dedupeTtlDays: config.dedupeTtlDays,
+      receiverAccess: config.receiverAccess,
+      timeProvider,
+      // The table (and any schema change to it) applies before code that writes new fields:
+      // drop_unknown_fields would otherwise drop them silently until the table caught up.
+      dependsOn: [...services, warehouse.table],
     });
     const push = new HandlerPushSubscription(this, 'push', {
       project,
       prefix,
-      retentionDays: config.retentionDays,
       topic: bus.topic,
+      replayTopic: bus.replayTopic,
       deadLetterTopic: bus.deadLetterTopic,
       handler: functions.handler,
       pushInvoker: functions.pushInvoker,
       policy: config.policy,
-      pubsubServiceAgent,
+      pubsubAgent,
     });
 
     // Dead-lettering: the service agent publishes to the DLQ topic and acks on the source subscriptions.
-    new PubsubTopicIamMember(this, 'agent-dlq-publisher', { project, topic: bus.deadLetterTopic.name, role: 'roles/pubsub.publisher', member: pubsubServiceAgent });
-    for (const [key, subscription] of [['push', push.subscription], ['bigquery', warehouse.subscription]] as const) {
-      new PubsubSubscriptionIamMember(this, `agent-${key}-subscriber`, { project, subscription: subscription.name, role: 'roles/pubsub.subscriber', member: pubsubServiceAgent });
+    new PubsubTopicIamMember(this, 'agent-dlq-publisher', { project, topic: bus.deadLetterTopic.name, role: 'roles/pubsub.publisher', member: pubsubAgent });
+    const sources = [['push', push.subscription], ['replay', push.replaySubscription], ['bigquery', warehouse.subscription]] as const;
+    for (const [key, subscription] of sources) {
+      new PubsubSubscriptionIamMember(this, `agent-${key}-subscriber`, { project, subscription: subscription.name, role: 'roles/pubsub.subscriber', member: pubsubAgent });
     }
 
     const monitoring = new PipelineMonitoring(this, 'monitoring', {
@@ -96,10 +126,13 @@ export class PipelineStack extends TerraformStack {
 
     new TerraformOutput(this, 'receiver_url', { value: functions.receiver.serviceConfig.uri, description: 'Paste into Customer.io: Reporting Webhooks > URL' });
     new TerraformOutput(this, 'events_table', { value: warehouse.tableId });
+    new TerraformOutput(this, 'analytics_dataset', { value: `${project}.${names.analyticsDataset}`, description: 'Pseudonymized views for analysts' });
     new TerraformOutput(this, 'topic', { value: bus.topic.name });
     new TerraformOutput(this, 'push_subscription', { value: push.subscription.name });
     new TerraformOutput(this, 'bigquery_subscription', { value: warehouse.subscription.name });
     new TerraformOutput(this, 'dead_letter_subscription', { value: bus.deadLetterSubscription.name });
+    new TerraformOutput(this, 'replay_topic', { value: bus.replayTopic.name });
+    new TerraformOutput(this, 'dedupe_database', { value: dedupe.database.name });
     new TerraformOutput(this, 'signing_keys_secret', { value: secrets.signingKeys.secretId });
     new TerraformOutput(this, 'dashboard_url', {
       value: `https://console.cloud.google.com/monitoring/dashboards/builder/${Fn.element(Fn.split('/', monitoring.dashboard.id), 3)}?project=${project}`,

@@ -11,7 +11,6 @@ export const TIMING = {
   handlerTimeoutSeconds: 50,
   pushAckDeadlineSeconds: 60,
   dedupeLeaseSeconds: 120,
-  dedupeTtlDays: 30,
   /** Customer.io waits 4 s; the receiver answers within its publish timeout. */
   receiverPublishTimeoutMs: 2000,
   receiverTimeoutSeconds: 10,
@@ -19,3 +18,11 @@ export const TIMING = {
   retryMinimumBackoff: '10s',
   retryMaximumBackoff: '600s',
 } as const;
+
+/**
+ * How long a grant is given to propagate before something that checks it is created (the function
+ * builds check the build account's, the BigQuery subscription the Pub/Sub agent's). IAM documents
+ * propagation "typically within 60 seconds"; the provider's own Cloud Functions builder example
+ * waits 60 s. It runs once, on the first apply (and again only when the grants change).
+ */
+export const IAM_PROPAGATION_WAIT = '60s';

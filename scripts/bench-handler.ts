@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,7 +70,7 @@ async function main() {
   const firestore = new Firestore({ projectId: PROJECT });
   const store = createFirestoreDedupeStore({ firestore, collection: 'cio_webhook_events', leaseSeconds: 120, ttlDays: 30, deadlineMs: 5000 });
   const cio = createTrackExecutor({ credentials: { siteId: 's', trackApiKey: 'k' }, region: 'us', trackUrl: fake.url, deadlineMs: 30_000 });
-  functions.http('bench_handler', createHandler({ policy: DEFAULT_POLICY, dedupe: store, cio, logger: createLogger({ level: 'warning' }) }));
+  functions.http('bench_handler', createHandler({ policy: DEFAULT_POLICY, dedupe: store, cio, logger: createLogger({ level: 'warning' }), pseudonymKey: randomBytes(32) }));
   const server = getTestServer('bench_handler');
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;

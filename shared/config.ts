@@ -54,6 +54,18 @@ const oneOf = <T extends string>(values: readonly T[]) => (raw: string): T => {
   return raw as T;
 };
 
+/** Firestore database ids: 4–63 lowercase letters, digits and hyphens, or "(default)". */
+const databaseId = (raw: string) => {
+  if (raw !== '(default)' && !/^[a-z][a-z0-9-]{2,61}[a-z0-9]$/.test(raw)) throw new Error('must be (default) or 4–63 lowercase letters, digits and hyphens');
+  return raw;
+};
+
+/** A hex key of at least 16 bytes (the stack generates 32 random bytes). */
+const hexKey = (raw: string) => {
+  if (!/^(?:[0-9a-fA-F]{2}){16,64}$/.test(raw)) throw new Error('must be 32 to 128 hex digits');
+  return Buffer.from(raw, 'hex');
+};
+
 const name = (raw: string) => {
   if (!/^[A-Za-z0-9_.~%+-]{1,255}$/.test(raw)) throw new Error('must be a plain resource name');
   return raw;
@@ -67,6 +79,10 @@ const name = (raw: string) => {
 export const SECRET_PLACEHOLDER = 'placeholder:add-a-secret-version';
 
 export const LOG_LEVELS = ['debug', 'info', 'warning', 'error'] as const;
+
+export const DAY_SECONDS = 86_400;
+/** Customer.io's 7 days of retries plus one: see CIO_SIGNATURE_MAX_AGE_SECONDS. */
+export const DEFAULT_SIGNATURE_MAX_AGE_SECONDS = 8 * DAY_SECONDS;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const SETTINGS = {
@@ -83,9 +99,11 @@ export const SETTINGS = {
   },
   maxAgeSeconds: {
     name: 'CIO_SIGNATURE_MAX_AGE_SECONDS',
-    default: '0',
+    // Customer.io retries a failed delivery for 7 days; a window of 8 days accepts every genuine retry
+    // and bounds how long a captured signed request can be replayed. 0 turns the check off.
+    default: String(DEFAULT_SIGNATURE_MAX_AGE_SECONDS),
     parse: (raw: string): number | 'off' => {
-      const seconds = integer(0, 31 * 24 * 3600)(raw);
+      const seconds = integer(0, 31 * DAY_SECONDS)(raw);
       return seconds === 0 ? 'off' : seconds;
     },
   },
@@ -141,6 +159,12 @@ export const SETTINGS = {
   },
   cioDeadlineSeconds: { name: 'CIO_DEADLINE_SECONDS', default: '30', parse: integer(1, 540) },
   dedupeCollection: { name: 'DEDUPE_COLLECTION', default: 'cio_webhook_events', parse: name },
+  /** Deployed: a dedicated named database (never a project's shared "(default)"). */
+  dedupeDatabase: { name: 'DEDUPE_DATABASE', default: '(default)', parse: databaseId },
+  /** Key of the keyed hash that stands for an email address in logs and the analysts' views. */
+  pseudonymKey: { name: 'PSEUDONYM_KEY', parse: hexKey },
+  /** This instance's share of the Track API request rate (token bucket; the stack divides the total). */
+  cioRequestsPerSecond: { name: 'CIO_REQUESTS_PER_SECOND', default: '50', parse: integer(1, 1000) },
   /** Bound on each dedupe-store call: an unreachable Firestore must become a nack, not a hung push. */
   dedupeDeadlineSeconds: { name: 'DEDUPE_DEADLINE_SECONDS', default: '5', parse: integer(1, 60) },
   leaseSeconds: { name: 'DEDUPE_LEASE_SECONDS', default: '120', parse: integer(10, 3600) },
@@ -188,9 +212,14 @@ export interface HandlerConfig extends PolicyConfig {
   dryRun: boolean;
   cioDeadlineSeconds: number;
   dedupeCollection: string;
+  dedupeDatabase: string;
   dedupeDeadlineSeconds: number;
   leaseSeconds: number;
   ttlDays: number;
+  /** The receiver's replay window; the dedupe TTL must outlast it. */
+  maxAgeSeconds: number | 'off';
+  pseudonymKey: Buffer;
+  cioRequestsPerSecond: number;
 }
 
 export function loadPolicyConfig(env: Env): PolicyConfig {
@@ -214,10 +243,16 @@ export function loadHandlerConfig(env: Env): HandlerConfig {
     dryRun,
     cioDeadlineSeconds: read(env, SETTINGS.cioDeadlineSeconds),
     dedupeCollection: read(env, SETTINGS.dedupeCollection),
+    dedupeDatabase: read(env, SETTINGS.dedupeDatabase),
     dedupeDeadlineSeconds: read(env, SETTINGS.dedupeDeadlineSeconds),
     leaseSeconds: read(env, SETTINGS.leaseSeconds),
     ttlDays: read(env, SETTINGS.ttlDays),
+    maxAgeSeconds: read(env, SETTINGS.maxAgeSeconds),
+    pseudonymKey: read(env, SETTINGS.pseudonymKey),
+    cioRequestsPerSecond: read(env, SETTINGS.cioRequestsPerSecond),
   };
+  const ttlProblem = replayWindowProblem(config.maxAgeSeconds, config.ttlDays);
+  if (ttlProblem) throw new ConfigError(SETTINGS.ttlDays.name, ttlProblem);
   // The lease must outlive an attempt (claim, calls, done-write), or a slow attempt and its
   // redelivery both call Customer.io.
   const attemptSeconds = config.cioDeadlineSeconds + 2 * config.dedupeDeadlineSeconds;
@@ -230,6 +265,17 @@ export function loadHandlerConfig(env: Env): HandlerConfig {
   return config;
 }
 
+/**
+ * Every replay of a captured request must be either rejected (older than the signature window) or
+ * deduplicated (its record still exists): the dedupe TTL has to outlast the window. Shared by the
+ * handler's start-up check and the stack's synth check.
+ */
+export function replayWindowProblem(maxAgeSeconds: number | 'off', ttlDays: number): string | null {
+  if (maxAgeSeconds === 'off') return null;
+  if (ttlDays * DAY_SECONDS >= maxAgeSeconds) return null;
+  return `(${ttlDays} days) must outlast ${SETTINGS.maxAgeSeconds.name} (${maxAgeSeconds} s = ${(maxAgeSeconds / DAY_SECONDS).toFixed(1)} days), or a replayed request acts again after its record expired`;
+}
+
 /** The variables each function reads at start-up; the infra sets every one of them. */
 export const RECEIVER_VARIABLES = [
   SETTINGS.project, SETTINGS.logLevel, SETTINGS.topic, SETTINGS.signingKeys, SETTINGS.maxAgeSeconds,
@@ -239,5 +285,6 @@ export const RECEIVER_VARIABLES = [
 export const HANDLER_VARIABLES = [
   SETTINGS.project, SETTINGS.logLevel, SETTINGS.actions, SETTINGS.suppressOn, SETTINGS.siteId,
   SETTINGS.trackApiKey, SETTINGS.region, SETTINGS.trackUrl, SETTINGS.dryRun, SETTINGS.cioDeadlineSeconds,
-  SETTINGS.dedupeCollection, SETTINGS.dedupeDeadlineSeconds, SETTINGS.leaseSeconds, SETTINGS.ttlDays,
+  SETTINGS.dedupeCollection, SETTINGS.dedupeDatabase, SETTINGS.dedupeDeadlineSeconds, SETTINGS.leaseSeconds,
+  SETTINGS.ttlDays, SETTINGS.maxAgeSeconds, SETTINGS.pseudonymKey, SETTINGS.cioRequestsPerSecond,
 ].map((s) => s.name);

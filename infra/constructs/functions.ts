@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
+import { ArtifactRegistryRepository } from '@cdktf/provider-google/lib/artifact-registry-repository/index.js';
+import { ArtifactRegistryRepositoryIamMember } from '@cdktf/provider-google/lib/artifact-registry-repository-iam-member/index.js';
 import { Cloudfunctions2Function } from '@cdktf/provider-google/lib/cloudfunctions2-function/index.js';
 import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-service-iam-member/index.js';
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member/index.js';
@@ -8,13 +11,16 @@ import { SecretManagerSecretIamMember } from '@cdktf/provider-google/lib/secret-
 import type { SecretManagerSecret } from '@cdktf/provider-google/lib/secret-manager-secret/index.js';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account/index.js';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket/index.js';
-import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member/index.js';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object/index.js';
-import { AssetType, TerraformAsset, type ITerraformDependable } from 'cdktf';
+import type { TimeProvider } from '@cdktf/provider-time/lib/provider/index.js';
+import { Sleep } from '@cdktf/provider-time/lib/sleep/index.js';
+import { AssetType, DataResource, TerraformAsset, Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { SETTINGS, type PolicyConfig } from '../../shared/config.js';
+import type { ReceiverAccess } from '../config.js';
 import { pipelineNames } from '../names.js';
-import { TIMING } from '../timing.js';
+import { IAM_PROPAGATION_WAIT, TIMING } from '../timing.js';
+import type { DedupeStore } from './dedupe-store.js';
 import type { Secrets } from './secrets.js';
 
 export const TRACK_API_URLS = { us: 'https://track.customer.io/api/v1', eu: 'https://track-eu.customer.io/api/v1' } as const;
@@ -26,6 +32,7 @@ export interface PipelineFunctionsProps {
   bundleDir: string;
   topic: PubsubTopic;
   secrets: Secrets;
+  dedupe: DedupeStore;
   cioRegion: 'us' | 'eu';
   policy: PolicyConfig;
   dedupeCollection: string;
@@ -33,13 +40,30 @@ export interface PipelineFunctionsProps {
   receiverMaxInstances: number;
   handlerMaxInstances: number;
   handlerConcurrency: number;
+  cioRequestsPerInstance: number;
+  signatureMaxAgeSeconds: number | 'off';
+  dedupeTtlDays: number;
+  receiverAccess: ReceiverAccess;
+  timeProvider: TimeProvider;
+  /** Everything the functions need in place first: the APIs, and the table their rows land in. */
   dependsOn?: ITerraformDependable[];
 }
 
 /**
+ * The command that turns Cloud Run's invoker IAM check off on the receiver's service, for
+ * organizations whose Domain Restricted Sharing policy refuses an allUsers binding (Cloud Run's
+ * documented answer: "Disable the Cloud Run Invoker IAM check"). Idempotent.
+ */
+export function invokerCheckOffCommand(project: string, region: string, service: string): string {
+  return `gcloud run services update ${service} --project=${project} --region=${region} --no-invoker-iam-check --quiet`;
+}
+
+/**
  * Both functions from one bundle, each with its own least-privilege service account: the receiver
- * may publish to the topic and read the signing keys; the handler may use Firestore and read the
- * Track API credentials; the push invoker may only invoke the handler.
+ * may publish to the topic and read the signing keys; the handler may use its Firestore database
+ * and read the Track API credentials and the pseudonym key; the push invoker may only invoke the
+ * handler; the build account may read the function sources, write build logs, and push images to
+ * this stack's own Artifact Registry repository and no other.
  */
 export class PipelineFunctions extends Construct {
   readonly receiver: Cloudfunctions2Function;
@@ -48,10 +72,12 @@ export class PipelineFunctions extends Construct {
   readonly handlerAccount: ServiceAccount;
   readonly pushInvoker: ServiceAccount;
   readonly buildAccount: ServiceAccount;
+  readonly repository: ArtifactRegistryRepository;
 
   constructor(scope: Construct, id: string, props: PipelineFunctionsProps) {
     super(scope, id);
     const { project, region, prefix, secrets, policy } = props;
+    const names = pipelineNames(prefix);
     const account = (key: string, displayName: string) =>
       new ServiceAccount(this, key, { project, accountId: `${prefix}-${key}`, displayName, dependsOn: props.dependsOn });
     this.receiverAccount = account('receiver', 'Customer.io webhook receiver');
@@ -77,12 +103,40 @@ export class PipelineFunctions extends Construct {
       source: bundle.path,
     });
 
+    // The functions' images go to this repository (build_config.docker_repository), so the build
+    // account's Artifact Registry write is scoped to it instead of every repository in the project.
+    this.repository = new ArtifactRegistryRepository(this, 'repository', {
+      project,
+      location: region,
+      repositoryId: names.functionsRepository,
+      format: 'DOCKER',
+      description: 'Images of the Customer.io webhook functions',
+      cleanupPolicyDryRun: false,
+      cleanupPolicies: [
+        { id: 'delete-older-than-30-days', action: 'DELETE', condition: { olderThan: '2592000s' } },
+        // A KEEP policy wins over DELETE: the last five builds of each function stay for rollbacks.
+        { id: 'keep-last-5', action: 'KEEP', mostRecentVersions: { keepCount: 5 } },
+      ],
+      dependsOn: props.dependsOn,
+    });
+
+    // What Google documents for a user-specified build account (Cloud Run functions, "Custom
+    // service account for Cloud Build"): write build logs, read the source — Cloud Functions copies
+    // the uploaded zip into its own gcf-v2-sources-<number>-<region> bucket and the build reads it
+    // from there, so a grant on this stack's bucket alone is not enough — and push images.
     const buildGrants: ITerraformDependable[] = [
-      new StorageBucketIamMember(this, 'build-source-reader', { bucket: bucket.name, role: 'roles/storage.objectViewer', member: this.buildAccount.member }),
-      ...['roles/logging.logWriter', 'roles/artifactregistry.writer'].map(
-        (role) => new ProjectIamMember(this, `build-${role.split('.')[1]}`, { project, role, member: this.buildAccount.member }),
-      ),
+      new ProjectIamMember(this, 'build-logWriter', { project, role: 'roles/logging.logWriter', member: this.buildAccount.member }),
+      new ProjectIamMember(this, 'build-objectViewer', { project, role: 'roles/storage.objectViewer', member: this.buildAccount.member }),
+      new ArtifactRegistryRepositoryIamMember(this, 'build-repository-writer', {
+        project,
+        location: region,
+        repository: this.repository.name,
+        role: 'roles/artifactregistry.writer',
+        member: this.buildAccount.member,
+      }),
     ];
+    // A build started before these grants propagate fails ("Access to bucket gcf-v2-sources-… denied").
+    const buildGrantsSettled = new Sleep(this, 'build-grants-propagated', { provider: props.timeProvider, createDuration: IAM_PROPAGATION_WAIT, dependsOn: buildGrants });
 
     const secretReader = (key: string, secret: SecretManagerSecret, sa: ServiceAccount) =>
       new SecretManagerSecretIamMember(this, key, { project, secretId: secret.secretId, role: 'roles/secretmanager.secretAccessor', member: sa.member });
@@ -93,63 +147,72 @@ export class PipelineFunctions extends Construct {
       secretReader('receiver-signing-keys', secrets.signingKeys, this.receiverAccount),
     ];
     const handlerGrants = [
-      // Firestore IAM is project-wide; datastore.user is its narrowest read/write role.
-      new ProjectIamMember(this, 'handler-firestore', { project, role: 'roles/datastore.user', member: this.handlerAccount.member }),
+      props.dedupe.grantReadWrite('handler-firestore', this.handlerAccount.member),
       secretReader('handler-site-id', secrets.siteId, this.handlerAccount),
       secretReader('handler-track-api-key', secrets.trackApiKey, this.handlerAccount),
+      secretReader('handler-pseudonym-key', secrets.pseudonymKey, this.handlerAccount),
     ];
 
     const buildConfig = (entryPoint: string) => ({
       runtime: 'nodejs22',
       entryPoint,
       serviceAccount: this.buildAccount.id,
+      dockerRepository: this.repository.id,
       source: { storageSource: { bucket: bucket.name, object: source.name } },
     });
 
-    // What both services share: one CPU (needed for request concurrency), public ingress with IAM
-    // deciding who may invoke, every request on the newest revision, and the base environment.
-    const service = { availableCpu: '1', availableMemory: '512Mi', ingressSettings: 'ALLOW_ALL', allTrafficOnLatestRevision: true };
+    // What both services share: one CPU (needed for request concurrency), every request on the
+    // newest revision, and the base environment.
+    const service = { availableCpu: '1', availableMemory: '512Mi', allTrafficOnLatestRevision: true };
     const baseEnv = { NODE_ENV: 'production', GOOGLE_CLOUD_PROJECT: project, LOG_LEVEL: SETTINGS.logLevel.default };
+    const maxAge = String(props.signatureMaxAgeSeconds === 'off' ? 0 : props.signatureMaxAgeSeconds);
+    const settled = [...(props.dependsOn ?? []), buildGrantsSettled];
 
+    const receiverService = {
+      serviceAccountEmail: this.receiverAccount.email,
+      // Warm instances keep cold starts off Customer.io's 4-second clock.
+      minInstanceCount: props.receiverMinInstances,
+      maxInstanceCount: props.receiverMaxInstances,
+      maxInstanceRequestConcurrency: 80,
+      timeoutSeconds: TIMING.receiverTimeoutSeconds,
+      // Customer.io posts from the internet; the signature is the authentication.
+      ingressSettings: 'ALLOW_ALL',
+      ...service,
+      environmentVariables: {
+        ...baseEnv,
+        PUBSUB_TOPIC: props.topic.name,
+        CIO_SIGNATURE_MAX_AGE_SECONDS: maxAge,
+        RECEIVER_MAX_BODY_BYTES: SETTINGS.maxBodyBytes.default,
+        RECEIVER_PUBLISH_TIMEOUT_MS: String(TIMING.receiverPublishTimeoutMs),
+      },
+      secretEnvironmentVariables: [secretEnv('CIO_WEBHOOK_SIGNING_KEYS', secrets.signingKeys)],
+    };
     this.receiver = new Cloudfunctions2Function(this, 'receiver-function', {
       project,
       location: region,
-      name: pipelineNames(prefix).receiver,
+      name: names.receiver,
       description: 'Verifies Customer.io reporting webhooks and publishes them to Pub/Sub',
       buildConfig: buildConfig('receiver'),
-      serviceConfig: {
-        serviceAccountEmail: this.receiverAccount.email,
-        // Warm instances keep cold starts off Customer.io's 4-second clock.
-        minInstanceCount: props.receiverMinInstances,
-        maxInstanceCount: props.receiverMaxInstances,
-        maxInstanceRequestConcurrency: 80,
-        timeoutSeconds: TIMING.receiverTimeoutSeconds,
-        ...service,
-        environmentVariables: {
-          ...baseEnv,
-          PUBSUB_TOPIC: props.topic.name,
-          CIO_SIGNATURE_MAX_AGE_SECONDS: SETTINGS.maxAgeSeconds.default,
-          RECEIVER_MAX_BODY_BYTES: SETTINGS.maxBodyBytes.default,
-          RECEIVER_PUBLISH_TIMEOUT_MS: String(TIMING.receiverPublishTimeoutMs),
-        },
-        secretEnvironmentVariables: [secretEnv('CIO_WEBHOOK_SIGNING_KEYS', secrets.signingKeys)],
-      },
-      dependsOn: [...buildGrants, ...receiverGrants],
+      serviceConfig: receiverService,
+      dependsOn: [...settled, ...receiverGrants],
     });
 
     this.handler = new Cloudfunctions2Function(this, 'handler-function', {
       project,
       location: region,
-      name: pipelineNames(prefix).handler,
+      name: names.handler,
       description: 'Acts on Customer.io events pushed by Pub/Sub, exactly once per event',
       buildConfig: buildConfig('handler'),
       serviceConfig: {
         serviceAccountEmail: this.handlerAccount.email,
         minInstanceCount: 0,
-        // Push has no flow control: instances × concurrency bounds the Track API request rate.
         maxInstanceCount: props.handlerMaxInstances,
         maxInstanceRequestConcurrency: props.handlerConcurrency,
         timeoutSeconds: TIMING.handlerTimeoutSeconds,
+        // Cloud Run counts Pub/Sub push from the same project as internal traffic ("Restricting
+        // ingress for Cloud Run": Internal allows Pub/Sub in the same project on the run.app URL),
+        // so the handler takes no request from the internet at all; IAM still checks the token.
+        ingressSettings: 'ALLOW_INTERNAL_ONLY',
         ...service,
         environmentVariables: {
           ...baseEnv,
@@ -159,25 +222,46 @@ export class PipelineFunctions extends Construct {
           CIO_TRACK_URL: TRACK_API_URLS[props.cioRegion],
           CIO_DRY_RUN: '0',
           CIO_DEADLINE_SECONDS: String(TIMING.cioDeadlineSeconds),
+          CIO_REQUESTS_PER_SECOND: String(props.cioRequestsPerInstance),
+          CIO_SIGNATURE_MAX_AGE_SECONDS: maxAge,
           DEDUPE_COLLECTION: props.dedupeCollection,
+          DEDUPE_DATABASE: props.dedupe.database.name,
           DEDUPE_DEADLINE_SECONDS: String(TIMING.dedupeDeadlineSeconds),
           DEDUPE_LEASE_SECONDS: String(TIMING.dedupeLeaseSeconds),
-          DEDUPE_TTL_DAYS: String(TIMING.dedupeTtlDays),
+          DEDUPE_TTL_DAYS: String(props.dedupeTtlDays),
         },
-        secretEnvironmentVariables: [secretEnv('CIO_SITE_ID', secrets.siteId), secretEnv('CIO_TRACK_API_KEY', secrets.trackApiKey)],
+        secretEnvironmentVariables: [
+          secretEnv('CIO_SITE_ID', secrets.siteId),
+          secretEnv('CIO_TRACK_API_KEY', secrets.trackApiKey),
+          secretEnv('PSEUDONYM_KEY', secrets.pseudonymKey),
+        ],
       },
-      dependsOn: [...buildGrants, ...handlerGrants],
+      dependsOn: [...settled, ...handlerGrants],
     });
 
     // Customer.io cannot present Google credentials: the receiver is public and the signature is the
     // authentication. The handler is private; only the push invoker may call it.
-    new CloudRunV2ServiceIamMember(this, 'receiver-public', {
-      project,
-      location: region,
-      name: this.receiver.serviceConfig.service,
-      role: 'roles/run.invoker',
-      member: 'allUsers',
-    });
+    if (props.receiverAccess === 'all-users') {
+      new CloudRunV2ServiceIamMember(this, 'receiver-public', {
+        project,
+        location: region,
+        name: this.receiver.serviceConfig.service,
+        role: 'roles/run.invoker',
+        member: 'allUsers',
+      });
+    } else {
+      // No allUsers binding for Domain Restricted Sharing to refuse: the invoker check is turned
+      // off on the service instead, after every deploy of the receiver. A new revision comes from a
+      // new bundle or changed settings; both are in the triggers, so either re-runs the command.
+      // Literal settings only: unresolved references are numbered by construct order, not by value.
+      const literal = JSON.stringify(receiverService, (_key, value: unknown) => (typeof value === 'string' && Token.isUnresolved(value) ? undefined : value));
+      const settings = createHash('sha256').update(literal).digest('hex');
+      new DataResource(this, 'receiver-invoker-check-off', {
+        triggersReplace: { service: this.receiver.serviceConfig.service, source: source.name, settings },
+        provisioners: [{ type: 'local-exec', command: invokerCheckOffCommand(project, region, names.receiver) }],
+        dependsOn: [this.receiver],
+      });
+    }
     new CloudRunV2ServiceIamMember(this, 'handler-invoker', {
       project,
       location: region,

@@ -38,20 +38,37 @@ function chart(title: string, series: Series[], plot: 'LINE' | 'STACKED_BAR' = '
     xyChart: {
       dataSets: series.map((s) => ({
         plotType: plot,
-        legendTemplate: s.legend ?? '',
+        legendTemplate: s.legend,
         timeSeriesQuery: {
           timeSeriesFilter: {
             filter: s.filter,
-            aggregation: {
-              alignmentPeriod: '60s',
-              perSeriesAligner: s.aligner,
-              ...(s.reducer ? { crossSeriesReducer: s.reducer, groupByFields: s.groupBy ?? [] } : {}),
-            },
+            aggregation: { alignmentPeriod: '60s', perSeriesAligner: s.aligner, crossSeriesReducer: s.reducer, groupByFields: s.groupBy },
           },
         },
       })),
     },
   };
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json | undefined };
+
+/**
+ * The dashboard JSON without the values the Monitoring API drops on the way back (proto3 omits
+ * zero, empty and unset fields: `xPos: 0`, `legendTemplate: ""`, `groupByFields: []`). The provider
+ * compares what it sent with what it reads, so every one of them would show as a change on every
+ * plan: a dashboard that never converges.
+ */
+export function withoutDefaults(value: Json | undefined): Json | undefined {
+  if (Array.isArray(value)) {
+    const items = value.map(withoutDefaults).filter((v): v is Json => v !== undefined);
+    return items.length === 0 ? undefined : items;
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).map(([k, v]) => [k, withoutDefaults(v)] as const).filter(([, v]) => v !== undefined);
+    return entries.length === 0 ? undefined : Object.fromEntries(entries);
+  }
+  if (value === 0 || value === '' || value === false || value === null) return undefined;
+  return value;
 }
 
 /**
@@ -90,7 +107,7 @@ export class PipelineMonitoring extends Construct {
       dependsOn: props.dependsOn,
     });
 
-    const alert = (key: string, displayName: string, documentation: string, filter: string, threshold: number, duration: string, aligner: string, dependsOn: ITerraformDependable[] = []) =>
+    const alert = (key: string, displayName: string, documentation: string, filter: string, threshold: number, duration: string, aligner: string, reducer?: string) =>
       new MonitoringAlertPolicy(this, key, {
         project,
         displayName: `${prefix}: ${displayName}`,
@@ -104,10 +121,10 @@ export class PipelineMonitoring extends Construct {
             comparison: 'COMPARISON_GT',
             thresholdValue: threshold,
             duration,
-            aggregations: [{ alignmentPeriod: '300s', perSeriesAligner: aligner }],
+            aggregations: [{ alignmentPeriod: '300s', perSeriesAligner: aligner, ...(reducer ? { crossSeriesReducer: reducer } : {}) }],
           },
         }],
-        dependsOn: [...(props.dependsOn ?? []), ...dependsOn],
+        dependsOn: props.dependsOn,
       });
 
     this.alerts = [
@@ -138,22 +155,26 @@ export class PipelineMonitoring extends Construct {
         '300s',
         'ALIGN_MAX',
       ),
+      // On Cloud Run's own request metric, which always exists: an alert on the log-based metric
+      // created in the same apply fails for up to ten minutes ("Cannot find metric(s)",
+      // terraform-provider-google#11102). The receiver answers 401 only for signature failures;
+      // the dashboard breaks them down by reason from the log-based metric.
       alert(
         'signature-failure-alert',
         'webhook signature failures',
-        'The receiver rejects webhooks for their signature. A wrong or rotated signing key makes Customer.io retry and hold back every later webhook: compare the key in Customer.io with the signing-keys secret.',
-        `resource.type = "cloud_run_revision" AND metric.type = "logging.googleapis.com/user/${prefix}_signature_failures"`,
+        'The receiver rejects webhooks for their signature (HTTP 401). A wrong or rotated signing key makes Customer.io retry and hold back every later webhook: compare the key in Customer.io with the signing-keys secret. The dashboard shows the reasons.',
+        `${runMetric('request_count', props.receiverService)} AND metric.labels.response_code = "401"`,
         3,
         '0s',
         'ALIGN_SUM',
-        [this.signatureFailures],
+        'REDUCE_SUM',
       ),
     ];
 
     const logMetric = (name: string) => `resource.type = "cloud_run_revision" AND metric.type = "logging.googleapis.com/user/${name}"`;
     this.dashboard = new MonitoringDashboard(this, 'dashboard', {
       project,
-      dashboardJson: JSON.stringify({
+      dashboardJson: JSON.stringify(withoutDefaults({
         displayName: `Customer.io webhooks (${prefix})`,
         mosaicLayout: {
           columns: 12,
@@ -175,7 +196,7 @@ export class PipelineMonitoring extends Construct {
             ]),
           ].map((widget, i) => ({ xPos: (i % 2) * 6, yPos: Math.floor(i / 2) * 4, width: 6, height: 4, widget })),
         },
-      }),
+      })),
       dependsOn: [this.signatureFailures, this.handlerOutcomes],
     });
   }

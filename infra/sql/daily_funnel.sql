@@ -2,6 +2,8 @@
 -- Opens and clicks are split into human and machine: link scanners (machine clicks) and privacy
 -- prefetching (prefetched opens) are not people. Proxied opens (e.g. Apple Mail Privacy Protection)
 -- are counted as human, as the handler does, and also reported on their own.
+-- As the view daily_funnel it reads events_unique (a filter on day prunes partitions through it);
+-- as the table function funnel_between(start_ts, end_ts) it reads events_unique_between.
 SELECT
   CAST(event_timestamp AS DATE) AS day,
   CASE
@@ -25,6 +27,6 @@ SELECT
   SUM(CASE WHEN metric = 'spammed' THEN 1 ELSE 0 END) AS spammed,
   SUM(CASE WHEN metric = 'unsubscribed' THEN 1 ELSE 0 END) AS unsubscribed,
   SUM(CASE WHEN metric IN ('dropped', 'failed', 'undeliverable') THEN 1 ELSE 0 END) AS failed
-FROM {{events_unique}}
+FROM {{source}}
 WHERE object_type <> 'customer' AND event_timestamp IS NOT NULL
 GROUP BY day, source, source_id, object_type

@@ -1,6 +1,12 @@
--- One row per event_id: the first copy Pub/Sub wrote. The events table is at-least-once:
--- Customer.io retries, Pub/Sub redelivers and replays (seek) all write duplicate rows.
+-- One row per event: the first copy Pub/Sub wrote. The events table is at-least-once: Customer.io
+-- retries, Pub/Sub redelivers and replays (seek) all write duplicate rows of the same payload.
+--
+-- The window is partitioned by event_timestamp as well as event_id. Every copy of one event carries
+-- the same event_timestamp (it comes from the same payload), so the rows kept are the same as with
+-- event_id alone, but a filter on event_timestamp in a query on this view can now be pushed below
+-- the window and prune the table's day partitions. With PARTITION BY event_id alone BigQuery cannot
+-- push it down, and every query on the view reads every day of history.
 SELECT *
 FROM {{events}}
 WHERE TRUE
-QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY publish_time, message_id) = 1
+QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id, event_timestamp ORDER BY publish_time, message_id) = 1

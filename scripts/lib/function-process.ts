@@ -4,7 +4,7 @@
  * framework error pages, cold start).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,8 @@ export interface FunctionProcessOptions {
   from?: 'source' | 'bundle';
   /** Mirror the process output to this stream, prefixed. */
   echo?: NodeJS.WritableStream;
+  /** Append every line the process prints to this file (the local stand-in for Cloud Logging). */
+  logFile?: string;
   readyTimeoutMs?: number;
 }
 
@@ -58,12 +60,16 @@ export async function startFunction(options: FunctionProcessOptions): Promise<Fu
   const started = performance.now();
   const child = spawnFunction({ ...options, port });
   const lines: string[] = [];
+  const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
   for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream }).on('line', (line) => {
       lines.push(line);
+      log?.write(`${line}\n`);
       options.echo?.write(`[${options.target}] ${line}\n`);
     });
   }
+  // 'close', not 'exit': the last lines may still be in the pipes when the process exits.
+  child.once('close', () => log?.end());
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
   const url = `http://127.0.0.1:${port}/`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);

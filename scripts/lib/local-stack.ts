@@ -12,7 +12,7 @@ import { PubSub } from '@google-cloud/pubsub';
 import { createLogger, type Logger } from '../../shared/log.js';
 import { renderPushFilter } from '../../shared/policy.js';
 import { loadPolicyConfig } from '../../shared/config.js';
-import { DEFAULT_PREFIX, pipelineNames } from '../../infra/names.js';
+import { DEDUPE_COLLECTION, DEFAULT_PREFIX, pipelineNames } from '../../infra/names.js';
 import { TIMING } from '../../infra/timing.js';
 import { startFirestoreEmulator, startPubSubEmulator, type Emulator } from './emulators.js';
 import { ROOT, startFunction, type FunctionProcess } from './function-process.js';
@@ -34,6 +34,8 @@ export interface LocalStackOptions {
   firestoreHost?: string;
   receiverPort?: number;
   signingKey?: string;
+  /** Hex key of the keyed hash in the handler's logs and the analytics views; random per start when absent. */
+  pseudonymKey?: string;
   /** Extra handler environment: credentials (otherwise dry run), CIO_TRACK_URL, DEDUPE_COLLECTION, … */
   handlerEnv?: Record<string, string>;
   /** Delivery attempts before dead-lettering (default LOCAL_MAX_DELIVERY_ATTEMPTS). */
@@ -54,6 +56,11 @@ export interface LocalStackInfo {
   warehouseSubscription: string;
   names: ReturnType<typeof pipelineNames>;
   dryRun: boolean;
+  /** Where the dedupe records are: the named database (as deployed) and the collection. */
+  dedupeDatabase: string;
+  dedupeCollection: string;
+  /** Each function's log, one JSON entry per line (what Cloud Logging holds when deployed). */
+  logFiles: { receiver: string; handler: string };
 }
 
 export interface LocalStack extends LocalStackInfo {
@@ -104,34 +111,45 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const pubsub = new PubSub({ projectId: project, apiEndpoint: pubsubHost });
     cleanup.push(() => pubsub.close());
 
-    const handlerEnv: Record<string, string> = { ...emulatorEnv, ...options.handlerEnv };
+    const pseudonymKey = options.pseudonymKey ?? randomBytes(32).toString('hex');
+    const logDir = join(stateDir, 'logs');
+    mkdirSync(logDir, { recursive: true });
+    const logFiles = { receiver: join(logDir, 'receiver.log'), handler: join(logDir, 'handler.log') };
+    // The deployed topology's named database: the emulator creates it on first use.
+    const handlerEnv: Record<string, string> = { ...emulatorEnv, DEDUPE_DATABASE: names.dedupeDatabase, PSEUDONYM_KEY: pseudonymKey, ...options.handlerEnv };
     const dryRun = !(handlerEnv.CIO_SITE_ID && handlerEnv.CIO_TRACK_API_KEY);
     const handler = await startFunction({
       target: 'handler',
       env: { CIO_DRY_RUN: dryRun ? '1' : '0', CIO_DEADLINE_SECONDS: String(TIMING.cioDeadlineSeconds), ...handlerEnv },
       echo: options.echo,
+      logFile: logFiles.handler,
     });
     cleanup.push(() => handler.stop());
 
     const warehouseSubscription = `${prefix}-events-warehouse`;
     const createTopology = async () => {
-      for (const topic of [names.topic, names.deadLetterTopic]) await ensureTopic(pubsub, topic);
+      for (const topic of [names.topic, names.deadLetterTopic, names.replayTopic]) await ensureTopic(pubsub, topic);
       const deadLetterPolicy = { deadLetterTopic: pubsub.topic(names.deadLetterTopic).name, maxDeliveryAttempts: options.maxDeliveryAttempts ?? LOCAL_MAX_DELIVERY_ATTEMPTS };
-      await recreateSubscription(pubsub, names.deadLetterSubscription, names.deadLetterTopic, { ackDeadlineSeconds: 60, retainAckedMessages: true });
-      await recreateSubscription(pubsub, names.pushSubscription, names.topic, {
+      // The emulator keeps no topic retention, so acknowledged messages are retained on the
+      // subscriptions instead for seek; deployed, the topics keep them (see infra EventBus).
+      const retainAckedMessages = true;
+      await recreateSubscription(pubsub, names.deadLetterSubscription, names.deadLetterTopic, { ackDeadlineSeconds: 60, retainAckedMessages });
+      const push = {
         pushConfig: { pushEndpoint: handler.url },
         // The emulator stores the filter but ignores it: the handler acks what it has no action for.
         filter: renderPushFilter(loadPolicyConfig(handlerEnv)),
         ackDeadlineSeconds: TIMING.pushAckDeadlineSeconds,
         deadLetterPolicy,
-        retainAckedMessages: true,
-      });
-      await recreateSubscription(pubsub, warehouseSubscription, names.topic, { ackDeadlineSeconds: 60, deadLetterPolicy, retainAckedMessages: true });
+        retainAckedMessages,
+      };
+      await recreateSubscription(pubsub, names.pushSubscription, names.topic, push);
+      await recreateSubscription(pubsub, names.replaySubscription, names.replayTopic, push);
+      await recreateSubscription(pubsub, warehouseSubscription, names.topic, { ackDeadlineSeconds: 60, deadLetterPolicy, retainAckedMessages });
     };
     await createTopology();
 
     const warehousePath = join(stateDir, `${prefix}-warehouse.duckdb`);
-    await ensureWarehouse(warehousePath);
+    await ensureWarehouse(warehousePath, Buffer.from(pseudonymKey, 'hex'));
     const sink = new WarehouseSink({ pubsub, subscription: warehouseSubscription, path: warehousePath, logger });
     sink.start();
     cleanup.push(() => sink.stop());
@@ -142,12 +160,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port: options.receiverPort,
       env: { ...emulatorEnv, PUBSUB_TOPIC: names.topic, CIO_WEBHOOK_SIGNING_KEYS: signingKey },
       echo: options.echo,
+      logFile: logFiles.receiver,
     });
     cleanup.push(() => receiver.stop());
 
     const info: LocalStackInfo = {
       project, prefix, pubsubHost, firestoreHost, receiverUrl: receiver.url, handlerUrl: handler.url, signingKey,
       warehousePath, warehouseSubscription, names, dryRun,
+      dedupeDatabase: handlerEnv.DEDUPE_DATABASE!, dedupeCollection: handlerEnv.DEDUPE_COLLECTION ?? DEDUPE_COLLECTION, logFiles,
     };
     const stackFile = join(stateDir, STACK_FILE);
     writeFileSync(stackFile, `${JSON.stringify(info, null, 2)}\n`);

@@ -1,18 +1,31 @@
 /**
- * The local warehouse: an embedded DuckDB file with the same `events` table (schema generated from
- * the shared row definition) and the same views as BigQuery (SQL from infra/sql). The file is
- * opened per use and closed again, so the ops CLI can read it while `npm start` writes batches.
+ * The local warehouse, the stand-in for BigQuery: an embedded DuckDB file with the same `events`
+ * table (schema generated from the shared row definition), the same views and table functions (SQL
+ * from infra/sql), and the analysts' pseudonymized objects in a schema named like the analytics
+ * dataset's role (`analytics`). The file is opened per use and closed again, so the ops CLI can read
+ * it while `npm start` writes batches.
  */
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { TABLE_COLUMNS, type ColumnType } from '../../shared/row.js';
-import { VIEW_FILES, viewSql, type ViewName } from '../../infra/sql.js';
+import { analyticsEventsSql, pseudonymKeySql } from '../../infra/privacy.js';
+import { duckdbDerivedStatements, duckdbNames } from '../../infra/sql.js';
 
 const DUCKDB_TYPES: Record<ColumnType, string> = { STRING: 'VARCHAR', INT64: 'BIGINT', TIMESTAMP: 'TIMESTAMP', BOOL: 'BOOLEAN' };
 
-export const WAREHOUSE_DDL = [
-  `CREATE TABLE IF NOT EXISTS events (\n${TABLE_COLUMNS.map((c) => `  ${c.name} ${DUCKDB_TYPES[c.type]}${c.mode === 'REQUIRED' ? ' NOT NULL' : ''}`).join(',\n')}\n)`,
-  ...(Object.keys(VIEW_FILES) as ViewName[]).map((view) => `CREATE OR REPLACE VIEW ${view} AS\n${viewSql(view, { events: 'events', events_unique: 'events_unique' })}`),
-];
+/** The DuckDB schema holding the analysts' objects (BigQuery: the analytics dataset). */
+export const ANALYTICS_SCHEMA = 'analytics';
+
+/** Everything the warehouse holds; the pseudonym key is the local stack's (npm start makes one per run). */
+export function warehouseDdl(pseudonymKey: Uint8Array): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS events (\n${TABLE_COLUMNS.map((c) => `  ${c.name} ${DUCKDB_TYPES[c.type]}${c.mode === 'REQUIRED' ? ' NOT NULL' : ''}`).join(',\n')}\n)`,
+    ...duckdbDerivedStatements(),
+    `CREATE OR REPLACE VIEW pseudonym_key AS ${pseudonymKeySql('duckdb', pseudonymKey)}`,
+    `CREATE SCHEMA IF NOT EXISTS ${ANALYTICS_SCHEMA}`,
+    `CREATE OR REPLACE VIEW ${ANALYTICS_SCHEMA}.events AS\n${analyticsEventsSql('duckdb', duckdbNames('main'))}`,
+    ...duckdbDerivedStatements(ANALYTICS_SCHEMA),
+  ];
+}
 
 /** Runs `work` with a connection to the warehouse file, then closes it. */
 export async function withWarehouse<T>(path: string, work: (connection: DuckDBConnection) => Promise<T>, options: { readOnly?: boolean } = {}): Promise<T> {
@@ -26,9 +39,9 @@ export async function withWarehouse<T>(path: string, work: (connection: DuckDBCo
   }
 }
 
-export async function ensureWarehouse(path: string): Promise<void> {
+export async function ensureWarehouse(path: string, pseudonymKey: Uint8Array): Promise<void> {
   await withWarehouse(path, async (connection) => {
-    for (const statement of WAREHOUSE_DDL) await connection.run(statement);
+    for (const statement of warehouseDdl(pseudonymKey)) await connection.run(statement);
   });
 }
 

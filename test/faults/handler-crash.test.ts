@@ -8,7 +8,7 @@ import { dedupeDocumentId } from '../../shared/dedupe.js';
 import { freePort } from '../../scripts/lib/emulators.js';
 import { startFakeTrackApi, type FakeTrackApi } from '../../scripts/lib/fake-track-api.js';
 import { startFunction, type FunctionProcess } from '../../scripts/lib/function-process.js';
-import { eventRow, pushEnvelope } from '../support/handler-harness.js';
+import { TEST_PSEUDONYM_KEY, eventRow, pushEnvelope } from '../support/handler-harness.js';
 import { uniqueName } from '../support/pubsub.js';
 import { sleep, waitFor } from '../support/waiting.js';
 import { attributesOf } from '../../shared/row.js';
@@ -30,6 +30,7 @@ const handlerEnv = () => ({
   DEDUPE_DEADLINE_SECONDS: '2',
   DEDUPE_LEASE_SECONDS: '10',
   DEDUPE_COLLECTION: collection,
+  PSEUDONYM_KEY: TEST_PSEUDONYM_KEY,
 });
 
 beforeAll(async () => {

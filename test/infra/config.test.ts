@@ -31,9 +31,49 @@ describe('loadStackConfig', () => {
     }
   });
 
-  it('refuses handler sizing that could exceed the Customer.io request rate', () => {
-    expect(() => loadStackConfig({ GOOGLE_CLOUD_PROJECT: 'acme-prod-1', HANDLER_MAX_INSTANCES: '10', HANDLER_CONCURRENCY: '20' })).toThrow(
-      /HANDLER_MAX_INSTANCES × HANDLER_CONCURRENCY = 200 calls in flight could reach 2000 req\/s, over CIO_MAX_REQUEST_RATE \(100\)/,
+  it('gives each handler instance its share of CIO_MAX_REQUEST_RATE, and refuses a share under 1 request/s', () => {
+    expect(loadStackConfig({ GOOGLE_CLOUD_PROJECT: 'acme-prod-1' }).cioRequestsPerInstance).toBe(50);
+    expect(loadStackConfig({ GOOGLE_CLOUD_PROJECT: 'acme-prod-1', HANDLER_MAX_INSTANCES: '3', CIO_MAX_REQUEST_RATE: '100' }).cioRequestsPerInstance).toBe(33);
+    expect(() => loadStackConfig({ GOOGLE_CLOUD_PROJECT: 'acme-prod-1', HANDLER_MAX_INSTANCES: '10', CIO_MAX_REQUEST_RATE: '5' })).toThrow(
+      /CIO_MAX_REQUEST_RATE \(5\) must be at least HANDLER_MAX_INSTANCES \(10\)/,
     );
+  });
+
+  it('defaults the signature window to 8 days and refuses a dedupe TTL that does not outlast it', () => {
+    expect(loadStackConfig({ GOOGLE_CLOUD_PROJECT: 'acme-prod-1' })).toMatchObject({ signatureMaxAgeSeconds: 691_200, dedupeTtlDays: 30 });
+    expect(() => loadStackConfig({ GOOGLE_CLOUD_PROJECT: 'acme-prod-1', DEDUPE_TTL_DAYS: '7' })).toThrow(
+      /DEDUPE_TTL_DAYS \(7 days\) must outlast CIO_SIGNATURE_MAX_AGE_SECONDS \(691200 s = 8\.0 days\)/,
+    );
+    // 0 is the explicit opt-out: no window, nothing for the TTL to outlast.
+    expect(loadStackConfig({ GOOGLE_CLOUD_PROJECT: 'acme-prod-1', CIO_SIGNATURE_MAX_AGE_SECONDS: '0', DEDUPE_TTL_DAYS: '1' })).toMatchObject({ signatureMaxAgeSeconds: 'off', dedupeTtlDays: 1 });
+    expect(() => loadStackConfig({ GOOGLE_CLOUD_PROJECT: 'acme-prod-1', CIO_SIGNATURE_MAX_AGE_SECONDS: 'a week' })).toThrow(/CIO_SIGNATURE_MAX_AGE_SECONDS: must be a whole number/);
+  });
+
+  it('reads the access mode, the retention and the warehouse readers', () => {
+    expect(loadStackConfig({
+      GOOGLE_CLOUD_PROJECT: 'acme-prod-1',
+      RECEIVER_ACCESS: 'no-invoker-check',
+      EVENTS_RETENTION_DAYS: '400',
+      BIGQUERY_TIME_TRAVEL_HOURS: '96',
+      WAREHOUSE_READERS: 'group:analysts@acme.com, user:ana@acme.com',
+      WAREHOUSE_RAW_READERS: 'serviceAccount:etl@acme-prod-1.iam.gserviceaccount.com',
+    })).toMatchObject({
+      receiverAccess: 'no-invoker-check',
+      eventsRetentionDays: 400,
+      timeTravelHours: 96,
+      warehouseReaders: ['group:analysts@acme.com', 'user:ana@acme.com'],
+      warehouseRawReaders: ['serviceAccount:etl@acme-prod-1.iam.gserviceaccount.com'],
+    });
+    expect(loadStackConfig({ GOOGLE_CLOUD_PROJECT: 'acme-prod-1' })).toMatchObject({ receiverAccess: 'all-users', eventsRetentionDays: null, timeTravelHours: 48, warehouseReaders: [] });
+    try {
+      loadStackConfig({ GOOGLE_CLOUD_PROJECT: 'acme-prod-1', EVENTS_RETENTION_DAYS: '3', BIGQUERY_TIME_TRAVEL_HOURS: '50', WAREHOUSE_READERS: 'analysts@acme.com' });
+      throw new Error('expected a StackConfigError');
+    } catch (error) {
+      expect((error as StackConfigError).problems).toEqual([
+        'EVENTS_RETENTION_DAYS must be a whole number from 8 to 36500 (got "3")',
+        'BIGQUERY_TIME_TRAVEL_HOURS must be a multiple of 24 (BigQuery takes whole days)',
+        'WAREHOUSE_READERS: "analysts@acme.com" is not user:, group:, serviceAccount: or domain: followed by an address or domain',
+      ]);
+    }
   });
 });

@@ -1,6 +1,7 @@
+import { createHash, createHmac } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeTrackApi, type FakeTrackApi } from '../../scripts/lib/fake-track-api.js';
-import { eventRow, startHandlerHarness } from '../support/handler-harness.js';
+import { TEST_PSEUDONYM_KEY, eventRow, startHandlerHarness } from '../support/handler-harness.js';
 
 const AUTH = `Basic ${Buffer.from('site-1:track-key-1').toString('base64')}`;
 const T = 1_700_000_000;
@@ -67,7 +68,11 @@ describe('default policy against the fake Track API', () => {
     expect(fake.requests.map((r) => r.path)).toEqual(['/customers/u%2F1', '/customers/a%2Bb%40example.com']);
     // The email fallback reaches Customer.io but not the logs.
     expect(JSON.stringify(harness.logger.entries.filter((e) => e.message === 'event handled'))).not.toContain('a+b@example.com');
-    expect(harness.logger.entries.find((e) => e.event_id === byEmail.event_id)?.identifier).toMatch(/^email-sha256:[0-9a-f]{16}$/);
+    // As its keyed hash: the same value the analysts' views show as email_hash, which a list of
+    // candidate addresses hashed without the key does not reproduce.
+    const logged = harness.logger.entries.find((e) => e.event_id === byEmail.event_id)?.identifier;
+    expect(logged).toBe(`email-hmac:${createHmac('sha256', Buffer.from(TEST_PSEUDONYM_KEY, 'hex')).update('a+b@example.com').digest('hex')}`);
+    expect(logged).not.toContain(createHash('sha256').update('a+b@example.com').digest('hex').slice(0, 16));
   });
 
   it('records and acks an event with no usable identifier, with a WARNING', async () => {

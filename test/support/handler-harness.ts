@@ -16,6 +16,9 @@ import { samplePayload } from '../../scripts/lib/samples.js';
 import type { FakeTrackApi } from '../../scripts/lib/fake-track-api.js';
 import { serveFunction } from './function-server.js';
 
+/** The pseudonym key the harness's handler hashes email addresses with. */
+export const TEST_PSEUDONYM_KEY = '7365637265742d6b65792d666f722d746865207465737473';
+
 export interface HarnessOptions {
   fake: FakeTrackApi;
   env?: Record<string, string>;
@@ -31,13 +34,14 @@ export async function startHandlerHarness({ fake, env = {}, nowMs }: HarnessOpti
     CIO_TRACK_URL: fake.url,
     CIO_DEADLINE_SECONDS: '5',
     DEDUPE_COLLECTION: collection,
+    PSEUDONYM_KEY: TEST_PSEUDONYM_KEY,
     ...env,
   });
   const firestore = new Firestore({ projectId: config.project });
   const logger = createMemoryLogger();
   const dedupe = createFirestoreDedupeStore({ firestore, collection, leaseSeconds: config.leaseSeconds, ttlDays: config.ttlDays, deadlineMs: config.dedupeDeadlineSeconds * 1000 });
   const cio = selectExecutor(config, logger);
-  const server = await serveFunction(createHandler({ policy: config, dedupe, cio, logger, ...(nowMs ? { nowMs } : {}) }));
+  const server = await serveFunction(createHandler({ policy: config, dedupe, cio, logger, pseudonymKey: config.pseudonymKey, ...(nowMs ? { nowMs } : {}) }));
 
   return {
     config,

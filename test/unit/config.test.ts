@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, SECRET_PLACEHOLDER, isPlaceholderCredentials, loadHandlerConfig, loadReceiverConfig } from '../../shared/config.js';
 
 const receiverEnv = { GOOGLE_CLOUD_PROJECT: 'p', CIO_WEBHOOK_SIGNING_KEYS: 'k1' };
-const handlerEnv = { GOOGLE_CLOUD_PROJECT: 'p', CIO_SITE_ID: 'site', CIO_TRACK_API_KEY: 'key' };
+const KEY_HEX = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
+const handlerEnv = { GOOGLE_CLOUD_PROJECT: 'p', CIO_SITE_ID: 'site', CIO_TRACK_API_KEY: 'key', PSEUDONYM_KEY: KEY_HEX };
 
 function errorOf(fn: () => unknown): ConfigError {
   try {
@@ -21,7 +22,8 @@ describe('loadReceiverConfig', () => {
       logLevel: 'info',
       topic: 'cio-events',
       signingKeys: ['k1'],
-      maxAgeSeconds: 'off',
+      // 8 days: outlasts Customer.io's 7 days of retries, bounds replays of a captured request.
+      maxAgeSeconds: 691_200,
       maxBodyBytes: 8 * 1024 * 1024,
       publishTimeoutMs: 2000,
     });
@@ -77,9 +79,13 @@ describe('loadHandlerConfig', () => {
       dryRun: false,
       cioDeadlineSeconds: 30,
       dedupeCollection: 'cio_webhook_events',
+      dedupeDatabase: '(default)',
       dedupeDeadlineSeconds: 5,
       leaseSeconds: 120,
       ttlDays: 30,
+      maxAgeSeconds: 691_200,
+      pseudonymKey: Buffer.from(KEY_HEX, 'hex'),
+      cioRequestsPerSecond: 50,
     });
   });
 
@@ -96,14 +102,18 @@ describe('loadHandlerConfig', () => {
       DEDUPE_DEADLINE_SECONDS: '3',
       DEDUPE_LEASE_SECONDS: '60',
       DEDUPE_TTL_DAYS: '7',
+      DEDUPE_DATABASE: 'cio-dedupe',
+      CIO_SIGNATURE_MAX_AGE_SECONDS: '86400',
+      CIO_REQUESTS_PER_SECOND: '25',
     })).toMatchObject({
       region: 'eu', trackUrl: 'http://127.0.0.1:4010/api/v1', dryRun: true, suppressOn: ['spammed'],
       actions: ['bounce', 'spam'], cioDeadlineSeconds: 10, dedupeCollection: 'dedupe', dedupeDeadlineSeconds: 3, leaseSeconds: 60, ttlDays: 7,
+      dedupeDatabase: 'cio-dedupe', maxAgeSeconds: 86_400, cioRequestsPerSecond: 25,
     });
   });
 
   it('needs no credentials in dry run', () => {
-    expect(loadHandlerConfig({ GOOGLE_CLOUD_PROJECT: 'p', CIO_DRY_RUN: '1' }).credentials).toBeNull();
+    expect(loadHandlerConfig({ GOOGLE_CLOUD_PROJECT: 'p', CIO_DRY_RUN: '1', PSEUDONYM_KEY: KEY_HEX }).credentials).toBeNull();
   });
 
   it('CIO_ACTIONS=none turns every rule off', () => {
@@ -125,9 +135,22 @@ describe('loadHandlerConfig', () => {
     [{ DEDUPE_COLLECTION: 'a/b' }, 'DEDUPE_COLLECTION: must be a plain resource name'],
     [{ CIO_DEADLINE_SECONDS: '115' }, 'CIO_DEADLINE_SECONDS: plus twice DEDUPE_DEADLINE_SECONDS (125 s) must be below DEDUPE_LEASE_SECONDS (120)'],
     [{ DEDUPE_DEADLINE_SECONDS: '0' }, 'DEDUPE_DEADLINE_SECONDS: must be a whole number from 1 to 60'],
+    [{ DEDUPE_DATABASE: 'Dedupe_DB' }, 'DEDUPE_DATABASE: must be (default) or 4–63 lowercase letters, digits and hyphens'],
+    [{ PSEUDONYM_KEY: undefined }, 'PSEUDONYM_KEY: is required but not set'],
+    [{ PSEUDONYM_KEY: 'not-hex' }, 'PSEUDONYM_KEY: must be 32 to 128 hex digits'],
+    [{ CIO_REQUESTS_PER_SECOND: '0' }, 'CIO_REQUESTS_PER_SECOND: must be a whole number from 1 to 1000'],
+    [{ DEDUPE_TTL_DAYS: '7' }, 'DEDUPE_TTL_DAYS: (7 days) must outlast CIO_SIGNATURE_MAX_AGE_SECONDS (691200 s = 8.0 days)'],
   ])('rejects %o with one line naming the variable', (overrides, message) => {
     const error = errorOf(() => loadHandlerConfig({ ...handlerEnv, ...overrides }));
     expect(error.message).toContain(message);
+  });
+});
+
+describe('the replay window', () => {
+  it('lets the handler start with a TTL shorter than the window only when the window is off (0)', () => {
+    expect(() => loadHandlerConfig({ ...handlerEnv, DEDUPE_TTL_DAYS: '3' })).toThrow(ConfigError);
+    expect(loadHandlerConfig({ ...handlerEnv, DEDUPE_TTL_DAYS: '3', CIO_SIGNATURE_MAX_AGE_SECONDS: '0' })).toMatchObject({ ttlDays: 3, maxAgeSeconds: 'off' });
+    expect(loadHandlerConfig({ ...handlerEnv, DEDUPE_TTL_DAYS: '8' }).ttlDays).toBe(8);
   });
 });
 
