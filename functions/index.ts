@@ -12,6 +12,10 @@ import * as functions from '@google-cloud/functions-framework';
 import { ConfigError } from '../shared/config.js';
 import { createLogger } from '../shared/log.js';
 import { routeFrameworkBodyErrors } from './framework-errors.js';
+import { guardFrameworkServer } from './framework-guard.js';
+
+/** Node's own bound on a request's headers; the whole request gets the guard's body timeout plus this. */
+const HEADERS_TIMEOUT_MS = 10_000;
 
 const TARGETS = ['receiver', 'handler'] as const;
 
@@ -28,8 +32,13 @@ const target = selectedTarget();
 routeFrameworkBodyErrors(createLogger({ base: { component: target ?? 'functions' } }));
 try {
   // Top-level await: the framework awaits this module before it starts serving.
-  if (target === 'receiver') functions.http('receiver', (await import('./receiver-wiring.js')).buildReceiver(process.env));
-  else if (target === 'handler') functions.http('handler', (await import('./handler-wiring.js')).buildHandler(process.env));
+  if (target === 'receiver') {
+    const { receiver, guard, logger, config } = (await import('./receiver-wiring.js')).buildReceiver(process.env);
+    // Before the framework builds its server (it does after this module loads): the guard answers
+    // what the headers decide and reads bodies within bounds, ahead of the framework's parsers.
+    guardFrameworkServer(guard, { logger, requestTimeoutMs: config.bodyTimeoutMs + HEADERS_TIMEOUT_MS, headersTimeoutMs: HEADERS_TIMEOUT_MS });
+    functions.http('receiver', receiver);
+  } else if (target === 'handler') functions.http('handler', (await import('./handler-wiring.js')).buildHandler(process.env));
   else throw new ConfigError('FUNCTION_TARGET', `must be one of ${TARGETS.join(', ')} (got ${JSON.stringify(target ?? '')})`);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;

@@ -1,9 +1,14 @@
-/** Builds the receiver from its configuration and one long-lived Pub/Sub client per process. */
+/**
+ * Builds the receiver from its configuration and one long-lived Pub/Sub client per process, and the
+ * request guard that runs in front of the framework's parsers (functions/request-guard.ts).
+ */
 import { PubSub } from '@google-cloud/pubsub';
 import { loadReceiverConfig, type Env } from '../shared/config.js';
 import { createLogger } from '../shared/log.js';
+import { createBufferPool } from './buffer-pool.js';
 import { createTopicPublisher } from './pubsub-publisher.js';
 import { createReceiver } from './receiver.js';
+import { createRequestGuard } from './request-guard.js';
 
 export function buildReceiver(env: Env) {
   const config = loadReceiverConfig(env);
@@ -17,6 +22,13 @@ export function buildReceiver(env: Env) {
     max_age_seconds: config.maxAgeSeconds,
     emulator: env.PUBSUB_EMULATOR_HOST ?? null,
   });
-  return createReceiver({ config, publisher, logger });
+  const guard = createRequestGuard({
+    maxBodyBytes: config.maxBodyBytes,
+    pool: createBufferPool(config.maxBufferedBytes),
+    maxAgeSeconds: config.maxAgeSeconds,
+    bodyTimeoutMs: config.bodyTimeoutMs,
+    logger,
+  });
+  return { receiver: createReceiver({ config, publisher, logger }), guard, logger, config };
 }
 

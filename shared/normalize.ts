@@ -67,12 +67,18 @@ export function sha256Hex(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function parseJsonObject(text: string): JsonObject | undefined {
+/** A body read as JSON once: the receiver checks it and the normalizer reads it from the same parse. */
+export type ParsedBody = { json: true; value: unknown } | { json: false };
+
+export function bodyText(body: Uint8Array): string {
+  return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+}
+
+export function parseBody(text: string): ParsedBody {
   try {
-    const parsed: unknown = JSON.parse(text);
-    return isObject(parsed) ? parsed : undefined;
+    return { json: true, value: JSON.parse(text) as unknown };
   } catch {
-    return undefined;
+    return { json: false };
   }
 }
 
@@ -80,11 +86,14 @@ export interface NormalizeInput {
   /** The request body exactly as received. */
   body: Uint8Array;
   receivedAt: Date;
+  /** The body already parsed (parseBody of its UTF-8 text); parsed here when absent. */
+  parsed?: ParsedBody;
 }
 
-export function normalizeWebhook({ body, receivedAt }: NormalizeInput): EventRow {
-  const payload = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
-  const root = parseJsonObject(payload);
+export function normalizeWebhook({ body, receivedAt, parsed }: NormalizeInput): EventRow {
+  const payload = bodyText(body);
+  const read = parsed ?? parseBody(payload);
+  const root = read.json && isObject(read.value) ? read.value : undefined;
   const rawData = field(root, 'data');
   const data = isObject(rawData) ? rawData : undefined;
   const rawIdentifiers = field(data, 'identifiers');

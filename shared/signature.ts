@@ -65,20 +65,14 @@ export function computeSignature(key: string, timestamp: string, body: Uint8Arra
   return hmac(key, timestamp, body).toString('hex');
 }
 
-export function verifySignature(options: VerifySignatureOptions): VerifiedSignature {
-  const { body, timestamp, signature, keys, now, maxAgeSeconds } = options;
+function checkFormat(timestamp: string | undefined, signature: string | undefined): asserts timestamp is string {
   if (timestamp === undefined || timestamp === '') throw new SignatureVerificationError('missing_timestamp');
   if (signature === undefined || signature === '') throw new SignatureVerificationError('missing_signature');
   if (!TIMESTAMP.test(timestamp)) throw new SignatureVerificationError('malformed_timestamp');
   if (!HEX_SHA256.test(signature)) throw new SignatureVerificationError('malformed_signature');
+}
 
-  const expected = Buffer.from(signature, 'hex');
-  const matched = keys.some((key) => {
-    const actual = hmac(key, timestamp, body);
-    return actual.length === expected.length && timingSafeEqual(actual, expected);
-  });
-  if (!matched) throw new SignatureVerificationError('no_matching_key');
-
+function checkWindow(timestamp: string, now: Date, maxAgeSeconds: number | 'off'): VerifiedSignature {
   const timestampSeconds = Number(timestamp);
   const ageSeconds = Math.floor(now.getTime() / 1000) - timestampSeconds;
   if (maxAgeSeconds !== 'off') {
@@ -86,4 +80,27 @@ export function verifySignature(options: VerifySignatureOptions): VerifiedSignat
     if (-ageSeconds > maxAgeSeconds) throw new SignatureVerificationError('timestamp_too_new');
   }
   return { timestampSeconds, ageSeconds };
+}
+
+/**
+ * The checks that need no body: both headers present and well-formed, and the timestamp inside the
+ * window. The receiver runs these before it reads a byte of the body, so a request that cannot
+ * verify costs nothing to reject. (verifySignature checks the HMAC before the window, so there a
+ * forged old request reads as a bad signature; here, without the body, it can only read as old.)
+ */
+export function checkSignatureHeaders(options: Pick<VerifySignatureOptions, 'timestamp' | 'signature' | 'now' | 'maxAgeSeconds'>): VerifiedSignature {
+  checkFormat(options.timestamp, options.signature);
+  return checkWindow(options.timestamp, options.now, options.maxAgeSeconds);
+}
+
+export function verifySignature(options: VerifySignatureOptions): VerifiedSignature {
+  const { body, timestamp, signature, keys, now, maxAgeSeconds } = options;
+  checkFormat(timestamp, signature);
+  const expected = Buffer.from(signature!, 'hex');
+  const matched = keys.some((key) => {
+    const actual = hmac(key, timestamp, body);
+    return actual.length === expected.length && timingSafeEqual(actual, expected);
+  });
+  if (!matched) throw new SignatureVerificationError('no_matching_key');
+  return checkWindow(timestamp, now, maxAgeSeconds);
 }

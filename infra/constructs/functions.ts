@@ -183,6 +183,8 @@ export class PipelineFunctions extends Construct {
         PUBSUB_TOPIC: props.topic.name,
         CIO_SIGNATURE_MAX_AGE_SECONDS: maxAge,
         RECEIVER_MAX_BODY_BYTES: SETTINGS.maxBodyBytes.default,
+        RECEIVER_MAX_BUFFERED_BYTES: SETTINGS.maxBufferedBytes.default,
+        RECEIVER_BODY_TIMEOUT_MS: SETTINGS.bodyTimeoutMs.default,
         RECEIVER_PUBLISH_TIMEOUT_MS: String(TIMING.receiverPublishTimeoutMs),
       },
       secretEnvironmentVariables: [secretEnv('CIO_WEBHOOK_SIGNING_KEYS', secrets.signingKeys)],

@@ -4,6 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runToExit, startFunction, type FunctionProcess } from '../../scripts/lib/function-process.js';
+import { TEST_PSEUDONYM_KEY } from '../support/handler-harness.js';
+import { signedHeaders } from '../support/signing.js';
 
 const baseEnv = {
   GOOGLE_CLOUD_PROJECT: process.env.GOOGLE_CLOUD_PROJECT,
@@ -11,31 +13,51 @@ const baseEnv = {
   CIO_WEBHOOK_SIGNING_KEYS: 'entry-key',
 };
 
-describe('malformed JSON answered by the framework', () => {
+describe('malformed JSON', () => {
   let receiver: FunctionProcess;
+  let handler: FunctionProcess;
   beforeAll(async () => {
     // NODE_ENV=development is the case where Express would print stack traces into the answer.
-    receiver = await startFunction({ target: 'receiver', env: { ...baseEnv, NODE_ENV: 'development' } });
+    [receiver, handler] = await Promise.all([
+      startFunction({ target: 'receiver', env: { ...baseEnv, NODE_ENV: 'development' } }),
+      startFunction({
+        target: 'handler',
+        env: { GOOGLE_CLOUD_PROJECT: baseEnv.GOOGLE_CLOUD_PROJECT, FIRESTORE_EMULATOR_HOST: process.env.FIRESTORE_EMULATOR_HOST, CIO_DRY_RUN: '1', PSEUDONYM_KEY: TEST_PSEUDONYM_KEY, NODE_ENV: 'development' },
+      }),
+    ]);
   });
   afterAll(async () => {
     await receiver?.stop();
+    await handler?.stop();
   });
 
-  it('answers 400 without a stack trace, even with NODE_ENV=development', async () => {
-    const response = await fetch(receiver.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"event_id": "x", "secret_marker":' });
+  it('the receiver answers a signed one 400 itself, and an unsigned one 401 before reading it', async () => {
+    const body = '{"event_id": "x", "secret_marker":';
+    const signed = await fetch(receiver.url, { method: 'POST', headers: signedHeaders('entry-key', body), body });
+    expect(signed.status).toBe(400);
+    expect(await signed.json()).toEqual({ error: 'body is not valid JSON' });
+    const unsigned = await fetch(receiver.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(unsigned.status).toBe(401);
+    expect(await unsigned.text()).not.toMatch(/SyntaxError|at JSON\.parse|node_modules|body-parser/);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(receiver.lines.join('\n')).not.toContain('secret_marker');
+  });
+
+  it('the handler (whose bodies the framework parses) answers 400 without a stack trace, even with NODE_ENV=development', async () => {
+    const response = await fetch(handler.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"message": "x", "secret_marker":' });
     const text = await response.text();
     expect(response.status).toBe(400);
     expect(text).not.toMatch(/SyntaxError|at JSON\.parse|node_modules|body-parser/);
   });
 
-  it('logs it as one structured line without the body', async () => {
-    await fetch(receiver.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"secret_marker":' });
+  it('the framework\'s rejection is logged as one structured line without the body', async () => {
+    await fetch(handler.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"secret_marker":' });
     await new Promise((r) => setTimeout(r, 200));
-    expect(receiver.lines.join('\n')).not.toContain('secret_marker');
-    const entry = receiver.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.type === 'entity.parse.failed');
+    expect(handler.lines.join('\n')).not.toContain('secret_marker');
+    const entry = handler.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.type === 'entity.parse.failed');
     expect(entry).toMatchObject({ severity: 'WARNING', status: 400 });
-    // Every line the process printed is a JSON log entry.
-    for (const line of receiver.lines) expect(() => JSON.parse(line), line).not.toThrow();
+    // Every line either process printed is a JSON log entry.
+    for (const line of [...handler.lines, ...receiver.lines]) expect(() => JSON.parse(line), line).not.toThrow();
   });
 });
 
@@ -60,7 +82,8 @@ describe('first deploy, before the secrets have real values', () => {
   it('the receiver starts and answers 503 (Customer.io retries) instead of failing the deploy', async () => {
     const receiver = await startFunction({ target: 'receiver', env: { ...baseEnv, CIO_WEBHOOK_SIGNING_KEYS: 'placeholder:add-a-secret-version' } });
     try {
-      const response = await fetch(receiver.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      // Well-formed signature headers pass the request guard; no key can verify them yet.
+      const response = await fetch(receiver.url, { method: 'POST', headers: signedHeaders('any-key', '{}'), body: '{}' });
       expect(response.status).toBe(503);
       expect(receiver.lines.some((l) => l.includes('holds the deploy placeholder'))).toBe(true);
     } finally {

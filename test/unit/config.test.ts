@@ -25,6 +25,8 @@ describe('loadReceiverConfig', () => {
       // 8 days: outlasts Customer.io's 7 days of retries, bounds replays of a captured request.
       maxAgeSeconds: 691_200,
       maxBodyBytes: 8 * 1024 * 1024,
+      maxBufferedBytes: 64 * 1024 * 1024,
+      bodyTimeoutMs: 5_000,
       publishTimeoutMs: 2000,
     });
   });
@@ -37,10 +39,11 @@ describe('loadReceiverConfig', () => {
       CIO_WEBHOOK_SIGNING_KEYS: ' new , old ,',
       CIO_SIGNATURE_MAX_AGE_SECONDS: '600',
       RECEIVER_MAX_BODY_BYTES: '1048576',
+      RECEIVER_MAX_BUFFERED_BYTES: '4194304',
       RECEIVER_PUBLISH_TIMEOUT_MS: '1500',
     })).toEqual({
       project: 'p', logLevel: 'warning', topic: 'other', signingKeys: ['new', 'old'], maxAgeSeconds: 600,
-      maxBodyBytes: 1048576, publishTimeoutMs: 1500,
+      maxBodyBytes: 1048576, maxBufferedBytes: 4194304, bodyTimeoutMs: 5_000, publishTimeoutMs: 1500,
     });
   });
 
@@ -52,6 +55,7 @@ describe('loadReceiverConfig', () => {
     [{ CIO_SIGNATURE_MAX_AGE_SECONDS: '5m' }, 'CIO_SIGNATURE_MAX_AGE_SECONDS: must be a whole number'],
     [{ RECEIVER_MAX_BODY_BYTES: '20000000' }, 'RECEIVER_MAX_BODY_BYTES: must be a whole number from 1024 to 9437184'],
     [{ RECEIVER_PUBLISH_TIMEOUT_MS: '5000' }, 'RECEIVER_PUBLISH_TIMEOUT_MS: must be a whole number from 100 to 3500'],
+    [{ RECEIVER_MAX_BUFFERED_BYTES: '2097152' }, 'RECEIVER_MAX_BUFFERED_BYTES: (2097152) must hold at least one buffer for RECEIVER_MAX_BODY_BYTES (8388608 bytes for 8388608)'],
     [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL: must be one of debug, info, warning, error'],
     [{ PUBSUB_TOPIC: 'a/b' }, 'PUBSUB_TOPIC: must be a plain resource name'],
   ])('rejects %o with one line naming the variable', (overrides, message) => {

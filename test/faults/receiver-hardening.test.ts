@@ -1,0 +1,176 @@
+/**
+ * The receiver process (Functions Framework, our entry point) against requests built to take it down
+ * (issue #13 §1). Each gets the contract's answer from the request guard in front of the framework's
+ * parsers, the process's peak memory stays within a stated bound, and a genuine webhook gets 204
+ * right after. If a framework upgrade routed requests around the guard, the declared-length and bomb
+ * cases here would hang or blow the memory bound instead of answering at once.
+ */
+import { connect } from 'node:net';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { PubSub } from '@google-cloud/pubsub';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFunction, type FunctionProcess } from '../../scripts/lib/function-process.js';
+import { peakRssMiB } from '../../scripts/lib/proc-stats.js';
+import { samplePayload } from '../../scripts/lib/samples.js';
+import { createTopicProbe, type TopicProbe } from '../support/pubsub.js';
+import { signedHeaders } from '../support/signing.js';
+import { sleep } from '../support/waiting.js';
+
+const KEY = 'hardening-key';
+const MiB = 1024 * 1024;
+/** Peak resident memory the receiver may reach through all of this (it starts near 125 MiB running from source; a Cloud Run instance has 512 MiB). */
+const RSS_BOUND_MIB = 320;
+const BODY_TIMEOUT_MS = 1500;
+
+let pubsub: PubSub;
+let probe: TopicProbe;
+let receiver: FunctionProcess;
+
+beforeAll(async () => {
+  pubsub = new PubSub({ projectId: process.env.GOOGLE_CLOUD_PROJECT });
+  probe = await createTopicProbe(pubsub, 'hardening');
+  receiver = await startFunction({
+    target: 'receiver',
+    env: {
+      GOOGLE_CLOUD_PROJECT: process.env.GOOGLE_CLOUD_PROJECT,
+      PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST,
+      PUBSUB_TOPIC: probe.topicName,
+      CIO_WEBHOOK_SIGNING_KEYS: KEY,
+      RECEIVER_BODY_TIMEOUT_MS: String(BODY_TIMEOUT_MS),
+    },
+  });
+});
+
+afterAll(async () => {
+  await receiver?.stop();
+  await probe?.close();
+  await pubsub?.close();
+});
+
+/** Sends the head of a request, then the body in pieces (or not at all), and reads the whole answer. */
+function exchange(head: string, body: Buffer | null, { pieces = 1, pauseMs = 0, hangUpOnAnswer = false } = {}): Promise<{ status: number; text: string; ms: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const socket = connect(receiver.port, '127.0.0.1');
+    let text = '';
+    /** Until the answer's first byte: the socket may stay open afterwards while the rest is drained. */
+    let ms = Number.NaN;
+    socket.on('data', (d) => {
+      if (text === '') ms = performance.now() - started;
+      text += d.toString('latin1');
+      if (hangUpOnAnswer) socket.destroy();
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' || error.code === 'EPIPE' ? undefined : reject(error)));
+    socket.on('close', () => resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), text, ms }));
+    socket.on('connect', async () => {
+      socket.write(head);
+      if (body === null) return;
+      const size = Math.ceil(body.length / pieces);
+      for (let i = 0; i < body.length && !socket.destroyed; i += size) {
+        socket.write(body.subarray(i, i + size));
+        if (pauseMs) await sleep(pauseMs);
+      }
+    });
+    socket.setTimeout(20_000, () => socket.destroy());
+  });
+}
+
+const head = (headers: Record<string, string>) =>
+  `POST / HTTP/1.1\r\n${Object.entries({ host: '127.0.0.1', connection: 'close', ...headers }).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+
+/** Signature headers that pass the format check but verify with no key. */
+const forged = () => ({ 'x-cio-timestamp': String(Math.floor(Date.now() / 1000)), 'x-cio-signature': 'ab'.repeat(32) });
+
+async function genuineWebhookAccepted(): Promise<void> {
+  const body = JSON.stringify(samplePayload('email', 'delivered'));
+  const response = await fetch(receiver.url, { method: 'POST', headers: signedHeaders(KEY, body), body });
+  expect(response.status).toBe(204);
+  const messages = await probe.waitFor(1);
+  expect(messages.map((m) => JSON.parse(m.data).payload)).toContain(body);
+  probe.messages.length = 0;
+}
+
+describe('a receiver no single request can take down', () => {
+  it('answers a declared 32 MiB body 413 at once, without reading it', async () => {
+    const answer = await exchange(head({ ...forged(), 'content-type': 'application/json', 'content-length': String(32 * MiB) }), null, { hangUpOnAnswer: true });
+    expect(answer.status).toBe(413);
+    expect(answer.text).toContain('"error":"body over 8388608 bytes"');
+    // The framework's parser would have waited for 32 MiB that never come.
+    expect(answer.ms).toBeLessThan(2000);
+    await genuineWebhookAccepted();
+  });
+
+  it('answers a 32 MiB body that is actually sent 413, reading none of it into memory', async () => {
+    const answer = await exchange(head({ ...forged(), 'content-type': 'application/json', 'content-length': String(32 * MiB) }), Buffer.alloc(32 * MiB, 0x20), { pieces: 64 });
+    expect(answer.status).toBe(413);
+  });
+
+  it('inflates a brotli bomb only up to the limit: 64 MiB of zeros in a few hundred bytes → 413', async () => {
+    const bomb = brotliCompressSync(Buffer.alloc(64 * MiB), { params: { [constants.BROTLI_PARAM_QUALITY]: 5 } });
+    expect(bomb.length).toBeLessThan(4096);
+    const answer = await exchange(head({ ...forged(), 'content-type': 'application/json', 'content-encoding': 'br', 'content-length': String(bomb.length) }), bomb);
+    expect(answer.status).toBe(413);
+    expect(answer.text).toContain('body over 8388608 bytes');
+  });
+
+  it('inflates a gzip bomb only up to the limit → 413', async () => {
+    const bomb = gzipSync(Buffer.alloc(64 * MiB), { level: 9 });
+    const answer = await exchange(head({ ...forged(), 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(bomb.length) }), bomb);
+    expect(answer.status).toBe(413);
+  });
+
+  it('accepts a genuine gzip-encoded webhook, verifying the signature on the inflated bytes', async () => {
+    const body = JSON.stringify(samplePayload('email', 'opened', { seq: 5 }));
+    const compressed = gzipSync(Buffer.from(body));
+    const answer = await exchange(head({ ...signedHeaders(KEY, body), 'content-encoding': 'gzip', 'content-length': String(compressed.length) }), compressed);
+    expect(answer.status).toBe(204);
+    const messages = await probe.waitFor(1);
+    expect(messages.map((m) => JSON.parse(m.data).payload)).toEqual([body]);
+    probe.messages.length = 0;
+  });
+
+  it('refuses other encodings (415) and a body without a length past the limit (413)', async () => {
+    const zstd = await exchange(head({ ...forged(), 'content-encoding': 'zstd', 'content-length': '10' }), Buffer.alloc(10));
+    expect(zstd.status).toBe(415);
+    // Chunked transfer: no length to check up front, so the limit is enforced while reading.
+    const chunk = Buffer.alloc(MiB, 0x61);
+    const chunked = Buffer.concat(Array.from({ length: 12 }, () => Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')])));
+    const answer = await exchange(head({ ...forged(), 'content-type': 'application/json', 'transfer-encoding': 'chunked' }), Buffer.concat([chunked, Buffer.from('0\r\n\r\n')]), { pieces: 48 });
+    expect(answer.status).toBe(413);
+  });
+
+  it('answers a body that stops arriving 408 after the body timeout', async () => {
+    const body = Buffer.from(JSON.stringify(samplePayload('email', 'sent')));
+    const answer = await exchange(head({ ...signedHeaders(KEY, body.toString()), 'content-length': String(body.length) }), body.subarray(0, 40));
+    expect(answer.status).toBe(408);
+    expect(answer.ms).toBeGreaterThanOrEqual(BODY_TIMEOUT_MS - 100);
+    expect(answer.ms).toBeLessThan(BODY_TIMEOUT_MS + 3000);
+  });
+
+  it('answers a body sent slowly within the timeout 204', async () => {
+    const body = JSON.stringify(samplePayload('email', 'clicked', { seq: 9 }));
+    const answer = await exchange(head({ ...signedHeaders(KEY, body), 'content-length': String(Buffer.byteLength(body)) }), Buffer.from(body), { pieces: 10, pauseMs: 50 });
+    expect(answer.status).toBe(204);
+    await probe.waitFor(1);
+    probe.messages.length = 0;
+  });
+
+  it('answers 200 unsigned 5 MiB requests 401 before reading them, and 100 forged ones within the buffer pool', async () => {
+    const body = Buffer.alloc(5 * MiB, 0x7b);
+    const length = { 'content-type': 'application/json', 'content-length': String(body.length) };
+    const unsigned = await Promise.all(Array.from({ length: 200 }, () => exchange(head(length), body, { pieces: 20 })));
+    expect(unsigned.map((a) => a.status).filter((s) => s !== 401)).toEqual([]);
+    // Well-formed signatures must be read to be checked: 100 at once share the pool, and any that
+    // cannot get room in time are told to come back (503), not buffered regardless.
+    const forgedAnswers = await Promise.all(Array.from({ length: 100 }, () => exchange(head({ ...length, ...forged() }), body, { pieces: 20 })));
+    expect(forgedAnswers.map((a) => a.status).filter((s) => s !== 401 && s !== 503 && s !== 408)).toEqual([]);
+    expect(forgedAnswers.filter((a) => a.status === 401).length).toBeGreaterThan(0);
+    await genuineWebhookAccepted();
+  });
+
+  it(`kept the process's peak memory under ${RSS_BOUND_MIB} MiB through all of the above`, () => {
+    const peak = peakRssMiB(receiver.child.pid!);
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThan(RSS_BOUND_MIB);
+  });
+});
