@@ -1,12 +1,16 @@
 /**
  * `npm run build`: the deployable function bundle in build/bundle — the compiled functions/ and
- * shared/ plus a package.json with only the runtime dependencies, pinned to the versions the tests
- * ran against (no cdktf, no dev tooling). Cloud Build installs those and starts `--target`.
+ * shared/, a package.json with only the runtime dependencies, pinned to the versions the tests ran
+ * against (no cdktf, no dev tooling), the project's lockfile pruned to those dependencies (so the
+ * buildpack's `npm ci` installs exactly what was tested, transitive packages included), and an
+ * .npmrc that turns install scripts off (no runtime dependency needs one: protobufjs's only checks
+ * a version scheme and prints a warning).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './lib/function-process.js';
+import { ROOT } from '../lib/function-process.js';
+import { pruneLockfile, type Lockfile } from './bundle-lock.js';
 
 const OUT = join(ROOT, 'build/bundle');
 
@@ -41,4 +45,7 @@ const bundlePackage = {
   dependencies,
 };
 writeFileSync(join(OUT, 'package.json'), `${JSON.stringify(bundlePackage, null, 2)}\n`);
-process.stdout.write(`bundle written to ${OUT} (${Object.keys(dependencies).length} runtime dependencies)\n`);
+const lock = pruneLockfile(readJson<Lockfile>(join(ROOT, 'package-lock.json')), bundlePackage);
+writeFileSync(join(OUT, 'package-lock.json'), `${JSON.stringify(lock, null, 2)}\n`);
+writeFileSync(join(OUT, '.npmrc'), 'ignore-scripts=true\n');
+process.stdout.write(`bundle written to ${OUT} (${Object.keys(dependencies).length} runtime dependencies, ${Object.keys(lock.packages).length - 1} packages locked)\n`);

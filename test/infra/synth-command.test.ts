@@ -26,6 +26,27 @@ it('synthesizes the stack and the function bundle', async () => {
   expect(Object.keys(bundlePackage.dependencies)).toContain('@google-cloud/functions-framework');
 });
 
+it('ships a lockfile that pins exactly the versions the tests ran against, and install scripts off', async () => {
+  // The synth above built the bundle; build it again if this runs alone.
+  if (!existsSync(join(ROOT, 'build/bundle/package-lock.json'))) await run('npm', ['run', '--silent', 'build'], { cwd: ROOT });
+  const bundle = join(ROOT, 'build/bundle');
+  const lock = JSON.parse(readFileSync(join(bundle, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string; dependencies?: Record<string, string> }> };
+  const manifest = JSON.parse(readFileSync(join(bundle, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  expect(lock.packages['']!.dependencies).toEqual(manifest.dependencies);
+  const entries = Object.entries(lock.packages).filter(([path]) => path !== '');
+  expect(entries.length).toBeGreaterThan(50);
+  // Every locked package is the one installed here, at the same place in the tree.
+  for (const [path, entry] of entries) {
+    const installed = JSON.parse(readFileSync(join(ROOT, path, 'package.json'), 'utf8')) as { version: string };
+    expect(entry.version, path).toBe(installed.version);
+  }
+  for (const name of ['cdktf', 'vitest', '@cdktf/provider-google', 'typescript']) expect(lock.packages[`node_modules/${name}`], name).toBeUndefined();
+  expect(readFileSync(join(bundle, '.npmrc'), 'utf8')).toBe('ignore-scripts=true\n');
+  // npm itself agrees the lockfile is complete and in step with package.json (what `npm ci` checks).
+  const dryRun = await run('npm', ['ci', '--dry-run', '--no-audit', '--no-fund'], { cwd: bundle });
+  expect(dryRun.stdout).toMatch(new RegExp(`added ${entries.length} packages`));
+});
+
 it('stops with every configuration problem and a non-zero exit', async () => {
   const result = await npm({ GOOGLE_CLOUD_PROJECT: '', RETENTION_DAYS: '99', CDKTF_OUTDIR: mkdtempSync(join(tmpdir(), 'cdktf-out-')) });
   expect(result.code).toBe(1);
