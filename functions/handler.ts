@@ -49,7 +49,8 @@ export function createHandler({ policy, dedupe, cio, logger, pseudonymKey, nowMs
     try {
       const message = parsePushEnvelope(req.body);
       row = decodeEventRow(message.data);
-      context = { message_id: message.messageId, delivery_attempt: message.deliveryAttempt };
+      // A replay from the warehouse (ops replay --from-warehouse) says so in its attributes.
+      context = { message_id: message.messageId, delivery_attempt: message.deliveryAttempt, ...(message.attributes.replay ? { replay: message.attributes.replay } : {}) };
     } catch (error) {
       if (!(error instanceof EnvelopeError)) throw error;
       // A nack, not an ack: after max delivery attempts it lands in the dead-letter topic for a human.

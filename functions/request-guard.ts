@@ -103,7 +103,8 @@ export function createRequestGuard(options: RequestGuardOptions): RequestGuard {
 
   return function guard(req, res, next) {
     const reject = (status: number, error: string, fields: Record<string, unknown>, headers?: Record<string, string>) => {
-      logger.warn('request rejected before its body was read', { status, ...fields });
+      // A GET or HEAD at a public URL is a probe or a crawler, not a sender gone wrong: DEBUG.
+      logger[status === 405 ? 'debug' : 'warn']('request rejected before its body was read', { status, ...fields });
       reply(req, res, status, error, drainLimit, headers);
     };
 

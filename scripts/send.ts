@@ -2,9 +2,9 @@
  * `npm run send -- [options]`: signs and posts realistic sample events to a receiver.
  */
 import { METRICS_BY_OBJECT_TYPE, isKnownObjectType, type KnownObjectType } from '../shared/events.js';
-import { UsageError, parse, positiveInt, readLocalStack, runCli } from './lib/cli.js';
-import { percentile, sendBodies } from './lib/sender.js';
-import { samplePayload, type SamplePayload } from './lib/samples.js';
+import { UsageError, parse, positiveInt, readLocalStack, runCli } from '../ops/cli.js';
+import { percentile, sendBodies } from './local/sender.js';
+import { samplePayload, type SamplePayload } from './local/samples.js';
 
 const HELP = `usage: npm run send -- [options]
 

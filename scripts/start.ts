@@ -1,10 +1,11 @@
 /**
- * `npm start`: the whole pipeline on this machine (see scripts/lib/local-stack.ts). Ctrl-C or
+ * `npm start`: the whole pipeline on this machine (see scripts/local/local-stack.ts). Ctrl-C or
  * SIGTERM stops every child process and emulator.
  */
 import { createServer } from 'node:net';
-import { freePort } from './lib/emulators.js';
-import { startLocalStack } from './lib/local-stack.js';
+import { freePort } from './local/emulators.js';
+import { startLocalStack } from './local/local-stack.js';
+import { formatLogLine } from './local/log-format.js';
 
 const PASSED_THROUGH = ['CIO_SITE_ID', 'CIO_TRACK_API_KEY', 'CIO_REGION', 'CIO_TRACK_URL', 'CIO_SUPPRESS_ON', 'CIO_ACTIONS', 'LOG_LEVEL'];
 
@@ -27,6 +28,8 @@ async function main() {
     signingKey: process.env.CIO_WEBHOOK_SIGNING_KEYS,
     handlerEnv,
     echo: process.env.LOCAL_ECHO_LOGS === '0' ? undefined : process.stdout,
+    // A compact line per entry for a person; LOCAL_LOG_FORMAT=json for the JSON the cloud gets.
+    echoFormat: process.env.LOCAL_LOG_FORMAT === 'json' ? undefined : (line, target) => formatLogLine(line, target),
   });
 
   let stopping = false;
@@ -45,9 +48,11 @@ async function main() {
   receiver       ${stack.receiverUrl}
   signing key    ${stack.signingKey}
   handler        ${stack.handlerUrl}  (${stack.dryRun ? 'dry run: Customer.io calls are logged, not made' : 'calling the Customer.io Track API'})
-  Pub/Sub        ${stack.pubsubHost}  topic ${stack.names.topic}, subscriptions ${stack.names.pushSubscription}, ${stack.warehouseSubscription}, ${stack.names.deadLetterSubscription}
-  Firestore      ${stack.firestoreHost}
-  warehouse      ${stack.warehousePath}  (DuckDB; table events, views events_unique and daily_funnel)
+  Pub/Sub        ${stack.pubsubHost}  topics ${stack.names.topic}, ${stack.names.replayTopic}, ${stack.names.deadLetterTopic}; subscriptions ${stack.names.pushSubscription}, ${stack.names.replaySubscription}, ${stack.warehouseSubscription}, ${stack.names.deadLetterSubscription}
+  Firestore      ${stack.firestoreHost}  database ${stack.dedupeDatabase}
+  warehouse      ${stack.warehousePath}  (DuckDB: table events, views events_unique, daily_funnel,
+                 table functions events_unique_between, funnel_between; the same in schema analytics, pseudonymized)
+  logs           ${stack.logFiles.receiver}, ${stack.logFiles.handler}
 
   send samples:  npm run send -- --duplicates 5
   then look:     npm run ops -- stats --local

@@ -4,7 +4,7 @@
  * argv: <url> <envelopes.jsonl> <concurrency>
  */
 import { readFileSync } from 'node:fs';
-import { percentile } from '../lib/sender.js';
+import { percentile } from '../local/sender.js';
 
 const [url, file, concurrencyArg] = process.argv.slice(2);
 const bodies = readFileSync(file!, 'utf8').split('\n').filter(Boolean);

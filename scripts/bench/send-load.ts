@@ -5,7 +5,7 @@
  * Prints one JSON line: statuses, the indexes of the bodies answered 2xx, and sorted latencies.
  */
 import { readFileSync } from 'node:fs';
-import { sendBodies } from '../lib/sender.js';
+import { sendBodies } from '../local/sender.js';
 
 const [url, key, file, rate, concurrency] = process.argv.slice(2);
 const bodies = readFileSync(file!, 'utf8').split('\n').filter(Boolean);

@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../lib/function-process.js';
+import { ROOT } from '../local/function-process.js';
 import { pruneLockfile, type Lockfile } from './bundle-lock.js';
 
 const OUT = join(ROOT, 'build/bundle');

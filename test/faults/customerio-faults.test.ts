@@ -8,10 +8,10 @@
 import { Firestore } from '@google-cloud/firestore';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dedupeDocumentId } from '../../shared/dedupe.js';
-import { startFakeTrackApi, type FakeTrackApi } from '../../scripts/lib/fake-track-api.js';
-import { LOCAL_MAX_DELIVERY_ATTEMPTS } from '../../scripts/lib/local-stack.js';
-import { samplePayload } from '../../scripts/lib/samples.js';
-import { sendBodies } from '../../scripts/lib/sender.js';
+import { startFakeTrackApi, type FakeTrackApi } from '../../scripts/local/fake-track-api.js';
+import { LOCAL_MAX_DELIVERY_ATTEMPTS } from '../../scripts/local/local-stack.js';
+import { samplePayload } from '../../scripts/local/samples.js';
+import { sendBodies } from '../../scripts/local/sender.js';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
 import { uniqueName } from '../support/pubsub.js';
 import { runScript } from '../support/run-script.js';
@@ -24,8 +24,9 @@ let firestore: Firestore;
 
 beforeAll(async () => {
   fake = await startFakeTrackApi();
-  firestore = new Firestore({ projectId: process.env.GOOGLE_CLOUD_PROJECT });
   stack = await startTestStack('cio-faults', { handlerEnv: { CIO_SITE_ID: 's', CIO_TRACK_API_KEY: 'k', CIO_TRACK_URL: fake.url, CIO_DEADLINE_SECONDS: '2', DEDUPE_COLLECTION: collection } });
+  // The local stack keeps dedupe records in its named database, as deployed.
+  firestore = new Firestore({ projectId: process.env.GOOGLE_CLOUD_PROJECT, databaseId: stack.dedupeDatabase });
 });
 
 afterAll(async () => {

@@ -3,10 +3,10 @@
  * without a dedupe record, and after recovery every action happens exactly once.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startFirestoreEmulator, type Emulator } from '../../scripts/lib/emulators.js';
-import { startFakeTrackApi, type FakeTrackApi } from '../../scripts/lib/fake-track-api.js';
-import { samplePayload } from '../../scripts/lib/samples.js';
-import { sendBodies } from '../../scripts/lib/sender.js';
+import { startFirestoreEmulator, type Emulator } from '../../scripts/local/emulators.js';
+import { startFakeTrackApi, type FakeTrackApi } from '../../scripts/local/fake-track-api.js';
+import { samplePayload } from '../../scripts/local/samples.js';
+import { sendBodies } from '../../scripts/local/sender.js';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
 import { logEntries, sleep, waitFor } from '../support/waiting.js';
 

@@ -8,10 +8,10 @@
  * lack of durability.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startPubSubEmulator, type Emulator } from '../../scripts/lib/emulators.js';
-import { queryWarehouse } from '../../scripts/lib/local-warehouse.js';
-import { allSamples } from '../../scripts/lib/samples.js';
-import { sendBodies } from '../../scripts/lib/sender.js';
+import { startPubSubEmulator, type Emulator } from '../../scripts/local/emulators.js';
+import { queryWarehouse } from '../../scripts/local/local-warehouse.js';
+import { allSamples } from '../../scripts/local/samples.js';
+import { sendBodies } from '../../scripts/local/sender.js';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
 import { logEntries, sleep, waitFor } from '../support/waiting.js';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
-import { ROOT } from '../../scripts/lib/function-process.js';
+import { ROOT } from '../../scripts/local/function-process.js';
 
 const run = promisify(execFile);
 const npm = (env: Record<string, string>) =>

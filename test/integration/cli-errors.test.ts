@@ -7,12 +7,22 @@ describe('argument errors', () => {
     ['ops', ['frobnicate'], 'unknown command "frobnicate"'],
     ['ops', ['replay', '--subscription', 'handler'], 'replay needs exactly one of --time or --snapshot'],
     ['ops', ['replay', '--time', '1h'], 'replay needs --subscription'],
-    ['ops', ['replay', '--subscription', 'handler', '--time', 'last tuesday', '--project', 'p'], '--time must be an ISO 8601 time or an age like 30m, 6h, 2d'],
+    ['ops', ['replay', '--subscription', 'handler', '--time', 'last tuesday', '--project', 'p'], '--time must be an age like 30m, 6h, 2d or an ISO 8601 time'],
+    // A time without a zone would be read as this machine's local time: refused, not guessed.
+    ['ops', ['replay', '--subscription', 'handler', '--time', '2026-11-28T14:00:00', '--project', 'p'], 'with a zone (Z or +01:00): a time without one is ambiguous'],
+    // Seeking to a future time acknowledges everything before it: a purge, refused.
+    ['ops', ['replay', '--subscription', 'handler', '--time', '2999-01-01T00:00:00Z', '--project', 'p'], 'is in the future: seeking there acknowledges every message published before it, a purge, not a replay'],
+    ['ops', ['replay', '--from-warehouse', '--project', 'p'], 'replay --from-warehouse needs --since'],
+    ['ops', ['replay', '--from-warehouse', '--since', '2d', '--subscription', 'handler', '--project', 'p'], '--from-warehouse takes --since/--until, not --subscription'],
+    ['ops', ['trace', '--project', 'p'], 'trace needs exactly one EVENT_ID'],
+    ['ops', ['erase', '--project', 'p'], 'erase needs --email, --cio-id, --id or --recipient'],
+    ['ops', ['stats', '--since', '1h', '--until', '2h', '--project', 'p'], '--since must be before --until'],
+    ['ops', ['doctor', '--timeout', '0', '--project', 'p'], '--timeout must be a positive whole number'],
     ['ops', ['replay', '--nope'], "Unknown option '--nope'"],
     ['ops', ['dlq', 'purge', '--project', 'p'], 'unknown dlq action "purge"'],
     ['ops', ['dlq', 'show', '--limit', '0', '--project', 'p'], '--limit must be a positive whole number'],
     ['ops', ['snapshot', 'create', '--project', 'p'], 'snapshot create needs NAME and --subscription'],
-    ['ops', ['stats', '--since', 'whenever', '--project', 'p'], '--time must be an ISO 8601 time'],
+    ['ops', ['stats', '--since', 'whenever', '--project', 'p'], '--since must be an age like 30m, 6h, 2d or an ISO 8601 time'],
     ['ops', ['smoke', '--project', 'p'], 'smoke needs --url and --key'],
     ['send', ['--object-type', 'fax', '--url', 'http://127.0.0.1:9/', '--key', 'k'], 'unknown --object-type "fax"'],
     ['send', ['--object-type', 'sms', '--metric', 'opened', '--url', 'http://127.0.0.1:9/', '--key', 'k'], 'no sms emits --metric "opened"'],
@@ -43,7 +53,7 @@ describe('argument errors', () => {
     expect(stderr).toContain('refusing without --yes (no terminal to confirm on)');
   });
 
-  it.each(['replay', 'snapshot', 'dlq', 'smoke', 'stats'])('ops %s --help exits 0 with usage', async (command) => {
+  it.each(['doctor', 'trace', 'replay', 'snapshot', 'dlq', 'smoke', 'stats', 'erase'])('ops %s --help exits 0 with usage', async (command) => {
     const { code, stdout } = await runScript('ops', [command, '--help']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^usage: npm run ops -- /);

@@ -3,10 +3,10 @@
  * `ops dlq redrive` processes each exactly once.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startFakeTrackApi, type FakeTrackApi } from '../../scripts/lib/fake-track-api.js';
-import { LOCAL_MAX_DELIVERY_ATTEMPTS } from '../../scripts/lib/local-stack.js';
-import { samplePayload } from '../../scripts/lib/samples.js';
-import { sendBodies } from '../../scripts/lib/sender.js';
+import { startFakeTrackApi, type FakeTrackApi } from '../../scripts/local/fake-track-api.js';
+import { LOCAL_MAX_DELIVERY_ATTEMPTS } from '../../scripts/local/local-stack.js';
+import { samplePayload } from '../../scripts/local/samples.js';
+import { sendBodies } from '../../scripts/local/sender.js';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
 import { runScript } from '../support/run-script.js';
 

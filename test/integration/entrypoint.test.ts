@@ -3,7 +3,7 @@
  * at start-up and with requests the framework answers before our code runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runToExit, startFunction, type FunctionProcess } from '../../scripts/lib/function-process.js';
+import { runToExit, startFunction, type FunctionProcess } from '../../scripts/local/function-process.js';
 import { TEST_PSEUDONYM_KEY } from '../support/handler-harness.js';
 import { signedHeaders } from '../support/signing.js';
 

@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeTrackApi, type FakeTrackApi } from '../../scripts/lib/fake-track-api.js';
+import { startFakeTrackApi, type FakeTrackApi } from '../../scripts/local/fake-track-api.js';
 import { TEST_PSEUDONYM_KEY, eventRow, startHandlerHarness } from '../support/handler-harness.js';
 
 const AUTH = `Basic ${Buffer.from('site-1:track-key-1').toString('base64')}`;

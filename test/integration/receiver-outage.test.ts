@@ -9,8 +9,8 @@ import { loadReceiverConfig } from '../../shared/config.js';
 import { createMemoryLogger } from '../../shared/log.js';
 import { createTopicPublisher } from '../../functions/pubsub-publisher.js';
 import { createReceiver } from '../../functions/receiver.js';
-import { startPubSubEmulator, type Emulator } from '../../scripts/lib/emulators.js';
-import { samplePayload } from '../../scripts/lib/samples.js';
+import { startPubSubEmulator, type Emulator } from '../../scripts/local/emulators.js';
+import { samplePayload } from '../../scripts/local/samples.js';
 import { serveFunction, type FunctionServer } from '../support/function-server.js';
 import { signedHeaders } from '../support/signing.js';
 

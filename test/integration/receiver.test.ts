@@ -5,7 +5,7 @@ import { loadReceiverConfig } from '../../shared/config.js';
 import { createMemoryLogger } from '../../shared/log.js';
 import { createTopicPublisher } from '../../functions/pubsub-publisher.js';
 import { createReceiver } from '../../functions/receiver.js';
-import { allSamples, samplePayload } from '../../scripts/lib/samples.js';
+import { allSamples, samplePayload } from '../../scripts/local/samples.js';
 import { serveFunction, type FunctionServer } from '../support/function-server.js';
 import { createTopicProbe, type TopicProbe } from '../support/pubsub.js';
 import { signedHeaders } from '../support/signing.js';

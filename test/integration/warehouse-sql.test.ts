@@ -12,8 +12,8 @@ import { normalizeWebhook } from '../../shared/normalize.js';
 import { pseudonymize } from '../../shared/pseudonym.js';
 import type { EventRow } from '../../shared/row.js';
 import { DERIVED_OBJECTS, DERIVED_OBJECT_NAMES, bigqueryNames, derivedSql } from '../../infra/sql.js';
-import { ANALYTICS_SCHEMA, ensureWarehouse, insertRows, queryWarehouse, withWarehouse, type WarehouseRow } from '../../scripts/lib/local-warehouse.js';
-import { samplePayload } from '../../scripts/lib/samples.js';
+import { ANALYTICS_SCHEMA, ensureWarehouse, insertRows, queryWarehouse, withWarehouse, type WarehouseRow } from '../../scripts/local/local-warehouse.js';
+import { samplePayload } from '../../scripts/local/samples.js';
 
 const KEY = Buffer.from('6b65792d666f722d7468652d77617265686f7573652d746573747321', 'hex');
 const T0 = Date.parse('2026-11-01T00:00:00Z');

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startFirestoreEmulator, startPubSubEmulator } from '../../scripts/lib/emulators.js';
+import { startFirestoreEmulator, startPubSubEmulator } from '../../scripts/local/emulators.js';
 
 export const TEST_PROJECT = 'cio-test-project';
 

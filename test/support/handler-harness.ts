@@ -12,8 +12,8 @@ import { attributesOf, type EventRow } from '../../shared/row.js';
 import { createFirestoreDedupeStore } from '../../functions/dedupe-store.js';
 import { createHandler } from '../../functions/handler.js';
 import { selectExecutor } from '../../functions/handler-wiring.js';
-import { samplePayload } from '../../scripts/lib/samples.js';
-import type { FakeTrackApi } from '../../scripts/lib/fake-track-api.js';
+import { samplePayload } from '../../scripts/local/samples.js';
+import type { FakeTrackApi } from '../../scripts/local/fake-track-api.js';
 import { serveFunction } from './function-server.js';
 
 /** The pseudonym key the harness's handler hashes email addresses with. */

@@ -2,7 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../scripts/lib/local-stack.js';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../scripts/local/local-stack.js';
 import { uniqueName } from './pubsub.js';
 
 export interface TestStack extends LocalStack {

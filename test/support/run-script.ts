@@ -1,7 +1,7 @@
 /** Runs one of the project's command-line scripts (send, ops) the way npm does, capturing its output. */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT } from '../../scripts/lib/function-process.js';
+import { ROOT } from '../../scripts/local/function-process.js';
 
 export interface ScriptResult {
   code: number;
@@ -9,9 +9,11 @@ export interface ScriptResult {
   stderr: string;
 }
 
-export function runScript(script: 'send' | 'ops', args: string[], env: Record<string, string> = {}): Promise<ScriptResult> {
+const ENTRY = { send: 'scripts/send.ts', ops: 'ops/main.ts' } as const;
+
+export function runScript(script: keyof typeof ENTRY, args: string[], env: Record<string, string> = {}): Promise<ScriptResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', `${script}.ts`), ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--import', 'tsx', join(ROOT, ENTRY[script]), ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: 120_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { METRICS_BY_OBJECT_TYPE } from '../../shared/events.js';
 import { MAX_FIELD_CHARS, normalizeWebhook, unixSecondsToRfc3339 } from '../../shared/normalize.js';
 import { EVENT_COLUMNS, type EventRow } from '../../shared/row.js';
-import { allSamples, samplePayload } from '../../scripts/lib/samples.js';
+import { allSamples, samplePayload } from '../../scripts/local/samples.js';
 
 const receivedAt = new Date('2026-11-27T12:00:00.000Z');
 const normalize = (body: string | Buffer) => normalizeWebhook({ body: Buffer.from(body), receivedAt });

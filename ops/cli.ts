@@ -1,8 +1,9 @@
 /** Small helpers shared by the command-line entry points: usage errors, local stack discovery. */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DEFAULT_STATE_DIR, STACK_FILE, type LocalStackInfo } from './local-stack.js';
+import { DEFAULT_STATE_DIR, STACK_FILE, readLocalStack, type LocalStackInfo } from '../scripts/local/stack-file.js';
+
+export { readLocalStack } from '../scripts/local/stack-file.js';
 
 /** Wrong arguments: one line on stderr, exit code 2. */
 export class UsageError extends Error {
@@ -20,12 +21,6 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: s
   } catch (error) {
     throw new UsageError((error as Error).message.split('\n')[0]!);
   }
-}
-
-/** What `npm start` wrote about the running local stack, if it runs. */
-export function readLocalStack(stateDir = DEFAULT_STATE_DIR): LocalStackInfo | null {
-  const file = join(stateDir, STACK_FILE);
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as LocalStackInfo) : null;
 }
 
 export function requireLocalStack(): LocalStackInfo {

@@ -10,11 +10,11 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { PubSub } from '@google-cloud/pubsub';
-import { freePort, startPubSubEmulator } from './lib/emulators.js';
-import { ROOT, startFunction, type FunctionProcess } from './lib/function-process.js';
-import { cpuSeconds, groupCpuSeconds } from './lib/proc-stats.js';
-import { samplePayload } from './lib/samples.js';
-import { computeSignature } from '../shared/signature.js';
+import { freePort, startPubSubEmulator } from '../local/emulators.js';
+import { ROOT, startFunction, type FunctionProcess } from '../local/function-process.js';
+import { cpuSeconds, groupCpuSeconds } from './proc-stats.js';
+import { samplePayload } from '../local/samples.js';
+import { computeSignature } from '../../shared/signature.js';
 
 process.env.METADATA_SERVER_DETECTION = 'none';
 

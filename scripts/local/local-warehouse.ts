@@ -27,9 +27,25 @@ export function warehouseDdl(pseudonymKey: Uint8Array): string[] {
   ];
 }
 
+/** How long to keep trying when another process holds the file (the sink writes a batch at a time). */
+const LOCK_WAIT_MS = 10_000;
+
+async function open(path: string, readOnly: boolean): Promise<DuckDBInstance> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
+    try {
+      return await DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY' } : {});
+    } catch (error) {
+      // One process writes at a time: the sink's batches, a CLI's read, a test's check take turns.
+      if (!/lock/i.test((error as Error).message) || Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
 /** Runs `work` with a connection to the warehouse file, then closes it. */
 export async function withWarehouse<T>(path: string, work: (connection: DuckDBConnection) => Promise<T>, options: { readOnly?: boolean } = {}): Promise<T> {
-  const instance = await DuckDBInstance.create(path, options.readOnly ? { access_mode: 'READ_ONLY' } : {});
+  const instance = await open(path, options.readOnly ?? false);
   const connection = await instance.connect();
   try {
     return await work(connection);

@@ -17,11 +17,10 @@ import { TIMING } from '../../infra/timing.js';
 import { startFirestoreEmulator, startPubSubEmulator, type Emulator } from './emulators.js';
 import { ROOT, startFunction, type FunctionProcess } from './function-process.js';
 import { ensureWarehouse } from './local-warehouse.js';
+import { DEFAULT_STATE_DIR, STACK_FILE, type LocalStackInfo } from './stack-file.js';
 import { WarehouseSink } from './warehouse-sink.js';
 
-/** Where npm start keeps its warehouse, emulator logs and stack.json (CIO_LOCAL_STATE_DIR overrides). */
-export const DEFAULT_STATE_DIR = process.env.CIO_LOCAL_STATE_DIR ?? join(ROOT, '.local');
-export const STACK_FILE = 'stack.json';
+export { DEFAULT_STATE_DIR, STACK_FILE, type LocalStackInfo } from './stack-file.js';
 /** Pub/Sub's minimum; the emulator retries a nack about every second, so dead-lettering takes seconds. */
 export const LOCAL_MAX_DELIVERY_ATTEMPTS = 5;
 
@@ -41,27 +40,11 @@ export interface LocalStackOptions {
   /** Delivery attempts before dead-lettering (default LOCAL_MAX_DELIVERY_ATTEMPTS). */
   maxDeliveryAttempts?: number;
   echo?: NodeJS.WritableStream;
+  /** How echoed lines look (default: JSON, prefixed with the function). */
+  echoFormat?: (line: string, target: string) => string;
   logger?: Logger;
 }
 
-export interface LocalStackInfo {
-  project: string;
-  prefix: string;
-  pubsubHost: string;
-  firestoreHost: string;
-  receiverUrl: string;
-  handlerUrl: string;
-  signingKey: string;
-  warehousePath: string;
-  warehouseSubscription: string;
-  names: ReturnType<typeof pipelineNames>;
-  dryRun: boolean;
-  /** Where the dedupe records are: the named database (as deployed) and the collection. */
-  dedupeDatabase: string;
-  dedupeCollection: string;
-  /** Each function's log, one JSON entry per line (what Cloud Logging holds when deployed). */
-  logFiles: { receiver: string; handler: string };
-}
 
 export interface LocalStack extends LocalStackInfo {
   pubsub: PubSub;
@@ -122,6 +105,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       target: 'handler',
       env: { CIO_DRY_RUN: dryRun ? '1' : '0', CIO_DEADLINE_SECONDS: String(TIMING.cioDeadlineSeconds), ...handlerEnv },
       echo: options.echo,
+      echoFormat: options.echoFormat,
       logFile: logFiles.handler,
     });
     cleanup.push(() => handler.stop());
@@ -160,6 +144,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port: options.receiverPort,
       env: { ...emulatorEnv, PUBSUB_TOPIC: names.topic, CIO_WEBHOOK_SIGNING_KEYS: signingKey },
       echo: options.echo,
+      echoFormat: options.echoFormat,
       logFile: logFiles.receiver,
     });
     cleanup.push(() => receiver.stop());

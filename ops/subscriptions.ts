@@ -7,8 +7,9 @@ export function resolveSubscription(target: Target, name: string): string {
     warehouse: target.warehouseSubscription,
     bigquery: target.warehouseSubscription,
     dlq: target.names.deadLetterSubscription,
+    replay: target.names.replaySubscription,
   };
   return aliases[name] ?? name;
 }
 
-export const SUBSCRIPTION_HELP = 'SUB is handler, warehouse (the BigQuery subscription, or the local sink\'s), dlq, or a subscription id';
+export const SUBSCRIPTION_HELP = 'SUB is handler, warehouse (the BigQuery subscription, or the local sink\'s), dlq, replay, or a subscription id';

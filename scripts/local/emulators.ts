@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { groupPids } from './proc-stats.js';
+import { groupPids } from '../bench/proc-stats.js';
 
 export interface Emulator {
   readonly name: 'pubsub' | 'firestore';

@@ -36,8 +36,9 @@ export interface FunctionProcessOptions {
   port?: number;
   /** 'source' runs the TypeScript through tsx; 'bundle' runs build/bundle (run `npm run build` first). */
   from?: 'source' | 'bundle';
-  /** Mirror the process output to this stream, prefixed. */
+  /** Mirror the process output to this stream, each line passed through echoFormat (default: prefixed). */
   echo?: NodeJS.WritableStream;
+  echoFormat?: (line: string, target: string) => string;
   /** Append every line the process prints to this file (the local stand-in for Cloud Logging). */
   logFile?: string;
   readyTimeoutMs?: number;
@@ -65,7 +66,7 @@ export async function startFunction(options: FunctionProcessOptions): Promise<Fu
     createInterface({ input: stream }).on('line', (line) => {
       lines.push(line);
       log?.write(`${line}\n`);
-      options.echo?.write(`[${options.target}] ${line}\n`);
+      options.echo?.write(`${options.echoFormat ? options.echoFormat(line, options.target) : `[${options.target}] ${line}`}\n`);
     });
   }
   // 'close', not 'exit': the last lines may still be in the pipes when the process exits.

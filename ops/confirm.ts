@@ -1,6 +1,6 @@
 /** Destructive steps ask first; without a terminal to ask on, they need --yes. */
 import { createInterface } from 'node:readline/promises';
-import { UsageError } from '../lib/cli.js';
+import { UsageError } from './cli.js';
 
 export async function confirm(question: string, yes: boolean | undefined): Promise<boolean> {
   if (yes) return true;

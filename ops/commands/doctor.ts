@@ -1,0 +1,161 @@
+/**
+ * `ops doctor`: what in a project would make the first apply fail, checked before it runs, with the
+ * caller's own credentials and the stack's configuration. Read-only: every call is a get, a list or
+ * a testIamPermissions. Each check is bounded in time and reports an API it cannot reach instead of
+ * waiting on it.
+ */
+import { loadStackConfig, StackConfigError, type StackConfig } from '../../infra/config.js';
+import { REQUIRED_SERVICES, RETENTION_SERVICES } from '../../infra/constructs/services.js';
+import { pipelineNames } from '../../infra/names.js';
+import { CommandFailed, UsageError, parse, positiveInt } from '../cli.js';
+import {
+  checkApis,
+  checkBilling,
+  checkDomainRestrictedSharing,
+  checkFirestoreDatabase,
+  checkIngressPolicy,
+  checkPermissions,
+  checkPubsubAgent,
+  checkResourceLocations,
+  enabledServiceNames,
+  renderChecks,
+  unknownCheck,
+  type BillingInfo,
+  type Check,
+  type EffectivePolicy,
+  type FirestoreDatabase,
+  type IamPolicy,
+  type ServiceList,
+  type TestPermissionsResponse,
+} from '../doctor/checks.js';
+import { permissionsFor, stackResourceTypes } from '../doctor/permissions.js';
+import { GoogleApiError, createGoogleApi, type GoogleApi } from '../google-api.js';
+
+export const DOCTOR_HELP = `usage: npm run ops -- doctor [--project ID] [--timeout SECONDS] [--json]
+
+Checks a project before the first deploy, with your application default credentials and the
+stack's configuration (the Deploy variables: GOOGLE_CLOUD_PROJECT, PIPELINE_REGION, RECEIVER_ACCESS,
+…): billing; the APIs the stack enables (or whether you may enable them); your permissions for
+every resource the stack creates (derived from the synthesized stack, asked of Resource Manager's
+testIamPermissions); the organization policies that break the stack (iam.allowedPolicyMemberDomains,
+run.allowedIngress, cloudfunctions.allowedIngressSettings, gcp.resourceLocations); an existing
+Firestore database with the stack's id; the Pub/Sub service agent. One line per check: ok, warn,
+BLOCKER (with the fix) or ?? (could not check, and why). Changes nothing.
+
+  --project ID         the project (default: GOOGLE_CLOUD_PROJECT)
+  --prefix P           resource name prefix (default: PIPELINE_PREFIX or cio)
+  --timeout SECONDS    bound on each API call (default 10)
+  --json               the checks as one JSON document
+
+exit status: 0 no blocker found, 1 a blocker found, 2 wrong arguments`;
+
+/** testIamPermissions takes at most 100 permissions per call. */
+const PERMISSIONS_PER_CALL = 100;
+
+async function allPages(api: GoogleApi, path: string, timeoutMs: number): Promise<ServiceList[]> {
+  const pages: ServiceList[] = [];
+  let token: string | undefined;
+  do {
+    const page = await api.call<ServiceList>('serviceusage', `${path}${token ? `&pageToken=${encodeURIComponent(token)}` : ''}`, { timeoutMs });
+    pages.push(page);
+    token = page.nextPageToken;
+  } while (token && pages.length < 20);
+  return pages;
+}
+
+async function granted(api: GoogleApi, project: string, permissions: string[], timeoutMs: number): Promise<Set<string>> {
+  const have = new Set<string>();
+  for (let i = 0; i < permissions.length; i += PERMISSIONS_PER_CALL) {
+    const body = await api.call<TestPermissionsResponse>('cloudresourcemanager', `v1/projects/${project}:testIamPermissions`, {
+      method: 'POST',
+      body: { permissions: permissions.slice(i, i + PERMISSIONS_PER_CALL) },
+      timeoutMs,
+    });
+    for (const p of body.permissions ?? []) have.add(p);
+  }
+  return have;
+}
+
+async function effectivePolicy(api: GoogleApi, project: string, constraint: string, timeoutMs: number): Promise<EffectivePolicy> {
+  return api.call<EffectivePolicy>('orgpolicy', `v2/projects/${project}/policies/${constraint}:getEffectivePolicy`, { timeoutMs });
+}
+
+/** Runs one check; an API that fails or does not answer becomes an "could not check" line. */
+async function guarded(name: string, run: () => Promise<Check | Check[]>): Promise<Check[]> {
+  try {
+    const result = await run();
+    return Array.isArray(result) ? result : [result];
+  } catch (error) {
+    if (error instanceof GoogleApiError) return [unknownCheck(name, error.message)];
+    return [unknownCheck(name, (error as Error).message)];
+  }
+}
+
+export async function runDoctor(api: GoogleApi, config: StackConfig, env: Record<string, string | undefined>, timeoutMs: number): Promise<Check[]> {
+  const { project } = config;
+  const names = pipelineNames(config.prefix);
+  const required = [...REQUIRED_SERVICES, ...(config.eventsRetentionDays !== null ? RETENTION_SERVICES : [])];
+  const permissions = permissionsFor(await stackResourceTypes(env));
+
+  const [billing, apisAndPermissions, drs, runIngress, functionsIngress, locations, database, agent] = await Promise.all([
+    guarded('billing', async () => checkBilling(await api.call<BillingInfo>('cloudbilling', `v1/projects/${project}/billingInfo`, { timeoutMs }))),
+    guarded('APIs and your permissions', async () => {
+      const [pages, have] = await Promise.all([allPages(api, `v1/projects/${project}/services?filter=state:ENABLED&pageSize=200`, timeoutMs), granted(api, project, permissions, timeoutMs)]);
+      return [checkApis(enabledServiceNames(pages), required, have.has('serviceusage.services.enable')), checkPermissions(have, permissions)];
+    }),
+    guarded('org policy iam.allowedPolicyMemberDomains', async () => checkDomainRestrictedSharing(await effectivePolicy(api, project, 'iam.allowedPolicyMemberDomains', timeoutMs), config.receiverAccess)),
+    guarded('org policy run.allowedIngress', async () => checkIngressPolicy('run.allowedIngress', await effectivePolicy(api, project, 'run.allowedIngress', timeoutMs))),
+    guarded('org policy cloudfunctions.allowedIngressSettings', async () =>
+      checkIngressPolicy('cloudfunctions.allowedIngressSettings', await effectivePolicy(api, project, 'cloudfunctions.allowedIngressSettings', timeoutMs)),
+    ),
+    guarded('org policy gcp.resourceLocations', async () =>
+      checkResourceLocations(await effectivePolicy(api, project, 'gcp.resourceLocations', timeoutMs), [
+        { what: 'functions, topic, dataset', location: config.region },
+        { what: 'dedupe database', location: config.firestoreLocation },
+      ]),
+    ),
+    guarded(`Firestore database ${names.dedupeDatabase}`, async () => {
+      let found: FirestoreDatabase | null;
+      try {
+        found = await api.call<FirestoreDatabase>('firestore', `v1/projects/${project}/databases/${names.dedupeDatabase}`, { timeoutMs });
+      } catch (error) {
+        if (!(error instanceof GoogleApiError && error.status === 404)) throw error;
+        found = null;
+      }
+      return checkFirestoreDatabase(found, names.dedupeDatabase, config.firestoreLocation);
+    }),
+    guarded('Pub/Sub service agent', async () => {
+      const { projectNumber } = await api.call<{ projectNumber?: string }>('cloudresourcemanager', `v1/projects/${project}`, { timeoutMs });
+      if (!projectNumber) throw new Error('the project has no number in its Resource Manager record');
+      return checkPubsubAgent(await api.call<IamPolicy>('cloudresourcemanager', `v1/projects/${project}:getIamPolicy`, { method: 'POST', body: {}, timeoutMs }), projectNumber);
+    }),
+  ]);
+  return [...billing, ...apisAndPermissions, ...drs, ...runIngress, ...functionsIngress, ...locations, ...database, ...agent];
+}
+
+export async function doctor(args: string[]): Promise<number> {
+  const { values } = parse(args, { project: { type: 'string' }, prefix: { type: 'string' }, timeout: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  if (values.help) return void process.stdout.write(`${DOCTOR_HELP}\n`), 0;
+  const timeoutMs = positiveInt('timeout', values.timeout, 10) * 1000;
+  const env: Record<string, string | undefined> = { ...process.env };
+  if (values.project) env.GOOGLE_CLOUD_PROJECT = values.project;
+  if (values.prefix) env.PIPELINE_PREFIX = values.prefix;
+  if (!env.GOOGLE_CLOUD_PROJECT) throw new UsageError('name the project with --project or GOOGLE_CLOUD_PROJECT');
+  let config: StackConfig;
+  try {
+    config = loadStackConfig(env);
+  } catch (error) {
+    if (error instanceof StackConfigError) throw new CommandFailed(`the stack configuration itself is invalid: ${error.problems.join('; ')}`);
+    throw error;
+  }
+  const checks = await runDoctor(createGoogleApi(env), config, env, timeoutMs);
+  const blockers = checks.filter((c) => c.status === 'blocker').length;
+  const unknown = checks.filter((c) => c.status === 'unknown').length;
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ project: config.project, region: config.region, checks, blockers, unknown })}\n`);
+  } else {
+    process.stdout.write(`checking ${config.project} for a deploy to ${config.region} (prefix ${config.prefix})\n${renderChecks(checks)}\n`);
+    process.stdout.write(`${blockers === 0 ? 'no blocker found' : `${blockers} blocker(s): fix them before cdktf deploy`}${unknown ? `; ${unknown} check(s) could not run` : ''}\n`);
+  }
+  return blockers === 0 ? 0 : 1;
+}

@@ -1,0 +1,119 @@
+/**
+ * Every query the ops CLI sends to BigQuery, as data: the SQL, its parameters and its byte cap.
+ * Each one bounds its scan by event_timestamp (the partitioning column) so it reads only the days it
+ * needs — a poll by event_id alone reads the whole table every time — and sets maximumBytesBilled,
+ * so a mistake fails instead of billing. The one exception is an erasure, which has to reach every
+ * partition; it is marked so and still capped.
+ */
+import { EVENT_COLUMN_NAMES } from '../../shared/row.js';
+import { LATE_ARRIVAL_MS, TRACE_COLUMNS, type PersonSelector, type ReplaySelection, type TimeRange } from './reader.js';
+
+export interface BigQueryRequest {
+  query: string;
+  params: Record<string, unknown>;
+  /** BigQuery refuses to run the job (and bills nothing) if it would process more. */
+  maximumBytesBilled: string;
+  /** Set on the queries that must read every partition, with the reason. */
+  fullScan?: string;
+}
+
+export interface WarehouseTables {
+  project: string;
+  dataset: string;
+}
+
+/** The byte cap every ops query carries unless --max-gb says otherwise. */
+export const DEFAULT_MAX_BYTES = 10 * 1024 ** 3;
+
+export function bigqueryQueries(tables: WarehouseTables, maxBytes: number = DEFAULT_MAX_BYTES) {
+  const events = `\`${tables.project}.${tables.dataset}.events\``;
+  const uniqueBetween = `\`${tables.project}.${tables.dataset}.events_unique_between\``;
+  const request = (query: string, params: Record<string, unknown>, fullScan?: string): BigQueryRequest => ({
+    query,
+    params,
+    maximumBytesBilled: String(maxBytes),
+    ...(fullScan ? { fullScan } : {}),
+  });
+  const selection = (s: ReplaySelection) => ({
+    where: [s.objectType ? 'object_type = @objectType' : null, s.metric ? 'metric = @metric' : null].filter(Boolean).join(' AND ') || 'TRUE',
+    params: { from: s.range.from, to: s.range.to, ...(s.objectType ? { objectType: s.objectType } : {}), ...(s.metric ? { metric: s.metric } : {}) },
+  });
+  const person = (p: PersonSelector) => {
+    const terms: string[] = [];
+    const params: Record<string, unknown> = {};
+    if (p.email) {
+      terms.push('email = @email', 'recipient = @email');
+      params.email = p.email;
+    }
+    if (p.recipient) {
+      terms.push('recipient = @recipient');
+      params.recipient = p.recipient;
+    }
+    if (p.cioId) {
+      terms.push('cio_id = @cioId');
+      params.cioId = p.cioId;
+    }
+    if (p.customerId) {
+      terms.push('customer_id = @customerId');
+      params.customerId = p.customerId;
+    }
+    return { where: terms.join(' OR '), params };
+  };
+  const ERASURE = 'an erasure must reach every partition, including rows without an event_timestamp';
+
+  return {
+    counts: (range: TimeRange) =>
+      request(
+        `SELECT object_type, metric, event_timestamp IS NULL AS undated, COUNT(*) AS rows, COUNT(DISTINCT event_id) AS events
+FROM ${events}
+WHERE (event_timestamp >= @from AND event_timestamp < @to)
+   OR (event_timestamp IS NULL AND received_at >= @from AND received_at < @to)
+GROUP BY object_type, metric, undated
+ORDER BY rows DESC, object_type, metric`,
+        { from: range.from, to: range.to },
+      ),
+
+    /** Undated (body-hash) ids are found in the __NULL__ partition, by receipt time. */
+    findEvent: (eventId: string, range: TimeRange, undated: boolean) =>
+      request(
+        `SELECT ${TRACE_COLUMNS.join(', ')}
+FROM ${events}
+WHERE ${undated ? 'event_timestamp IS NULL AND received_at >= @from AND received_at < @to' : 'event_timestamp >= @from AND event_timestamp < @to'}
+  AND event_id = @eventId
+ORDER BY publish_time`,
+        { eventId, from: range.from, to: range.to },
+      ),
+
+    /** A row published since `since` happened no earlier than LATE_ARRIVAL_MS before it. */
+    rowsPublishedSince: (since: Date, subscriptionSuffix: string) =>
+      request(
+        `SELECT COUNT(*) AS n
+FROM ${events}
+WHERE (event_timestamp >= @earliest OR event_timestamp IS NULL)
+  AND publish_time >= @since
+  AND ENDS_WITH(subscription_name, @suffix)`,
+        { since, earliest: new Date(since.getTime() - LATE_ARRIVAL_MS), suffix: subscriptionSuffix },
+      ),
+
+    /** The table function filters the range before its dedupe window: the range's days only. */
+    countForReplay: (s: ReplaySelection) => {
+      const { where, params } = selection(s);
+      return request(`SELECT COUNT(*) AS n FROM ${uniqueBetween}(@from, @to) WHERE ${where}`, params);
+    },
+
+    readForReplay: (s: ReplaySelection) => {
+      const { where, params } = selection(s);
+      return request(`SELECT ${EVENT_COLUMN_NAMES.join(', ')} FROM ${uniqueBetween}(@from, @to) WHERE ${where} ORDER BY event_timestamp, event_id`, params);
+    },
+
+    countPerson: (p: PersonSelector) => {
+      const { where, params } = person(p);
+      return request(`SELECT COUNT(*) AS n FROM ${events} WHERE ${where}`, params, ERASURE);
+    },
+
+    erasePerson: (p: PersonSelector) => {
+      const { where, params } = person(p);
+      return request(`DELETE FROM ${events} WHERE ${where}`, params, ERASURE);
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/** The warehouse reader for a deployed project: the queries of bigquery-queries.ts run as BigQuery jobs. */
+import { BigQuery, type Job } from '@google-cloud/bigquery';
+import { CommandFailed } from '../cli.js';
+import { bigqueryQueries, type BigQueryRequest, type WarehouseTables } from './bigquery-queries.js';
+import { isBodyHashId, toEventRow, toTraceRow, type WarehouseReader } from './reader.js';
+
+/** What went wrong with a query, in one line: the API's reason, not "no rows". */
+export function queryFailure(error: unknown): CommandFailed {
+  const e = error as { code?: number; message?: string; errors?: Array<{ reason?: string; message?: string }> };
+  const reason = e.errors?.[0]?.reason;
+  const message = (e.errors?.[0]?.message ?? e.message ?? String(error)).split('\n')[0];
+  if (/streaming buffer/i.test(message ?? '')) {
+    return new CommandFailed(`BigQuery: ${message} — rows written in the last ~30 minutes by the subscription's Storage Write API stream cannot be deleted yet; run the erasure again later`);
+  }
+  if (/bytes billed/i.test(message ?? '') || reason === 'bytesBilledLimitExceeded') {
+    return new CommandFailed(`BigQuery: ${message} — raise the cap with --max-gb if the scan is expected`);
+  }
+  return new CommandFailed(`BigQuery${e.code ? ` ${e.code}` : ''}${reason ? ` ${reason}` : ''}: ${message}`);
+}
+
+export function bigqueryReader(tables: WarehouseTables, maxBytes?: number): WarehouseReader {
+  const bigquery = new BigQuery({ projectId: tables.project });
+  const queries = bigqueryQueries(tables, maxBytes);
+
+  const start = async (request: BigQueryRequest): Promise<Job> => {
+    try {
+      const [job] = await bigquery.createQueryJob({ query: request.query, params: request.params, maximumBytesBilled: request.maximumBytesBilled, useLegacySql: false });
+      return job;
+    } catch (error) {
+      throw queryFailure(error);
+    }
+  };
+  const rows = async (request: BigQueryRequest): Promise<Array<Record<string, unknown>>> => {
+    const job = await start(request);
+    try {
+      return (await job.getQueryResults())[0] as Array<Record<string, unknown>>;
+    } catch (error) {
+      throw queryFailure(error);
+    }
+  };
+  const count = async (request: BigQueryRequest) => Number((await rows(request))[0]?.n ?? 0);
+
+  return {
+    describe: `BigQuery table ${tables.project}.${tables.dataset}.events`,
+    async counts(range) {
+      const result = await rows(queries.counts(range));
+      const undated = result.filter((r) => r.undated === true);
+      return {
+        counts: result.filter((r) => r.undated !== true).map((r) => ({ object_type: (r.object_type as string | null) ?? null, metric: (r.metric as string | null) ?? null, rows: Number(r.rows), events: Number(r.events) })),
+        undated: { rows: undated.reduce((n, r) => n + Number(r.rows), 0), events: undated.reduce((n, r) => n + Number(r.events), 0) },
+      };
+    },
+    async findEvent(eventId, range) {
+      return (await rows(queries.findEvent(eventId, range, isBodyHashId(eventId)))).map(toTraceRow);
+    },
+    rowsPublishedSince: (since, subscription) => count(queries.rowsPublishedSince(since, `/${subscription}`)),
+    countForReplay: (selection) => count(queries.countForReplay(selection)),
+    async readForReplay(selection, pageSize, onPage) {
+      const job = await start(queries.readForReplay(selection));
+      let total = 0;
+      let pageToken: string | undefined;
+      do {
+        let page: Array<Record<string, unknown>>;
+        try {
+          const [result, next] = await job.getQueryResults({ maxResults: pageSize, pageToken, autoPaginate: false });
+          page = result as Array<Record<string, unknown>>;
+          pageToken = (next as { pageToken?: string } | null)?.pageToken;
+        } catch (error) {
+          throw queryFailure(error);
+        }
+        if (page.length > 0) await onPage(page.map(toEventRow));
+        total += page.length;
+      } while (pageToken);
+      return total;
+    },
+    countPerson: (person) => count(queries.countPerson(person)),
+    async erasePerson(person) {
+      const job = await start(queries.erasePerson(person));
+      try {
+        await job.getQueryResults();
+        const [metadata] = await job.getMetadata();
+        return Number((metadata as { statistics?: { query?: { numDmlAffectedRows?: string } } }).statistics?.query?.numDmlAffectedRows ?? 0);
+      } catch (error) {
+        throw queryFailure(error);
+      }
+    },
+    async close() {},
+  };
+}

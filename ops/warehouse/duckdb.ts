@@ -1,0 +1,95 @@
+/**
+ * The warehouse reader for --local: the same questions on the local stack's DuckDB file, which
+ * holds the same table, views and table functions as BigQuery. Opened per question and closed
+ * again, so it never holds the file while `npm start` writes batches.
+ */
+import type { DuckDBValue } from '@duckdb/node-api';
+import { EVENT_COLUMN_NAMES } from '../../shared/row.js';
+import { queryWarehouse, withWarehouse } from '../../scripts/local/local-warehouse.js';
+import { LATE_ARRIVAL_MS, TRACE_COLUMNS, isBodyHashId, toEventRow, toTraceRow, type PersonSelector, type ReplaySelection, type WarehouseReader } from './reader.js';
+
+const iso = (d: Date) => d.toISOString();
+
+function selection(s: ReplaySelection): { where: string; values: DuckDBValue[] } {
+  const values: DuckDBValue[] = [iso(s.range.from), iso(s.range.to)];
+  const terms: string[] = [];
+  if (s.objectType) terms.push(`object_type = $${values.push(s.objectType)}`);
+  if (s.metric) terms.push(`metric = $${values.push(s.metric)}`);
+  return { where: terms.join(' AND ') || 'TRUE', values };
+}
+
+function person(p: PersonSelector): { where: string; values: DuckDBValue[] } {
+  const values: DuckDBValue[] = [];
+  const terms: string[] = [];
+  if (p.email) {
+    const at = values.push(p.email);
+    terms.push(`email = $${at}`, `recipient = $${at}`);
+  }
+  if (p.recipient) terms.push(`recipient = $${values.push(p.recipient)}`);
+  if (p.cioId) terms.push(`cio_id = $${values.push(p.cioId)}`);
+  if (p.customerId) terms.push(`customer_id = $${values.push(p.customerId)}`);
+  return { where: terms.join(' OR '), values };
+}
+
+export function duckdbReader(path: string): WarehouseReader {
+  const count = async (sql: string, values: DuckDBValue[]) => Number((await queryWarehouse(path, sql, values))[0]?.n ?? 0);
+  return {
+    describe: `local warehouse ${path}`,
+    async counts(range) {
+      const rows = await queryWarehouse(
+        path,
+        `SELECT object_type, metric, event_timestamp IS NULL AS undated, COUNT(*) AS rows, COUNT(DISTINCT event_id) AS events
+FROM events
+WHERE (event_timestamp >= $1 AND event_timestamp < $2) OR (event_timestamp IS NULL AND received_at >= $1 AND received_at < $2)
+GROUP BY ALL ORDER BY rows DESC, object_type, metric`,
+        [iso(range.from), iso(range.to)],
+      );
+      const undated = rows.filter((r) => r.undated === true);
+      return {
+        counts: rows.filter((r) => r.undated !== true).map((r) => ({ object_type: r.object_type as string | null, metric: r.metric as string | null, rows: Number(r.rows), events: Number(r.events) })),
+        undated: { rows: undated.reduce((n, r) => n + Number(r.rows), 0), events: undated.reduce((n, r) => n + Number(r.events), 0) },
+      };
+    },
+    async findEvent(eventId, range) {
+      const window = isBodyHashId(eventId) ? 'event_timestamp IS NULL AND received_at >= $2 AND received_at < $3' : 'event_timestamp >= $2 AND event_timestamp < $3';
+      const rows = await queryWarehouse(path, `SELECT ${TRACE_COLUMNS.join(', ')} FROM events WHERE event_id = $1 AND ${window} ORDER BY publish_time`, [eventId, iso(range.from), iso(range.to)]);
+      return rows.map(toTraceRow);
+    },
+    rowsPublishedSince: (since, subscription) =>
+      count('SELECT COUNT(*) AS n FROM events WHERE (event_timestamp >= $1 OR event_timestamp IS NULL) AND publish_time >= $2 AND subscription_name LIKE $3', [
+        iso(new Date(since.getTime() - LATE_ARRIVAL_MS)),
+        iso(since),
+        `%/${subscription}`,
+      ]),
+    countForReplay(s) {
+      const { where, values } = selection(s);
+      return count(`SELECT COUNT(*) AS n FROM events_unique_between(CAST($1 AS TIMESTAMP), CAST($2 AS TIMESTAMP)) WHERE ${where}`, values);
+    },
+    async readForReplay(s, pageSize, onPage) {
+      const { where, values } = selection(s);
+      let total = 0;
+      for (let offset = 0; ; offset += pageSize) {
+        const page = await queryWarehouse(
+          path,
+          `SELECT ${EVENT_COLUMN_NAMES.join(', ')} FROM events_unique_between(CAST($1 AS TIMESTAMP), CAST($2 AS TIMESTAMP)) WHERE ${where} ORDER BY event_timestamp, event_id LIMIT ${pageSize} OFFSET ${offset}`,
+          values,
+        );
+        if (page.length > 0) await onPage(page.map(toEventRow));
+        total += page.length;
+        if (page.length < pageSize) return total;
+      }
+    },
+    countPerson(p) {
+      const { where, values } = person(p);
+      return count(`SELECT COUNT(*) AS n FROM events WHERE ${where}`, values);
+    },
+    async erasePerson(p) {
+      const { where, values } = person(p);
+      return withWarehouse(path, async (connection) => {
+        const result = await connection.run(`DELETE FROM events WHERE ${where}`, values);
+        return Number(result.rowsChanged);
+      });
+    },
+    async close() {},
+  };
+}

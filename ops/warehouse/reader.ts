@@ -1,0 +1,109 @@
+/**
+ * The questions the ops commands ask the warehouse, one interface answered by BigQuery (deployed)
+ * or the local DuckDB file (--local), and what comes back, as typed values.
+ */
+import { EVENT_COLUMNS, type EventRow } from '../../shared/row.js';
+
+export interface TimeRange {
+  from: Date;
+  to: Date;
+}
+
+export interface Counts {
+  object_type: string | null;
+  metric: string | null;
+  rows: number;
+  events: number;
+}
+
+/** The columns that matter when following one event. */
+export interface TraceRow {
+  message_id: string | null;
+  subscription_name: string | null;
+  publish_time: string | null;
+  received_at: string | null;
+  event_timestamp: string | null;
+  object_type: string | null;
+  metric: string | null;
+  customer_id: string | null;
+  cio_id: string | null;
+  delivery_id: string | null;
+}
+
+export interface ReplaySelection {
+  range: TimeRange;
+  objectType?: string;
+  metric?: string;
+}
+
+/** One person, by any of the identifiers the events table holds. */
+export interface PersonSelector {
+  email?: string;
+  cioId?: string;
+  customerId?: string;
+  recipient?: string;
+}
+
+export interface WarehouseReader {
+  describe: string;
+  /** Rows and distinct events per object type and metric, by event time; undated rows by receipt time. */
+  counts(range: TimeRange): Promise<{ counts: Counts[]; undated: { rows: number; events: number } }>;
+  /** Every row of one event whose event time (or, undated, receipt time) is in the range. */
+  findEvent(eventId: string, range: TimeRange): Promise<TraceRow[]>;
+  /** Rows one subscription wrote since a time: what a seek of it back to that time writes again (at least). */
+  rowsPublishedSince(since: Date, subscription: string): Promise<number>;
+  countForReplay(selection: ReplaySelection): Promise<number>;
+  /** Distinct events in the selection, in event-time order, a page at a time. */
+  readForReplay(selection: ReplaySelection, pageSize: number, onPage: (rows: EventRow[]) => Promise<void>): Promise<number>;
+  /** Rows holding the person (every partition: an erasure has to reach them all). */
+  countPerson(person: PersonSelector): Promise<number>;
+  /** Deletes them; returns how many went. */
+  erasePerson(person: PersonSelector): Promise<number>;
+  close(): Promise<void>;
+}
+
+const toIso = (value: unknown): string | null => {
+  if (value === null || value === undefined) return null;
+  const text = typeof value === 'object' && 'value' in (value as object) ? String((value as { value: unknown }).value) : String(value);
+  // DuckDB writes "2026-11-01 01:00:00", BigQuery "2026-11-01T01:00:00.000Z": both mean UTC.
+  const ms = Date.parse(/[zZ]|[+-]\d\d(:?\d\d)?$/.test(text) ? text : `${text.replace(' ', 'T')}Z`);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+};
+
+/** A warehouse record (either engine's value types) as the event row the receiver published. */
+export function toEventRow(record: Record<string, unknown>): EventRow {
+  const row: Record<string, unknown> = {};
+  for (const column of EVENT_COLUMNS) {
+    const value = record[column.name];
+    if (value === null || value === undefined) row[column.name] = null;
+    else if (column.type === 'TIMESTAMP') row[column.name] = toIso(value);
+    else if (column.type === 'INT64') row[column.name] = Number(typeof value === 'object' && 'value' in (value as object) ? (value as { value: unknown }).value : value);
+    else if (column.type === 'BOOL') row[column.name] = value === true || value === 'true';
+    else row[column.name] = String(value);
+  }
+  return row as EventRow;
+}
+
+export function toTraceRow(record: Record<string, unknown>): TraceRow {
+  const text = (key: string) => (record[key] === null || record[key] === undefined ? null : String(record[key]));
+  return {
+    message_id: text('message_id'),
+    subscription_name: text('subscription_name'),
+    publish_time: toIso(record.publish_time),
+    received_at: toIso(record.received_at),
+    event_timestamp: toIso(record.event_timestamp),
+    object_type: text('object_type'),
+    metric: text('metric'),
+    customer_id: text('customer_id'),
+    cio_id: text('cio_id'),
+    delivery_id: text('delivery_id'),
+  };
+}
+
+export const TRACE_COLUMNS = ['message_id', 'subscription_name', 'publish_time', 'received_at', 'event_timestamp', 'object_type', 'metric', 'customer_id', 'cio_id', 'delivery_id'] as const;
+
+/** An id the receiver derived from a body with no event_id (`sha256:…`): such rows are undated. */
+export const isBodyHashId = (eventId: string) => eventId.startsWith('sha256:');
+
+/** Customer.io retries a delivery for up to 7 days: an event published at T happened after T − this. */
+export const LATE_ARRIVAL_MS = 8 * 86_400_000;

@@ -1,0 +1,153 @@
+/**
+ * The operators' commands on the local stack (the real functions, the emulators, the DuckDB
+ * warehouse, Customer.io faked): trace a done action, a duplicate and a dead-lettered event; replay
+ * history from the warehouse so the handler acts on an old event once and the warehouse gains no row;
+ * show dead letters by source and error; erase a person.
+ */
+import { Firestore } from '@google-cloud/firestore';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dedupeDocumentId } from '../../shared/dedupe.js';
+import { startFakeTrackApi, type FakeTrackApi } from '../../scripts/local/fake-track-api.js';
+import { queryWarehouse } from '../../scripts/local/local-warehouse.js';
+import { samplePayload } from '../../scripts/local/samples.js';
+import { sendBodies } from '../../scripts/local/sender.js';
+import type { Trace } from '../../ops/commands/trace.js';
+import { startTestStack, type TestStack } from '../support/local-stack.js';
+import { runScript } from '../support/run-script.js';
+import { logEntries, sleep, waitFor } from '../support/waiting.js';
+
+const DAY = 86_400;
+const now = Math.floor(Date.now() / 1000);
+/** Events from 40 days ago: beyond any topic retention, only the warehouse still has them. */
+const old = (seq: number) => samplePayload('email', 'bounced', { seq, timestamp: now - 40 * DAY });
+const done = old(1);
+const twice = old(2);
+const forgotten = old(3);
+const failing = samplePayload('email', 'spammed', { seq: 4 });
+const pathOf = (e: ReturnType<typeof old>) => `/customers/cio_${(e.data.identifiers as { cio_id: string }).cio_id}`;
+
+let stack: TestStack;
+let fake: FakeTrackApi;
+let firestore: Firestore;
+
+const ops = (...args: string[]) => runScript('ops', [...args, '--local'], stack.cliEnv);
+const traceOf = async (eventId: string): Promise<Trace> => {
+  const result = await ops('trace', eventId, '--since', '45d', '--json');
+  expect(result.stderr).toBe('');
+  return JSON.parse(result.stdout) as Trace;
+};
+const rowCount = async () => Number((await queryWarehouse(stack.warehousePath, 'SELECT COUNT(*) AS n FROM events'))[0]!.n);
+const handled = () => logEntries(stack.handler.lines, 'event handled');
+
+beforeAll(async () => {
+  fake = await startFakeTrackApi();
+  fake.scriptPath(pathOf(failing), ...Array.from({ length: 200 }, () => ({ status: 500 as const })));
+  stack = await startTestStack('ops-local', { handlerEnv: { CIO_SITE_ID: 's', CIO_TRACK_API_KEY: 'k', CIO_TRACK_URL: fake.url, CIO_DEADLINE_SECONDS: '2' } });
+  firestore = new Firestore({ projectId: stack.project, databaseId: stack.dedupeDatabase });
+  const bodies = [done, twice, twice, forgotten, failing].map((e) => JSON.stringify(e));
+  expect((await sendBodies({ url: stack.receiverUrl, key: stack.signingKey, bodies, concurrency: 1 })).statuses).toEqual({ 204: 5 });
+  await waitFor(async () => (await rowCount()) === 5, { what: 'five warehouse rows' });
+  await waitFor(() => fake.requests.filter((r) => r.answered === 200).length === 3, { what: 'three actions' });
+  await waitFor(async () => (await runScript('ops', ['dlq', 'show', '--local'], stack.cliEnv)).stdout.includes('1 dead-lettered message(s)'), { timeoutMs: 60_000, what: 'the failing event in the dead letters' });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await firestore?.terminate();
+  await fake?.close();
+});
+
+describe('ops trace', () => {
+  it('follows a done action: one row, the record done, the handler\'s line', async () => {
+    const t = await traceOf(done.event_id);
+    expect(t.warehouse).toMatchObject({ rows: 1, subscriptions: [stack.warehouseSubscription], row: { object_type: 'email', metric: 'bounced', cio_id: (done.data.identifiers as { cio_id: string }).cio_id } });
+    expect(t.dedupe).toMatchObject({ status: 'done', attempts: 1, error: null });
+    expect(t.dedupe?.expire_at).toBeTruthy();
+    expect(t.dead_letters).toEqual([]);
+    expect(t.logs.map((l) => [l.component, l.message, l.fields.outcome])).toEqual([['handler', 'event handled', 'done']]);
+  });
+
+  it('follows a duplicate: two rows, one action, a done and a duplicate answer', async () => {
+    const t = await traceOf(twice.event_id);
+    expect(t.warehouse.rows).toBe(2);
+    expect(t.warehouse.first_publish_time! <= t.warehouse.last_publish_time!).toBe(true);
+    expect(t.dedupe).toMatchObject({ status: 'done', attempts: 1 });
+    expect(t.logs.map((l) => l.fields.outcome).sort()).toEqual(['done', 'duplicate']);
+    expect(fake.requests.filter((r) => r.path === pathOf(twice) && r.answered === 200)).toHaveLength(1);
+  });
+
+  it('follows a dead-lettered event: failed record, the error, and the dead letter (left in place)', async () => {
+    const t = await traceOf(failing.event_id);
+    expect(t.dedupe).toMatchObject({ status: 'failed', error: expect.stringContaining('500') });
+    expect(t.dead_letters).toHaveLength(1);
+    expect(t.dead_letters[0]!.source).toBe(stack.names.pushSubscription);
+    expect(t.logs.filter((l) => l.fields.outcome === 'retry').length).toBeGreaterThanOrEqual(3);
+    // Looked at, not taken: it is still there.
+    expect((await traceOf(failing.event_id)).dead_letters).toHaveLength(1);
+    const readable = await ops('trace', failing.event_id, '--since', '1d');
+    expect(readable.stdout).toMatch(/dedupe record\n {2}failed after \d+ attempt\(s\)/);
+    expect(readable.stdout).toContain(`from ${stack.names.pushSubscription}`);
+  });
+});
+
+describe('ops dlq show', () => {
+  it('groups the dead letters by the subscription that gave up and its last error', async () => {
+    const { stdout } = await ops('dlq', 'show', '--json');
+    const summary = JSON.parse(stdout) as { total: number; bySource: Array<{ source: string; count: number }>; samples: Array<{ event_id: string; delivery_attempts: string | null }> };
+    expect(summary.total).toBe(1);
+    expect(summary.bySource).toEqual([expect.objectContaining({ source: stack.names.pushSubscription, count: 1 })]);
+    expect(summary.samples[0]).toMatchObject({ event_id: failing.event_id });
+  });
+});
+
+describe('ops replay --from-warehouse', () => {
+  it('makes the handler act once on an old event whose record expired, skip done ones, and write no warehouse row', async () => {
+    // The forgotten event's record has expired (DEDUPE_TTL_DAYS); the others' are still there.
+    await firestore.collection(stack.dedupeCollection).doc(dedupeDocumentId(forgotten.event_id)).delete();
+    const rowsBefore = await rowCount();
+    const callsBefore = fake.requests.length;
+    const handledBefore = handled().length;
+
+    const replay = await ops('replay', '--from-warehouse', '--since', '41d', '--until', '39d', '--yes');
+    expect(replay.stderr).toBe('');
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toContain('replayed 3 event(s) from the warehouse');
+
+    await waitFor(() => handled().length >= handledBefore + 3, { what: 'the replayed events handled' });
+    await sleep(1500);
+    const replayed = handled().slice(handledBefore);
+    expect(replayed.every((e) => e.replay === 'warehouse')).toBe(true);
+    expect(Object.fromEntries(replayed.map((e) => [e.event_id, e.outcome]))).toEqual({ [done.event_id]: 'duplicate', [twice.event_id]: 'duplicate', [forgotten.event_id]: 'done' });
+    const calls = fake.requests.slice(callsBefore);
+    expect(calls.map((r) => r.path)).toEqual([pathOf(forgotten)]);
+    // The replayed identify carries the old event's own time: it cannot overwrite newer attributes.
+    expect((calls[0]!.body as { _timestamp: number })._timestamp).toBe(forgotten.timestamp);
+    expect(await rowCount()).toBe(rowsBefore);
+  });
+
+  it('says so when nothing matches', async () => {
+    const { code, stdout } = await ops('replay', '--from-warehouse', '--since', '3d', '--until', '2d', '--metric', 'opened', '--yes');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^nothing to replay/);
+  });
+});
+
+describe('ops erase', () => {
+  it('counts, deletes the person\'s rows, and says what it cannot reach', async () => {
+    const email = (twice.data.identifiers as { email: string }).email;
+    const result = await ops('erase', '--email', email, '--yes');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`deleted 2 row(s) holding email=${email}`);
+    expect(result.stdout).toContain('copies in Pub/Sub kept for replay');
+    expect(await queryWarehouse(stack.warehousePath, 'SELECT COUNT(*) AS n FROM events WHERE email = $1 OR recipient = $1', [email])).toEqual([{ n: '0' }]);
+    expect((await traceOf(twice.event_id)).warehouse.rows).toBe(0);
+    const again = await ops('erase', '--email', email, '--yes');
+    expect(again.stdout).toContain('no row holds');
+  });
+
+  it('refuses without a terminal to ask on, unless --yes', async () => {
+    const { code, stderr } = await ops('erase', '--cio-id', (done.data.identifiers as { cio_id: string }).cio_id);
+    expect(code).toBe(2);
+    expect(stderr).toContain('refusing without --yes');
+  });
+});

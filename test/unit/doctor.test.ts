@@ -1,0 +1,127 @@
+/**
+ * `ops doctor`'s decisions on response bodies shaped like Google's REST reference documents
+ * (Cloud Billing, Service Usage, Resource Manager, Org Policy v2, Firestore admin).
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  checkApis,
+  checkBilling,
+  checkDomainRestrictedSharing,
+  checkFirestoreDatabase,
+  checkIngressPolicy,
+  checkPermissions,
+  checkPubsubAgent,
+  checkResourceLocations,
+  enabledServiceNames,
+  listPolicyAllows,
+  locationValueCovers,
+  projectNumberOf,
+  type EffectivePolicy,
+} from '../../ops/doctor/checks.js';
+import { PERMISSIONS_BY_RESOURCE_TYPE, permissionsFor, stackResourceTypes } from '../../ops/doctor/permissions.js';
+
+const notSet: EffectivePolicy = { name: 'projects/123/policies/x', spec: {} };
+const allowList = (...allowedValues: string[]): EffectivePolicy => ({ name: 'projects/123/policies/x', spec: { rules: [{ values: { allowedValues } }] } });
+
+describe('billing', () => {
+  it('needs billing enabled', () => {
+    expect(checkBilling({ billingEnabled: true, billingAccountName: 'billingAccounts/0X0X0X-0X0X0X-0X0X0X' }).status).toBe('ok');
+    expect(checkBilling({ billingEnabled: false })).toMatchObject({ status: 'blocker', fix: expect.stringContaining('gcloud billing projects link') });
+    // A project with no billing info says nothing about billingEnabled.
+    expect(checkBilling({}).status).toBe('blocker');
+  });
+});
+
+describe('APIs', () => {
+  const pages = [
+    { services: [{ name: 'projects/123456789012/services/pubsub.googleapis.com', parent: 'projects/123456789012', config: { name: 'pubsub.googleapis.com' }, state: 'ENABLED' }], nextPageToken: 'n' },
+    { services: [{ name: 'projects/123456789012/services/bigquery.googleapis.com', parent: 'projects/123456789012', config: { name: 'bigquery.googleapis.com' }, state: 'ENABLED' }] },
+  ];
+
+  it('reads enabled services across pages, and the project number', () => {
+    expect([...enabledServiceNames(pages)].sort()).toEqual(['bigquery.googleapis.com', 'pubsub.googleapis.com']);
+    expect(projectNumberOf(pages)).toBe('123456789012');
+  });
+
+  it('is fine with disabled APIs the caller may enable, a blocker otherwise', () => {
+    const enabled = enabledServiceNames(pages);
+    expect(checkApis(enabled, ['pubsub.googleapis.com'], false).status).toBe('ok');
+    expect(checkApis(enabled, ['pubsub.googleapis.com', 'run.googleapis.com'], true)).toMatchObject({ status: 'ok', detail: expect.stringContaining('run.googleapis.com') });
+    expect(checkApis(enabled, ['pubsub.googleapis.com', 'run.googleapis.com'], false)).toMatchObject({ status: 'blocker', fix: expect.stringContaining('gcloud services enable run.googleapis.com') });
+  });
+});
+
+describe('permissions', () => {
+  it('lists what is missing', () => {
+    expect(checkPermissions(new Set(['a', 'b']), ['a', 'b']).status).toBe('ok');
+    expect(checkPermissions(new Set(['a']), ['a', 'b', 'c'])).toMatchObject({ status: 'blocker', detail: 'missing 2 of 3: b, c' });
+  });
+
+  it('maps every resource type the stack synthesizes, in every configuration', async () => {
+    for (const env of [{}, { RECEIVER_ACCESS: 'no-invoker-check', EVENTS_RETENTION_DAYS: '400', ALERT_EMAIL: 'oncall@example.com' }]) {
+      const types = await stackResourceTypes({ GOOGLE_CLOUD_PROJECT: 'acme-prod-1', ...env });
+      expect(types.length).toBeGreaterThan(20);
+      expect(() => permissionsFor(types)).not.toThrow();
+    }
+    const permissions = permissionsFor(await stackResourceTypes({ GOOGLE_CLOUD_PROJECT: 'acme-prod-1', RECEIVER_ACCESS: 'no-invoker-check' }));
+    expect(permissions).toEqual(expect.arrayContaining(['iam.serviceAccounts.actAs', 'pubsub.topics.setIamPolicy', 'bigquery.tables.setIamPolicy', 'run.services.update', 'datastore.databases.create']));
+    expect(() => permissionsFor(['google_compute_instance'])).toThrow(/no permissions are mapped for google_compute_instance/);
+    for (const list of Object.values(PERMISSIONS_BY_RESOURCE_TYPE)) for (const p of list) expect(p).toMatch(/^[a-z]+\.[a-zA-Z]+\.[a-zA-Z]+$/);
+  });
+});
+
+describe('organization policies', () => {
+  it('reads list constraints: unset, allowAll, denyAll, values, and conditions it cannot judge', () => {
+    expect(listPolicyAllows(notSet, 'x')).toBe(true);
+    expect(listPolicyAllows({ spec: { rules: [{ allowAll: true }] } }, 'x')).toBe(true);
+    expect(listPolicyAllows({ spec: { rules: [{ denyAll: true }] } }, 'x')).toBe(false);
+    expect(listPolicyAllows(allowList('a', 'b'), 'b')).toBe(true);
+    expect(listPolicyAllows(allowList('a'), 'b')).toBe(false);
+    expect(listPolicyAllows({ spec: { rules: [{ values: { deniedValues: ['b'] } }] } }, 'b')).toBe(false);
+    expect(listPolicyAllows({ spec: { rules: [{ values: { allowedValues: ['a'] }, condition: { expression: 'resource.matchTag("env", "prod")' } }] } }, 'a')).toBeNull();
+  });
+
+  it('Domain Restricted Sharing: a blocker for allUsers, fine with RECEIVER_ACCESS=no-invoker-check', () => {
+    const drs = allowList('C0abc123', 'is:principalSet://iam.googleapis.com/organizations/123');
+    expect(checkDomainRestrictedSharing(drs, 'all-users')).toMatchObject({ status: 'blocker', fix: 'deploy with RECEIVER_ACCESS=no-invoker-check' });
+    expect(checkDomainRestrictedSharing(drs, 'no-invoker-check').status).toBe('ok');
+    expect(checkDomainRestrictedSharing(notSet, 'all-users').status).toBe('ok');
+  });
+
+  it('ingress: the receiver needs all, the handler internal', () => {
+    expect(checkIngressPolicy('run.allowedIngress', notSet).status).toBe('ok');
+    expect(checkIngressPolicy('run.allowedIngress', allowList('all', 'internal')).status).toBe('ok');
+    expect(checkIngressPolicy('run.allowedIngress', allowList('internal'))).toMatchObject({ status: 'blocker', detail: expect.stringContaining('all (receiver)') });
+    expect(checkIngressPolicy('cloudfunctions.allowedIngressSettings', allowList('ALLOW_INTERNAL_ONLY', 'ALLOW_INTERNAL_AND_GCLB'))).toMatchObject({ status: 'blocker', detail: expect.stringContaining('ALLOW_ALL (receiver)') });
+    expect(checkIngressPolicy('cloudfunctions.allowedIngressSettings', allowList('ALLOW_ALL', 'ALLOW_INTERNAL_ONLY')).status).toBe('ok');
+  });
+
+  it('resource locations: regions, region groups and continent groups', () => {
+    expect(locationValueCovers('in:us-locations', 'us-central1')).toBe(true);
+    expect(locationValueCovers('in:us-locations', 'europe-west1')).toBe(false);
+    expect(locationValueCovers('in:us-central1-locations', 'us-central1')).toBe(true);
+    expect(locationValueCovers('in:us-east1-locations', 'us-central1')).toBe(false);
+    expect(locationValueCovers('us-central1', 'us-central1')).toBe(true);
+    expect(locationValueCovers('in:eu-locations', 'europe-west1')).toBeNull();
+    const where = [{ what: 'functions', location: 'europe-west1' }, { what: 'dedupe database', location: 'europe-west1' }];
+    expect(checkResourceLocations(allowList('in:us-locations'), where)).toMatchObject({ status: 'blocker', detail: expect.stringContaining('europe-west1 (functions)') });
+    expect(checkResourceLocations(allowList('in:europe-locations'), where).status).toBe('ok');
+    expect(checkResourceLocations(allowList('in:eu-locations'), where).status).toBe('warn');
+    expect(checkResourceLocations(notSet, where).status).toBe('ok');
+  });
+});
+
+describe('the dedupe database and the Pub/Sub agent', () => {
+  it('is fine when the database does not exist, a blocker in Datastore mode or another location', () => {
+    expect(checkFirestoreDatabase(null, 'cio-dedupe', 'us-central1').status).toBe('ok');
+    expect(checkFirestoreDatabase({ name: 'projects/p/databases/cio-dedupe', type: 'DATASTORE_MODE', locationId: 'us-central1' }, 'cio-dedupe', 'us-central1').status).toBe('blocker');
+    expect(checkFirestoreDatabase({ name: 'projects/p/databases/cio-dedupe', type: 'FIRESTORE_NATIVE', locationId: 'nam5' }, 'cio-dedupe', 'us-central1')).toMatchObject({ status: 'blocker', fix: expect.stringContaining('FIRESTORE_LOCATION=nam5') });
+    expect(checkFirestoreDatabase({ name: 'projects/p/databases/cio-dedupe', type: 'FIRESTORE_NATIVE', locationId: 'us-central1' }, 'cio-dedupe', 'us-central1').status).toBe('warn');
+  });
+
+  it('finds the Pub/Sub agent in the project policy, and is fine without it', () => {
+    const policy = { bindings: [{ role: 'roles/pubsub.serviceAgent', members: ['serviceAccount:service-123456789012@gcp-sa-pubsub.iam.gserviceaccount.com'] }] };
+    expect(checkPubsubAgent(policy, '123456789012').detail).toBe('exists');
+    expect(checkPubsubAgent({ bindings: [] }, '123456789012')).toMatchObject({ status: 'ok', detail: expect.stringContaining('the apply creates it') });
+  });
+});

@@ -1,0 +1,61 @@
+/**
+ * The SQL the ops CLI sends to a deployed project's BigQuery: each query bounds its scan by
+ * event_timestamp (or reads a table function that does) and carries a byte cap.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MAX_BYTES, bigqueryQueries, type BigQueryRequest } from '../../ops/warehouse/bigquery-queries.js';
+
+const tables = { project: 'acme-prod-1', dataset: 'cio_webhooks' };
+const range = { from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-11-08T00:00:00Z') };
+const q = bigqueryQueries(tables);
+
+const requests: Array<[string, BigQueryRequest]> = [
+  ['stats', q.counts(range)],
+  ['trace', q.findEvent('01E4C4CT6YDC7Y5M7FE1GWWPQJ', range, false)],
+  ['trace (undated id)', q.findEvent('sha256:abc', range, true)],
+  ['smoke', q.findEvent('smoke-1', range, false)],
+  ['replay estimate', q.rowsPublishedSince(range.from, '/cio-events-bigquery')],
+  ['replay from the warehouse: count', q.countForReplay({ range, objectType: 'email', metric: 'bounced' })],
+  ['replay from the warehouse: rows', q.readForReplay({ range })],
+  ['erase: count', q.countPerson({ email: 'a@example.com' })],
+  ['erase: delete', q.erasePerson({ email: 'a@example.com', cioId: 'c1' })],
+];
+
+describe('every query the ops CLI sends to BigQuery', () => {
+  it.each(requests)('%s carries a byte cap', (_name, request) => {
+    expect(request.maximumBytesBilled).toBe(String(DEFAULT_MAX_BYTES));
+    expect(bigqueryQueries(tables, 2 * 1024 ** 3).counts(range).maximumBytesBilled).toBe(String(2 * 1024 ** 3));
+  });
+
+  it.each(requests.filter(([, r]) => !r.fullScan))('%s reads only the days it needs', (_name, request) => {
+    const prunes =
+      /event_timestamp >= @from AND event_timestamp < @to/.test(request.query) ||
+      /event_timestamp IS NULL AND received_at >= @from/.test(request.query) ||
+      /event_timestamp >= @earliest/.test(request.query) ||
+      /events_unique_between`\(@from, @to\)/.test(request.query);
+    expect(prunes, request.query).toBe(true);
+    // Every parameter the SQL names is bound (a missing one fails the job; an unused one is a smell).
+    const named = new Set([...request.query.matchAll(/@(\w+)/g)].map((m) => m[1]));
+    expect(new Set(Object.keys(request.params))).toEqual(named);
+  });
+
+  it('lets only the erasure read every partition, and says why', () => {
+    expect(requests.filter(([, r]) => r.fullScan).map(([name]) => name)).toEqual(['erase: count', 'erase: delete']);
+    expect(q.erasePerson({ email: 'a@example.com' }).fullScan).toMatch(/must reach every partition/);
+  });
+
+  it('finds an undated event in the __NULL__ partition by receipt time, a dated one by event time', () => {
+    expect(q.findEvent('sha256:abc', range, true).query).toContain('event_timestamp IS NULL AND received_at >= @from AND received_at < @to');
+    expect(q.findEvent('x', range, false).query).not.toContain('IS NULL');
+  });
+
+  it('bounds the replay estimate by the latest an event can arrive after it happened', () => {
+    const request = q.rowsPublishedSince(new Date('2026-11-10T00:00:00Z'), '/sub');
+    expect(request.params.earliest).toEqual(new Date('2026-11-02T00:00:00Z'));
+  });
+
+  it('erases by every identifier given, email matching the recipient column too', () => {
+    const request = q.erasePerson({ email: 'a@example.com', cioId: 'c1', customerId: 'u1', recipient: '+15550001' });
+    expect(request.query).toBe('DELETE FROM `acme-prod-1.cio_webhooks.events` WHERE email = @email OR recipient = @email OR recipient = @recipient OR cio_id = @cioId OR customer_id = @customerId');
+  });
+});
