@@ -5,12 +5,14 @@
  */
 import { CustomerIORequestError, RegionEU, RegionUS, TrackClient } from 'customerio-node';
 import type { CioCredentials } from '../shared/config.js';
+import { isTransientCioFailure } from '../shared/cio-errors.js';
 import { DeadlineExceededError, withDeadline } from '../shared/deadline.js';
 import type { Logger } from '../shared/log.js';
 import type { CioAction } from '../shared/policy.js';
+import { createRateGate, type RateGate } from './rate-gate.js';
 
 export class CioCallError extends Error {
-  override readonly name = 'CioCallError';
+  override readonly name: string = 'CioCallError';
   constructor(
     message: string,
     /** HTTP status, or null for network errors and timeouts. */
@@ -21,7 +23,27 @@ export class CioCallError extends Error {
   }
 }
 
+/**
+ * This instance's Track API rate budget would not come in time: no request was sent. Retryable
+ * (429), so the handler nacks and Pub/Sub brings the event back later.
+ */
+export class CioRateLimitedError extends CioCallError {
+  override readonly name = 'CioRateLimitedError';
+  constructor(message: string) {
+    super(message, 429);
+  }
+}
+
+/**
+ * The rate this instance may send at, evenly spaced (a burst of one): the Track API's own limiter,
+ * whatever its burst, then never sees more than the rate plus the jitter of the network between.
+ */
+export function createTrackLimiter(requestsPerSecond: number): RateGate {
+  return createRateGate({ rate: requestsPerSecond, burst: 2 });
+}
+
 export interface CioExecutor {
+  /** Makes the calls. A Track executor sends every request, retries included, in turn with the instance's rate. */
   execute(actions: readonly CioAction[]): Promise<void>;
 }
 
@@ -56,6 +78,17 @@ export interface TrackExecutorOptions {
   trackUrl: string | null;
   /** Overall budget for one event's calls, retries included. */
   deadlineMs: number;
+  /** This instance's share of the Track API rate (CIO_REQUESTS_PER_SECOND); every request takes a token. */
+  limiter: RateGate;
+  /**
+   * The longest a request waits in line for its token. An event that would wait longer fails with
+   * CioRateLimitedError and nothing sent: the handler nacks it and Pub/Sub brings it back later.
+   * Default: a third of the deadline, leaving the rest for the calls.
+   */
+  maxQueueMs?: number;
+  /** Attempts per action, the first included. */
+  maxAttempts?: number;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 function retryAfterOf(error: CustomerIORequestError): number | null {
@@ -64,43 +97,65 @@ function retryAfterOf(error: CustomerIORequestError): number | null {
   return Number.isFinite(seconds) && seconds >= 0 ? seconds : null;
 }
 
-export function createTrackExecutor({ credentials, region, trackUrl, deadlineMs }: TrackExecutorOptions): CioExecutor {
-  // Budget: up to three attempts of a quarter each, and a quarter for backoff sleeps (Retry-After
-  // included); past that the error is returned and Pub/Sub redelivers later.
-  const quarter = Math.max(100, Math.floor(deadlineMs / 4));
+/** The fastest a request is worth starting: with less time left, a token would be spent on a timeout. */
+const MIN_CALL_MS = 250;
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Makes the calls with customerio-node, retrying here rather than inside the client: every attempt,
+ * retries included, takes a token from the instance's rate gate right before it is sent, so
+ * HANDLER_MAX_INSTANCES × the per-instance rate bounds every request sent, not only first attempts. A retry honours Retry-After,
+ * backs off otherwise, and stays inside the event's deadline; past it the error goes back to the
+ * handler, which nacks, and Pub/Sub delivers the event again later.
+ */
+export function createTrackExecutor({ credentials, region, trackUrl, deadlineMs, limiter, maxQueueMs = deadlineMs / 3, maxAttempts = 3, sleep = defaultSleep }: TrackExecutorOptions): CioExecutor {
+  const attemptTimeoutMs = Math.max(MIN_CALL_MS, Math.floor(deadlineMs / maxAttempts));
   const client = new TrackClient(credentials.siteId, credentials.trackApiKey, {
     region: region === 'eu' ? RegionEU : RegionUS,
     ...(trackUrl ? { url: trackUrl } : {}),
-    timeout: quarter,
-    retry: { maxRetries: 2, maxTotalBackoffMs: quarter, retryAfterMaxSeconds: Math.ceil(quarter / 1000) },
+    timeout: attemptTimeoutMs,
+    retry: { maxRetries: 0 },
   });
 
-  async function call(action: CioAction): Promise<void> {
+  async function call(action: CioAction, timeoutMs: number): Promise<void> {
     try {
-      if (action.kind === 'identify') await client.identify(action.identifier, action.attributes);
-      else await client.suppress(action.identifier);
+      const request = action.kind === 'identify' ? client.identify(action.identifier, action.attributes) : client.suppress(action.identifier);
+      await withDeadline(request, timeoutMs, 'Customer.io call');
     } catch (error) {
       if (error instanceof CustomerIORequestError) {
         throw new CioCallError(`Customer.io answered ${error.statusCode}: ${error.message}`, error.statusCode, retryAfterOf(error));
       }
+      if (error instanceof DeadlineExceededError) throw new CioCallError(error.message, null);
       throw new CioCallError(`Customer.io unreachable: ${(error as Error).message}`, null);
+    }
+  }
+
+  async function callWithRetries(action: CioAction, deadline: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      // The token is taken right before the request, so the spacing the gate gives is the spacing the
+      // Track API sees.
+      const maxWaitMs = Math.min(maxQueueMs, deadline - performance.now() - MIN_CALL_MS);
+      if (!(await limiter.pass(maxWaitMs))) {
+        throw new CioRateLimitedError(`over the Track API rate budget: the request would wait more than ${Math.max(0, Math.round(maxWaitMs))} ms for its turn`);
+      }
+      const left = deadline - performance.now();
+      try {
+        await call(action, Math.min(attemptTimeoutMs, left));
+        return;
+      } catch (error) {
+        const failure = error as CioCallError;
+        if (!isTransientCioFailure(failure.status) || attempt >= maxAttempts) throw failure;
+        const backoff = failure.retryAfterSeconds !== null ? failure.retryAfterSeconds * 1000 : 200 * 2 ** (attempt - 1) * (0.5 + Math.random());
+        if (performance.now() + backoff + MIN_CALL_MS >= deadline) throw failure;
+        await sleep(backoff);
+      }
     }
   }
 
   return {
     async execute(actions) {
-      try {
-        await withDeadline(
-          (async () => {
-            for (const action of actions) await call(action);
-          })(),
-          deadlineMs,
-          'Customer.io calls',
-        );
-      } catch (error) {
-        if (error instanceof DeadlineExceededError) throw new CioCallError(error.message, null);
-        throw error;
-      }
+      const deadline = performance.now() + deadlineMs;
+      for (const action of actions) await callWithRetries(action, deadline);
     },
   };
 }

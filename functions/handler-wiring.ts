@@ -2,7 +2,7 @@
 import { Firestore } from '@google-cloud/firestore';
 import { isPlaceholderCredentials, loadHandlerConfig, type Env, type HandlerConfig } from '../shared/config.js';
 import { createLogger, type Logger } from '../shared/log.js';
-import { createDryRunExecutor, createTrackExecutor, createUnconfiguredExecutor, type CioExecutor } from './customerio.js';
+import { createDryRunExecutor, createTrackExecutor, createTrackLimiter, createUnconfiguredExecutor, type CioExecutor } from './customerio.js';
 import { createFirestoreDedupeStore } from './dedupe-store.js';
 import { createHandler } from './handler.js';
 
@@ -17,6 +17,7 @@ export function selectExecutor(config: HandlerConfig, logger: Logger): CioExecut
     region: config.region,
     trackUrl: config.trackUrl,
     deadlineMs: config.cioDeadlineSeconds * 1000,
+    limiter: createTrackLimiter(config.cioRequestsPerSecond),
   });
 }
 
@@ -38,6 +39,7 @@ export function buildHandler(env: Env) {
     suppress_on: config.suppressOn,
     region: config.region,
     track_url: config.trackUrl,
+    requests_per_second: config.cioRequestsPerSecond,
     dedupe_database: config.dedupeDatabase,
     emulator: env.FIRESTORE_EMULATOR_HOST ?? null,
   });

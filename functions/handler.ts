@@ -10,7 +10,7 @@ import { decideActions, type Policy } from '../shared/policy.js';
 import { pseudonymize } from '../shared/pseudonym.js';
 import { EnvelopeError, decodeEventRow, parsePushEnvelope } from '../shared/push-envelope.js';
 import type { EventRow } from '../shared/row.js';
-import { CioCallError, type CioExecutor } from './customerio.js';
+import { CioCallError, CioRateLimitedError, type CioExecutor } from './customerio.js';
 import type { DedupeStore } from './dedupe-store.js';
 
 export type HandlerOutcome = 'done' | 'duplicate' | 'no-action' | 'retry' | 'permanent-failure';
@@ -87,6 +87,9 @@ export function createHandler({ policy, dedupe, cio, logger, pseudonymKey, nowMs
     }
     if (claim.kind === 'duplicate') return answer(204, 'duplicate', { recorded_status: claim.status });
     if (claim.kind === 'busy') return answer(429, 'retry', { reason: 'another attempt holds the lease' });
+    // Which attempt holds the claim: with the final line (or its absence, after a crash) this tells a
+    // call repeated in the documented window from one repeated while a lease held.
+    logger.debug('event claimed', { event_id: row.event_id, attempt: claim.attempt });
 
     const finish = async (outcome: Parameters<DedupeStore['finish']>[1]) => dedupe.finish(row.event_id, outcome, nowMs());
 
@@ -118,6 +121,7 @@ export function createHandler({ policy, dedupe, cio, logger, pseudonymKey, nowMs
       await finish({ status: 'failed', error: message }).catch(() => undefined);
       // Pub/Sub ignores Retry-After on a push answer; it is logged so operators see the throttling.
       const throttle = retryAfter === null ? {} : { retry_after_s: retryAfter };
+      if (error instanceof CioRateLimitedError) return answer(429, 'retry', { ...fields, reason: 'over the Track API rate budget', error: message });
       return answer(status === 429 ? 429 : 503, 'retry', { ...fields, cio_status: status, ...throttle, reason: 'Customer.io call failed', error: message }, 'warn');
     }
 

@@ -11,3 +11,12 @@ export function classifyCioFailure(status: number | null): FailureClass {
   if (status >= 400) return 'permanent';
   return 'retryable';
 }
+
+/**
+ * Whether a failure is worth another attempt within the same delivery: a network error, a timeout,
+ * throttling or a server error may clear in seconds; credentials will not (those wait for Pub/Sub's
+ * redelivery instead). The statuses customerio-node itself retries.
+ */
+export function isTransientCioFailure(status: number | null): boolean {
+  return status === null || status === 408 || status === 429 || status >= 500;
+}

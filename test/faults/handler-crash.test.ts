@@ -61,7 +61,10 @@ describe('handler killed mid-event', () => {
       await topic.publishMessage({ data: Buffer.from(JSON.stringify(row)), attributes: attributesOf(row) });
 
       await waitFor(() => fake.requests.some((r) => r.path === path), { what: 'the call to start' });
-      expect(await record(row.event_id)).toMatchObject({ status: 'processing', attempts: 1 });
+      // Usually the first attempt; on a loaded machine a claim that outlived its deadline may have
+      // been answered 503 and taken again once its lease ran out.
+      const inFlight = await record(row.event_id);
+      expect(inFlight).toMatchObject({ status: 'processing' });
       await handler.stop('SIGKILL');
       handler = await startFunction({ target: 'handler', port, env: handlerEnv() });
 
@@ -69,7 +72,7 @@ describe('handler killed mid-event', () => {
       await waitFor(async () => (await record(row.event_id))?.status === 'done', { timeoutMs: 40_000, what: 'the event to be done' });
       await sleep(1500);
       expect(fake.requests.filter((r) => r.path === path).map((r) => r.answered)).toEqual([null, 200]);
-      expect(await record(row.event_id)).toMatchObject({ status: 'done', attempts: 2 });
+      expect(await record(row.event_id)).toMatchObject({ status: 'done', attempts: inFlight!.attempts + 1 });
       // The documented window: had Customer.io applied the first (unanswered) call, this second one
       // repeats it with the same attributes and _timestamp, leaving the person in the same state.
       const [first, second] = fake.requests.filter((r) => r.path === path);

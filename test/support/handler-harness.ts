@@ -35,6 +35,8 @@ export async function startHandlerHarness({ fake, env = {}, nowMs }: HarnessOpti
     CIO_DEADLINE_SECONDS: '5',
     DEDUPE_COLLECTION: collection,
     PSEUDONYM_KEY: TEST_PSEUDONYM_KEY,
+    // Far above what these tests send, so the rate limiter stays out of their way unless a test sets it.
+    CIO_REQUESTS_PER_SECOND: '1000',
     ...env,
   });
   const firestore = new Firestore({ projectId: config.project });
@@ -58,8 +60,12 @@ export async function startHandlerHarness({ fake, env = {}, nowMs }: HarnessOpti
       const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(envelope) });
       return response.status;
     },
+    /** The final line of each time the handler saw the event. */
+    handled(eventId: string) {
+      return logger.entries.filter((e) => e.message === 'event handled' && e.event_id === eventId);
+    },
     outcomes(eventId: string) {
-      return logger.entries.filter((e) => e.message === 'event handled' && e.event_id === eventId).map((e) => e.outcome);
+      return this.handled(eventId).map((e) => e.outcome);
     },
     async close() {
       await server.close();
