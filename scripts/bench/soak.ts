@@ -5,27 +5,53 @@
  * metric, 10% duplicates, some out of order. Then it reconciles accepted → published → warehouse rows
  * → distinct events, and Customer.io actions expected → performed, and prints latency, errors and
  * peak memory. Any loss or double action makes the exit code 1.
+ *
+ * `npm run soak -- --chaos` does the same while faults are injected through the run (chaos/plan.ts):
+ * the handler and the receiver killed and restarted, connections to both emulators reset, black-holed
+ * and slowed through fault proxies, the Track API throttling, failing and hanging. The sender retries
+ * what was not accepted, as Customer.io does. A call repeated in the README's documented window is
+ * counted apart from a real double (chaos/reconcile.ts). SOAK_SEED replays a schedule;
+ * SOAK_CHAOS_PER_MINUTE sets how many faults.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { normalizeWebhook } from '../../shared/normalize.js';
 import { DEFAULT_POLICY, decideActions } from '../../shared/policy.js';
 import { describeCall } from '../../functions/customerio.js';
-import { startFakeTrackApi } from '../local/fake-track-api.js';
+import { startFirestoreEmulator, startPubSubEmulator, type Emulator } from '../local/emulators.js';
+import { startFakeTrackApi, type FakeTrackApi } from '../local/fake-track-api.js';
+import { startFaultProxy, type FaultProxy } from '../local/fault-proxy.js';
 import { ROOT } from '../local/function-process.js';
-import { startLocalStack } from '../local/local-stack.js';
+import { startLocalStack, type LocalStack } from '../local/local-stack.js';
 import { queryWarehouse } from '../local/local-warehouse.js';
 import { groupPeakRssMiB, peakRssMiB } from './proc-stats.js';
 import { allSamples } from '../local/samples.js';
 import { percentile } from '../local/sender.js';
+import { injectFaults, type ChaosRun } from './chaos/inject.js';
+import { FAULT_KINDS, FAULT_LABELS, planFaults, seededRandom } from './chaos/plan.js';
+import { classifyRepeats, type HandlerLogLine, type RepeatReport } from './chaos/reconcile.js';
 
+const CHAOS = process.argv.includes('--chaos');
 const EVENTS = Number(process.env.SOAK_EVENTS ?? 20_000);
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 120);
+const SEED = Number(process.env.SOAK_SEED ?? randomInt(1, 2 ** 31));
+const CHAOS_PER_MINUTE = Number(process.env.SOAK_CHAOS_PER_MINUTE ?? 20);
 const DUPLICATE_SHARE = 0.1;
-const DRAIN_TIMEOUT_MS = Number(process.env.SOAK_DRAIN_SECONDS ?? 120) * 1000;
+const DRAIN_TIMEOUT_MS = Number(process.env.SOAK_DRAIN_SECONDS ?? (process.argv.includes('--chaos') ? 300 : 120)) * 1000;
+/** Tries per webhook under chaos: 1 + retries after 1, 2, 4, 8, 8… s — about 80 s of retrying. */
+const SENDER_ATTEMPTS = 12;
+/**
+ * Under chaos the handler runs with a short lease (a killed attempt holds its event back for 15 s,
+ * not 120), with the call and store deadlines shortened to match: the start-up check requires an
+ * attempt (8 s + 2 × 2 s) to fit in the lease.
+ */
+const CHAOS_HANDLER_ENV = { DEDUPE_LEASE_SECONDS: '15', CIO_DEADLINE_SECONDS: '8', DEDUPE_DEADLINE_SECONDS: '2', LOG_LEVEL: 'debug' };
+
+const random = seededRandom(SEED);
 
 function buildStream(): { bodies: string[]; distinct: string[] } {
   const distinctCount = Math.round(EVENTS * (1 - DUPLICATE_SHARE));
@@ -33,84 +59,205 @@ function buildStream(): { bodies: string[]; distinct: string[] } {
   const now = Math.floor(Date.now() / 1000);
   for (let seq = 1; distinct.length < distinctCount; seq += 1000) {
     // Event times spread over the last hour: arrival order is not event order.
-    for (const sample of allSamples({ seq, timestamp: now - Math.floor(Math.random() * 3600) })) {
+    for (const sample of allSamples({ seq, timestamp: now - Math.floor(random() * 3600) })) {
       if (distinct.length < distinctCount) distinct.push(JSON.stringify(sample));
     }
   }
   const bodies = [...distinct];
-  for (let i = 0; bodies.length < EVENTS; i++) bodies.splice(Math.floor(Math.random() * bodies.length), 0, distinct[Math.floor(Math.random() * distinct.length)]!);
+  for (let i = 0; bodies.length < EVENTS; i++) bodies.splice(Math.floor(random() * bodies.length), 0, distinct[Math.floor(random() * distinct.length)]!);
   // Some out of order: shuffle within windows of 50.
   for (let start = 0; start < bodies.length; start += 50) {
-    const window = bodies.slice(start, start + 50).sort(() => Math.random() - 0.5);
+    const window = bodies.slice(start, start + 50).sort(() => random() - 0.5);
     bodies.splice(start, window.length, ...window);
   }
   return { bodies, distinct };
 }
 
-async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
+/** Polls `check` until it is true or the time is up, printing its progress every 10 s. */
+async function waitUntil(check: () => Promise<{ done: boolean; progress: string }>, timeoutMs: number): Promise<boolean> {
+  const started = Date.now();
+  let reported = started;
+  for (;;) {
+    const { done, progress } = await check();
+    if (done) {
+      process.stdout.write(`drained in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      return true;
+    }
+    if (Date.now() - started >= timeoutMs) {
+      process.stdout.write(`not drained after ${timeoutMs / 1000} s: ${progress}\n`);
+      return false;
+    }
+    if (Date.now() - reported >= 10_000) {
+      reported = Date.now();
+      process.stdout.write(`  ${Math.round((reported - started) / 1000)} s: ${progress}\n`);
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
-  return check();
+}
+
+interface Harness {
+  stack: LocalStack;
+  fake: FakeTrackApi;
+  stateDir: string;
+  emulators: Emulator[];
+  proxies?: { firestore: FaultProxy; pubsub: FaultProxy };
+  stop(): Promise<void>;
+}
+
+async function startHarness(): Promise<Harness> {
+  const fake = await startFakeTrackApi();
+  const stateDir = mkdtempSync(join(tmpdir(), 'cio-soak-'));
+  const handlerEnv = { CIO_SITE_ID: 'soak', CIO_TRACK_API_KEY: 'soak', CIO_TRACK_URL: fake.url, LOG_LEVEL: 'warning' };
+  if (!CHAOS) {
+    const stack = await startLocalStack({ stateDir, handlerEnv, maxDeliveryAttempts: 100 });
+    return { stack, fake, stateDir, emulators: stack.emulators, stop: async () => (await stack.stop(), await fake.close()) };
+  }
+  // The emulators start here so the functions can be pointed at them through the fault proxies,
+  // while the stack's own clients (topology, warehouse sink: managed services in production) go direct.
+  const [pubsub, firestore] = await Promise.all([startPubSubEmulator({ project: 'local-project', logDir: stateDir }), startFirestoreEmulator({ logDir: stateDir })]);
+  const proxies = { pubsub: await startFaultProxy(pubsub.host), firestore: await startFaultProxy(firestore.host) };
+  const stack = await startLocalStack({
+    stateDir,
+    pubsubHost: pubsub.host,
+    firestoreHost: firestore.host,
+    functionHosts: { pubsub: proxies.pubsub.host, firestore: proxies.firestore.host },
+    handlerEnv: { ...handlerEnv, ...CHAOS_HANDLER_ENV },
+    maxDeliveryAttempts: 100,
+  });
+  return {
+    stack,
+    fake,
+    stateDir,
+    emulators: [pubsub, firestore],
+    proxies,
+    async stop() {
+      await stack.stop();
+      await fake.close();
+      await proxies.pubsub.close();
+      await proxies.firestore.close();
+      await pubsub.stop();
+      await firestore.stop();
+    },
+  };
+}
+
+interface LoadResult {
+  sent: number;
+  seconds: number;
+  statuses: Record<string, number>;
+  accepted: number[];
+  acceptedCount: number;
+  gaveUp: number[];
+  retries: number;
+  latenciesMs: number[];
 }
 
 async function main(): Promise<number> {
   const { bodies, distinct } = buildStream();
   process.stdout.write(`soak: ${bodies.length} events (${distinct.length} distinct, ${bodies.length - distinct.length} duplicates) over ~${SECONDS} s, node ${process.version}\n`);
-  const fake = await startFakeTrackApi();
-  const stateDir = mkdtempSync(join(tmpdir(), 'cio-soak-'));
-  const stack = await startLocalStack({
-    stateDir,
-    handlerEnv: { CIO_SITE_ID: 'soak', CIO_TRACK_API_KEY: 'soak', CIO_TRACK_URL: fake.url, LOG_LEVEL: 'warning' },
-    maxDeliveryAttempts: 100,
-  });
+  const plan = CHAOS ? planFaults({ seed: SEED, durationMs: SECONDS * 1000, perMinute: CHAOS_PER_MINUTE }) : [];
+  if (CHAOS) process.stdout.write(`chaos: seed ${SEED} (SOAK_SEED=${SEED} replays this schedule), ${plan.length} faults (SOAK_CHAOS_PER_MINUTE=${CHAOS_PER_MINUTE})\n`);
+
+  const harness = await startHarness();
+  const { stack, fake, stateDir } = harness;
   const published = new Set<string>();
   const [probe] = await stack.pubsub.topic(stack.names.topic).createSubscription('soak-probe');
   probe.on('message', (m) => {
     published.add(m.id);
     m.ack();
   });
+  const deadLettered = new Set<string>();
+  const dlq = stack.pubsub.subscription(stack.names.deadLetterSubscription);
+  dlq.on('message', (m) => {
+    deadLettered.add(m.id);
+    m.ack();
+  });
   try {
     const file = join(stateDir, 'bodies.jsonl');
     writeFileSync(file, bodies.join('\n'));
+    let chaos: ChaosRun | undefined;
+    if (harness.proxies) {
+      chaos = injectFaults(plan, { restart: (target, downMs) => stack.restart(target, { downMs }), proxies: harness.proxies, trackApi: fake });
+    }
     // The sender runs in its own process: its latencies must not include this process's sink work.
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'scripts/bench/send-load.ts'), stack.receiverUrl, stack.signingKey, file, String(bodies.length / SECONDS), '64'],
+      ['--import', 'tsx', join(ROOT, 'scripts/bench/send-load.ts'), stack.receiverUrl, stack.signingKey, file, String(bodies.length / SECONDS), '64', String(CHAOS ? SENDER_ATTEMPTS : 1)],
       { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 },
     );
-    const load = JSON.parse(stdout) as { sent: number; seconds: number; statuses: Record<string, number>; accepted: number[]; acceptedCount: number; latenciesMs: number[] };
+    const load = JSON.parse(stdout) as LoadResult;
+    await chaos?.done;
     const sent = { ...load, accepted: load.accepted.map((i) => bodies[i]!) };
     process.stdout.write(`sent in ${load.seconds.toFixed(1)} s; draining…\n`);
 
-    const expected = new Map<string, number>();
+    const expected = new Map<string, string[]>();
     for (const body of new Set(sent.accepted)) {
-      const decision = decideActions(normalizeWebhook({ body: Buffer.from(body), receivedAt: new Date() }), DEFAULT_POLICY);
-      if (decision.kind === 'act') for (const a of decision.actions) expected.set(JSON.stringify(describeCall(a)), 1);
+      const row = normalizeWebhook({ body: Buffer.from(body), receivedAt: new Date() });
+      const decision = decideActions(row, DEFAULT_POLICY);
+      if (decision.kind !== 'act') continue;
+      for (const a of decision.actions) {
+        const key = JSON.stringify(describeCall(a));
+        expected.set(key, [...(expected.get(key) ?? []), row.event_id]);
+      }
     }
-    const performedCalls = () => fake.requests.filter((r) => r.answered === 200);
+    const performed = () => {
+      const counts = new Map<string, number>();
+      for (const r of fake.requests) {
+        if (r.answered !== 200) continue;
+        const key = JSON.stringify({ method: r.method, path: r.path, ...(r.body === null ? {} : { body: r.body }) });
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+      return counts;
+    };
     const rows = async () => Number((await queryWarehouse(stack.warehousePath, 'SELECT COUNT(*) AS n FROM events'))[0]!.n);
-    const drained = await waitUntil(async () => published.size >= sent.acceptedCount && (await rows()) >= sent.acceptedCount && performedCalls().length >= expected.size, DRAIN_TIMEOUT_MS);
+    const drained = await waitUntil(async () => {
+      const done = performed();
+      const written = await rows();
+      const pending = [...expected.keys()].filter((k) => !done.has(k)).length;
+      return {
+        done: published.size >= sent.acceptedCount && written >= sent.acceptedCount && pending === 0,
+        progress: `${published.size} published, ${written} rows of ${sent.acceptedCount} accepted; ${pending} of ${expected.size} actions not yet performed`,
+      };
+    }, DRAIN_TIMEOUT_MS);
     await new Promise((r) => setTimeout(r, 3000)); // late duplicates would show now
 
     const warehouseRows = await rows();
     const acceptedIds = new Set(sent.accepted.map((b) => JSON.parse(b).event_id as string));
     const stored = new Set((await queryWarehouse(stack.warehousePath, 'SELECT DISTINCT event_id FROM events')).map((r) => r.event_id as string));
     const lost = [...acceptedIds].filter((id) => !stored.has(id));
-    const performed = new Map<string, number>();
-    for (const r of performedCalls()) {
-      const key = JSON.stringify({ method: r.method, path: r.path, ...(r.body === null ? {} : { body: r.body }) });
-      performed.set(key, (performed.get(key) ?? 0) + 1);
-    }
-    const missing = [...expected.keys()].filter((k) => !performed.has(k));
-    const doubled = [...performed].filter(([, n]) => n > 1);
-    const unexpected = [...performed.keys()].filter((k) => !expected.has(k));
+    const done = performed();
+    const missing = [...expected.keys()].filter((k) => !done.has(k));
+    const unexpected = [...done.keys()].filter((k) => !expected.has(k));
+    const handlerLines = readFileSync(stack.logFiles.handler, 'utf8')
+      .split('\n')
+      .flatMap((line): HandlerLogLine[] => {
+        try {
+          return [JSON.parse(line) as HandlerLogLine];
+        } catch {
+          return [];
+        }
+      });
+    const repeats: RepeatReport = classifyRepeats(
+      [...expected].map(([key, eventIds]) => ({ key, eventIds, performed: done.get(key) ?? 0 })),
+      CHAOS ? handlerLines : [],
+    );
+    const doubled = repeats.doubles.reduce((n, d) => n + d.extra, 0);
     const latencies = sent.latenciesMs;
     const errors = Object.entries(sent.statuses).filter(([s]) => !s.startsWith('2'));
 
-    const line = (label: string, value: string | number) => process.stdout.write(`  ${label.padEnd(38)}${value}\n`);
+    const line = (label: string, value: string | number) => process.stdout.write(`  ${label.padEnd(52)}${value}\n`);
+    if (chaos) {
+      process.stdout.write(`\nfaults injected (seed ${SEED})\n`);
+      for (const kind of FAULT_KINDS) {
+        const { count, amount } = chaos.injected[kind];
+        const detail = kind.endsWith('-kill') ? `down ${(amount / 1000).toFixed(1)} s in all`
+          : kind.endsWith('-reset') ? `${amount} connections reset`
+          : kind.startsWith('track-') ? `${amount} replies`
+          : `${(amount / 1000).toFixed(1)} s in all`;
+        line(FAULT_LABELS[kind], `${String(count).padStart(3)}   ${detail}`);
+      }
+      for (const error of chaos.errors) line('injection failed', error);
+    }
     process.stdout.write('\nreconciliation\n');
     line('accepted by the receiver (2xx)', sent.acceptedCount);
     line('published (seen on the topic)', published.size);
@@ -118,26 +265,37 @@ async function main(): Promise<number> {
     line('distinct event_ids (events_unique)', `${stored.size} of ${acceptedIds.size} accepted`);
     line('accepted events missing', lost.length);
     line('Customer.io actions expected', expected.size);
-    line('performed (HTTP 200 from the fake)', performedCalls().length);
-    line('missing / doubled / unexpected', `${missing.length} / ${doubled.length} / ${unexpected.length}`);
+    line('performed (HTTP 200 from the fake)', [...done.values()].reduce((a, b) => a + b, 0));
+    line(CHAOS ? 'missing / doubled outside the window / unexpected' : 'missing / doubled / unexpected', `${missing.length} / ${doubled} / ${unexpected.length}`);
+    if (CHAOS) {
+      const { window } = repeats;
+      line('repeated in the documented window', `${repeats.windowTotal} (handler died ${window.died}, done-write lost ${window['done-write lost']}, answer lost ${window['answer lost']})`);
+      line('dead-lettered', deadLettered.size);
+    }
     line('Track API requests in all', fake.requests.length);
-    process.stdout.write('\nreceiver\n');
+    process.stdout.write(CHAOS ? '\nreceiver, under faults (every request, retries and failures included)\n' : '\nreceiver\n');
     line('latency p50 / p99 / max', `${percentile(latencies, 50).toFixed(1)} / ${percentile(latencies, 99).toFixed(1)} / ${latencies.at(-1)?.toFixed(1)} ms`);
     line('achieved rate', `${(sent.sent / sent.seconds).toFixed(0)} req/s (sender in its own process)`);
     line('non-2xx answers', errors.length === 0 ? 0 : errors.map(([s, n]) => `${n} × ${s}`).join(', '));
-    process.stdout.write('\npeak RSS\n');
+    if (CHAOS) line('retried by the sender / never accepted', `${sent.retries} / ${sent.gaveUp.length} (after ${SENDER_ATTEMPTS} tries)`);
+    process.stdout.write(CHAOS ? '\npeak RSS (the last process of each function)\n' : '\npeak RSS\n');
     line('receiver', `${peakRssMiB(stack.receiver.child.pid!)} MiB`);
     line('handler', `${peakRssMiB(stack.handler.child.pid!)} MiB`);
     line('soak process (sink, fake, probe)', `${peakRssMiB(process.pid)} MiB`);
-    for (const e of stack.emulators) line(`${e.name} emulator (gcloud + Java)`, `${groupPeakRssMiB(e.pid)} MiB`);
+    for (const e of harness.emulators) line(`${e.name} emulator (gcloud + Java)`, `${groupPeakRssMiB(e.pid)} MiB`);
 
-    const failed = !drained || lost.length > 0 || missing.length > 0 || doubled.length > 0 || unexpected.length > 0;
-    process.stdout.write(`\n${failed ? 'FAIL' : 'PASS'}: ${lost.length} lost, ${missing.length} actions missing, ${doubled.length} doubled${drained ? '' : ', drain timed out'}\n`);
+    const failed = !drained || lost.length > 0 || missing.length > 0 || doubled > 0 || unexpected.length > 0 || deadLettered.size > 0 || sent.gaveUp.length > 0 || (chaos?.errors.length ?? 0) > 0;
+    const verdict = CHAOS
+      ? `${lost.length} lost, ${missing.length} actions missing, ${doubled} doubled outside the window (${repeats.windowTotal} in it), ${deadLettered.size} dead-lettered, ${sent.gaveUp.length} never accepted`
+      : `${lost.length} lost, ${missing.length} actions missing, ${doubled} doubled`;
+    process.stdout.write(`\n${failed ? 'FAIL' : 'PASS'}: ${verdict}${drained ? '' : ', drain timed out'}\n`);
+    if (failed && CHAOS) process.stdout.write(`replay the schedule: SOAK_SEED=${SEED} npm run soak -- --chaos   (logs: ${stack.logFiles.handler})\n`);
     return failed ? 1 : 0;
   } finally {
+    dlq.removeAllListeners();
+    await dlq.close().catch(() => undefined);
     await probe.delete().catch(() => undefined);
-    await stack.stop();
-    await fake.close();
+    await harness.stop();
   }
 }
 

@@ -15,7 +15,7 @@ import { loadPolicyConfig } from '../../shared/config.js';
 import { DEDUPE_COLLECTION, DEFAULT_PREFIX, pipelineNames } from '../../infra/names.js';
 import { TIMING } from '../../infra/timing.js';
 import { startFirestoreEmulator, startPubSubEmulator, type Emulator } from './emulators.js';
-import { ROOT, startFunction, type FunctionProcess } from './function-process.js';
+import { startFunction, type FunctionProcess, type FunctionProcessOptions } from './function-process.js';
 import { ensureWarehouse } from './local-warehouse.js';
 import { DEFAULT_STATE_DIR, STACK_FILE, type LocalStackInfo } from './stack-file.js';
 import { WarehouseSink } from './warehouse-sink.js';
@@ -31,6 +31,11 @@ export interface LocalStackOptions {
   /** Existing emulators (host:port); started here when absent. */
   pubsubHost?: string;
   firestoreHost?: string;
+  /**
+   * Where the functions reach the emulators, when not directly (the chaos soak's fault proxies). The
+   * stack's own clients (topology, warehouse sink) always go direct: those stand for managed parts.
+   */
+  functionHosts?: { pubsub?: string; firestore?: string };
   receiverPort?: number;
   signingKey?: string;
   /** Hex key of the keyed hash in the handler's logs and the analytics views; random per start when absent. */
@@ -53,8 +58,14 @@ export interface LocalStack extends LocalStackInfo {
   sink: WarehouseSink;
   /** The emulators this stack started (none when their hosts were given). */
   emulators: Emulator[];
-  receiver: FunctionProcess;
-  handler: FunctionProcess;
+  /** The current processes (a restart replaces them). */
+  readonly receiver: FunctionProcess;
+  readonly handler: FunctionProcess;
+  /**
+   * Kills a function (SIGKILL by default, as a crashed instance) and starts it again on the same port
+   * with the same settings and log file after `downMs`; resolves when it answers again.
+   */
+  restart(target: 'receiver' | 'handler', options?: { signal?: NodeJS.Signals; downMs?: number }): Promise<FunctionProcess>;
   stop(): Promise<void>;
 }
 
@@ -90,7 +101,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       options.pubsubHost ?? startPubSubEmulator({ project, logDir: stateDir }).then((e) => (started.push(e), e.host)),
       options.firestoreHost ?? startFirestoreEmulator({ logDir: stateDir }).then((e) => (started.push(e), e.host)),
     ]);
-    const emulatorEnv = { GOOGLE_CLOUD_PROJECT: project, PUBSUB_EMULATOR_HOST: pubsubHost, FIRESTORE_EMULATOR_HOST: firestoreHost };
+    const emulatorEnv = {
+      GOOGLE_CLOUD_PROJECT: project,
+      PUBSUB_EMULATOR_HOST: options.functionHosts?.pubsub ?? pubsubHost,
+      FIRESTORE_EMULATOR_HOST: options.functionHosts?.firestore ?? firestoreHost,
+    };
     const pubsub = new PubSub({ projectId: project, apiEndpoint: pubsubHost });
     cleanup.push(() => pubsub.close());
 
@@ -101,14 +116,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // The deployed topology's named database: the emulator creates it on first use.
     const handlerEnv: Record<string, string> = { ...emulatorEnv, DEDUPE_DATABASE: names.dedupeDatabase, PSEUDONYM_KEY: pseudonymKey, ...options.handlerEnv };
     const dryRun = !(handlerEnv.CIO_SITE_ID && handlerEnv.CIO_TRACK_API_KEY);
-    const handler = await startFunction({
+    const processes = {} as Record<'receiver' | 'handler', { options: FunctionProcessOptions; current: FunctionProcess }>;
+    const launch = async (target: 'receiver' | 'handler', launchOptions: FunctionProcessOptions) => {
+      processes[target] = { options: launchOptions, current: await startFunction(launchOptions) };
+      cleanup.push(() => processes[target].current.stop());
+      return processes[target].current;
+    };
+    const handler = await launch('handler', {
       target: 'handler',
       env: { CIO_DRY_RUN: dryRun ? '1' : '0', CIO_DEADLINE_SECONDS: String(TIMING.cioDeadlineSeconds), ...handlerEnv },
       echo: options.echo,
       echoFormat: options.echoFormat,
       logFile: logFiles.handler,
     });
-    cleanup.push(() => handler.stop());
 
     const warehouseSubscription = `${prefix}-events-warehouse`;
     const createTopology = async () => {
@@ -139,7 +159,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanup.push(() => sink.stop());
 
     const signingKey = options.signingKey ?? `dev-${randomBytes(16).toString('hex')}`;
-    const receiver = await startFunction({
+    const receiver = await launch('receiver', {
       target: 'receiver',
       port: options.receiverPort,
       env: { ...emulatorEnv, PUBSUB_TOPIC: names.topic, CIO_WEBHOOK_SIGNING_KEYS: signingKey },
@@ -147,7 +167,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       echoFormat: options.echoFormat,
       logFile: logFiles.receiver,
     });
-    cleanup.push(() => receiver.stop());
 
     const info: LocalStackInfo = {
       project, prefix, pubsubHost, firestoreHost, receiverUrl: receiver.url, handlerUrl: handler.url, signingKey,
@@ -158,7 +177,28 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     writeFileSync(stackFile, `${JSON.stringify(info, null, 2)}\n`);
     cleanup.unshift(async () => rmSync(stackFile, { force: true }));
 
-    return { ...info, pubsub, createTopology, sink, emulators: started, receiver, handler, stop: stopAll };
+    const restart: LocalStack['restart'] = async (target, { signal = 'SIGKILL', downMs = 0 } = {}) => {
+      const entry = processes[target];
+      await entry.current.stop(signal);
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      entry.current = await startFunction({ ...entry.options, port: entry.current.port });
+      return entry.current;
+    };
+    return {
+      ...info,
+      pubsub,
+      createTopology,
+      sink,
+      emulators: started,
+      get receiver() {
+        return processes.receiver.current;
+      },
+      get handler() {
+        return processes.handler.current;
+      },
+      restart,
+      stop: stopAll,
+    };
   } catch (error) {
     await stopAll();
     throw error;
