@@ -124,4 +124,19 @@ describe('the local stack', () => {
     const replayed = lines('event handled').slice(handled).map((e) => e.outcome);
     expect(new Set(replayed)).toEqual(new Set(['duplicate', 'no-action']));
   });
+
+  it('restarts a killed function on its port with its settings, and events flow again (the chaos soak relies on it)', async () => {
+    const { receiverUrl, handlerUrl } = stack;
+    const oldHandler = stack.handler.child.pid;
+    await stack.restart('receiver');
+    await stack.restart('handler', { downMs: 200 });
+    expect(stack.handler.child.pid).not.toBe(oldHandler);
+    expect([stack.receiver.url, stack.handler.url]).toEqual([receiverUrl, handlerUrl]);
+    const sample = allSamples({ seq: 900 })[0]!;
+    const result = await sendBodies({ url: receiverUrl, key: stack.signingKey, bodies: [JSON.stringify(sample)] });
+    expect(result.statuses).toEqual({ 204: 1 });
+    await waitFor(() => lines('event handled').some((e) => e.event_id === sample.event_id), { what: 'the restarted handler to see the event' });
+    // The restarted process appends to the same log file.
+    expect(readFileSync(stack.logFiles.handler, 'utf8')).toContain(sample.event_id);
+  });
 });
