@@ -1,80 +1,97 @@
 /**
  * The analyst guide's example questions, each in BigQuery SQL (as docs/analysts.md shows it) and in
- * the local DuckDB dialect where the two differ (JSON functions, time arithmetic). The tests run the
- * DuckDB versions against the local warehouse and check that the guide shows the BigQuery versions.
- * In BigQuery, qualify the names with your dataset (e.g. cio_webhooks.events_unique).
+ * the local DuckDB dialect where the two differ (JSON functions, time arithmetic). They read the
+ * analysts' dataset (cio_analytics; the local file's `analytics` schema), and every one bounds
+ * event_timestamp, so it reads only the days it asks about. The tests run the DuckDB versions
+ * against the local warehouse and check that the guide shows the BigQuery versions.
  */
+import { ANALYTICS_SCHEMA } from './local-warehouse.js';
+
 export interface AnalystQuery {
   question: string;
   bigquery: string;
   duckdb: string;
 }
 
-const same = (question: string, sql: string): AnalystQuery => ({ question, bigquery: sql, duckdb: sql });
+/** The analysts' dataset with the default prefix, as the guide writes it. */
+export const ANALYST_DATASET = 'cio_analytics';
+
+/** Same text in both dialects, but for the time arithmetic (`{{days_ago:N}}`) and the JSON function. */
+function both(question: string, sql: string): AnalystQuery {
+  return {
+    question,
+    bigquery: sql
+      .replace(/\{\{days_ago:(\d+)\}\}/g, 'TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL $1 DAY)')
+      .replace(/\{\{today_minus:(\d+)\}\}/g, 'DATE_SUB(CURRENT_DATE(), INTERVAL $1 DAY)')
+      .replaceAll('{{now}}', 'CURRENT_TIMESTAMP()')
+      .replaceAll('{{json_value}}', 'JSON_VALUE'),
+    duckdb: sql
+      .replace(/\{\{days_ago:(\d+)\}\}/g, "(CAST(now() AS TIMESTAMP) - INTERVAL $1 DAY)")
+      .replace(/\{\{today_minus:(\d+)\}\}/g, '(CURRENT_DATE - INTERVAL $1 DAY)')
+      .replaceAll('{{now}}', 'CAST(now() AS TIMESTAMP)')
+      .replaceAll('{{json_value}}', 'json_extract_string'),
+  };
+}
 
 export const ANALYST_QUERIES: AnalystQuery[] = [
-  {
-    question: 'Delivery funnel per campaign, broadcast or newsletter over the last 7 days',
-    bigquery: `SELECT source, source_id, object_type,
+  both(
+    'Delivery funnel per campaign, broadcast or newsletter over the last 7 days',
+    `SELECT source, source_id, object_type,
   SUM(sent) AS sent, SUM(delivered) AS delivered,
   SUM(human_opens) AS human_opens, SUM(machine_opens) AS machine_opens,
   SUM(human_clicks) AS human_clicks, SUM(machine_clicks) AS machine_clicks,
   SUM(bounced) AS bounced, SUM(unsubscribed) AS unsubscribed
-FROM cio_webhooks.daily_funnel
-WHERE day >= DATE_SUB(CURRENT_DATE(), INTERVAL 7 DAY)
+FROM cio_analytics.daily_funnel
+WHERE day >= {{today_minus:7}}
 GROUP BY source, source_id, object_type
 ORDER BY sent DESC`,
-    duckdb: `SELECT source, source_id, object_type,
-  SUM(sent) AS sent, SUM(delivered) AS delivered,
-  SUM(human_opens) AS human_opens, SUM(machine_opens) AS machine_opens,
-  SUM(human_clicks) AS human_clicks, SUM(machine_clicks) AS machine_clicks,
-  SUM(bounced) AS bounced, SUM(unsubscribed) AS unsubscribed
-FROM daily_funnel
-WHERE day >= CURRENT_DATE - INTERVAL 7 DAY
-GROUP BY source, source_id, object_type
-ORDER BY sent DESC`,
-  },
-  same(
-    'Human and machine clicks per link',
+  ),
+  both(
+    'The same funnel for an exact range, with the table function (reads only those days, guaranteed)',
+    `SELECT day, source, source_id, object_type, sent, delivered, human_opens, human_clicks, bounced
+FROM cio_analytics.funnel_between({{days_ago:30}}, {{now}})
+ORDER BY day DESC, sent DESC`,
+  ),
+  both(
+    'Human and machine clicks per link over the last 30 days',
     `SELECT href,
   COUNTIF(NOT COALESCE(machine, FALSE)) AS human_clicks,
   COUNTIF(COALESCE(machine, FALSE)) AS machine_clicks
-FROM cio_webhooks.events_unique
-WHERE metric = 'clicked' AND href IS NOT NULL
+FROM cio_analytics.events_unique
+WHERE event_timestamp >= {{days_ago:30}}
+  AND metric = 'clicked' AND href IS NOT NULL
 GROUP BY href
 ORDER BY human_clicks DESC
 LIMIT 20`,
   ),
-  same(
-    'Bounces by reason',
-    `SELECT failure_message, COUNT(*) AS bounces, COUNT(DISTINCT email) AS people
-FROM cio_webhooks.events_unique
+  both(
+    'Bounces by reason over the last 30 days, and how many people (counted by their hashed address)',
+    `SELECT failure_message, COUNT(*) AS bounces, COUNT(DISTINCT email_hash) AS people
+FROM cio_analytics.events_unique_between({{days_ago:30}}, {{now}})
 WHERE object_type = 'email' AND metric = 'bounced'
 GROUP BY failure_message
 ORDER BY bounces DESC`,
   ),
-  {
-    question: 'Push deliveries by device platform (a field that is only in the raw payload)',
-    bigquery: `SELECT JSON_VALUE(payload, '$.data.recipients[0].device_platform') AS platform, COUNT(*) AS delivered
-FROM cio_webhooks.events_unique
-WHERE object_type = 'push' AND metric = 'delivered'
+  both(
+    'Push deliveries by device platform over the last 7 days (a field that is only in the payload)',
+    `SELECT {{json_value}}(payload, '$.data.recipients[0].device_platform') AS platform, COUNT(*) AS delivered
+FROM cio_analytics.events_unique
+WHERE event_timestamp >= {{days_ago:7}}
+  AND object_type = 'push' AND metric = 'delivered'
 GROUP BY platform`,
-    duckdb: `SELECT json_extract_string(payload, '$.data.recipients[0].device_platform') AS platform, COUNT(*) AS delivered
-FROM events_unique
-WHERE object_type = 'push' AND metric = 'delivered'
-GROUP BY platform`,
-  },
-  same(
-    'Duplicate rows written by at-least-once delivery, per day',
-    `SELECT CAST(publish_time AS DATE) AS day, COUNT(*) AS rows, COUNT(DISTINCT event_id) AS events,
+  ),
+  both(
+    'Duplicate rows written by at-least-once delivery, per day written, for events of the last 30 days',
+    `SELECT CAST(publish_time AS DATE) AS written, COUNT(*) AS \`rows\`, COUNT(DISTINCT event_id) AS events,
   COUNT(*) - COUNT(DISTINCT event_id) AS duplicates
-FROM cio_webhooks.events
-GROUP BY day
-ORDER BY day DESC`,
+FROM cio_analytics.events
+WHERE event_timestamp >= {{days_ago:30}}
+GROUP BY written
+ORDER BY written DESC`,
   ),
 ];
 
-/** The DuckDB text of a query: the dataset qualifier dropped (the local file has the bare names). */
+/** The DuckDB text of a query: the analysts' dataset becomes the local file's schema. */
 export function localSql(query: AnalystQuery): string {
-  return query.duckdb.replaceAll('cio_webhooks.', '');
+  return query.duckdb.replaceAll(`${ANALYST_DATASET}.`, `${ANALYTICS_SCHEMA}.`).replaceAll('`', '"');
 }

@@ -249,6 +249,26 @@ describe('warehouse', () => {
     }
   });
 
+  it('lets every view and table function on the events table read only the days asked for', () => {
+    // The contract behind docs/analysts.md: a window must be partitioned by event_timestamp too (so an
+    // outer filter on it can be pushed below the window), an aggregate must keep the day of
+    // event_timestamp as a grouping key (so a filter on day reaches the table), and a table function
+    // must filter its range before anything else, or read one that does.
+    const objects = [
+      ...all(s, 'google_bigquery_table').filter((r) => r.view).map((r) => ({ name: `${r.dataset_id}.${r.table_id}`, sql: (r.view as { query: string }).query, fn: false })),
+      ...all(s, 'google_bigquery_routine').map((r) => ({ name: `${r.dataset_id}.${r.routine_id}`, sql: String(r.definition_body), fn: true })),
+    ];
+    expect(objects.length).toBeGreaterThanOrEqual(2 * Object.keys(DERIVED_OBJECTS).length + 1);
+    for (const { name, sql, fn: isFunction } of objects) {
+      for (const [, partition] of sql.matchAll(/OVER\s*\(\s*PARTITION BY ([^)]*?)\s+ORDER BY/gi)) expect(partition, name).toMatch(/\bevent_timestamp\b/);
+      if (/\bGROUP BY\b/i.test(sql)) {
+        expect(sql, name).toMatch(/CAST\(event_timestamp AS DATE\) AS day/);
+        expect(sql, name).toMatch(/GROUP BY day\b/);
+      }
+      if (isFunction) expect(sql, name).toMatch(/event_timestamp >= start_ts AND event_timestamp < end_ts|\(start_ts, end_ts\)/);
+    }
+  });
+
   it('writes with a BigQuery subscription using the table schema, metadata and a dead-letter topic', () => {
     expect(one(s, 'google_pubsub_subscription', named('cio-events-bigquery'))).toMatchObject({
       bigquery_config: { table: 'acme-prod-1.cio_webhooks.events', use_table_schema: true, write_metadata: true, drop_unknown_fields: true },
