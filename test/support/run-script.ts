@@ -1,4 +1,4 @@
-/** Runs one of the project's command-line scripts (send, ops) the way npm does, capturing its output. */
+/** Runs one of the project's command-line scripts (send, ops, cost) the way npm does, capturing its output. */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '../../scripts/local/function-process.js';
@@ -9,7 +9,7 @@ export interface ScriptResult {
   stderr: string;
 }
 
-const ENTRY = { send: 'scripts/send.ts', ops: 'ops/main.ts' } as const;
+const ENTRY = { send: 'scripts/send.ts', ops: 'ops/main.ts', cost: 'scripts/bench/cost.ts' } as const;
 
 export function runScript(script: keyof typeof ENTRY, args: string[], env: Record<string, string> = {}): Promise<ScriptResult> {
   return new Promise((resolve) => {

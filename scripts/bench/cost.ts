@@ -1,0 +1,186 @@
+/**
+ * `npm run cost` — what a month of Customer.io events costs to run, per component, from this
+ * project's own measured figures and Google's list prices (prices.ts). Measured here, with the
+ * project's code: the size of the Pub/Sub message the receiver publishes and of the BigQuery row it
+ * becomes, for every sample event; the bytes of the log line the handler writes per push (the real
+ * handler, run in this process). Taken from bench:handler: Firestore operations per event. The rest
+ * are stated assumptions, each a variable:
+ *
+ *   COST_EVENTS                  events a month                                   (1,000,000)
+ *   COST_ACTIONABLE_SHARE        share the push filter lets through to the handler  (0.25)
+ *   COST_DUPLICATE_SHARE         extra deliveries: Customer.io retries, redeliveries (0.02)
+ *   COST_RECEIVER_BILLED_MS      billable instance time per webhook                 (100)
+ *   COST_HANDLER_BILLED_MS       billable instance time per push                    (300)
+ *   COST_RETENTION_DAYS          topic retention for replay (RETENTION_DAYS)        (7)
+ *   COST_LOG_ENTRY_OVERHEAD      bytes Cloud Logging adds around a line             (700)
+ *   COST_REQUEST_LOG_BYTES       bytes of one Cloud Run request log entry           (1200)
+ *   COST_RECEIVER_MIN_INSTANCES  warm receiver instances (RECEIVER_MIN_INSTANCES)   (1)
+ *   COST_IDLE_RATE               USD per vCPU-second and per GiB-second idle        (0.0000025)
+ */
+import { createHash } from 'node:crypto';
+import type { Request, Response } from '@google-cloud/functions-framework';
+import { createHandler } from '../../functions/handler.js';
+import type { DedupeStore } from '../../functions/dedupe-store.js';
+import { createLogger } from '../../shared/log.js';
+import { normalizeWebhook } from '../../shared/normalize.js';
+import { DEFAULT_POLICY, decideActions } from '../../shared/policy.js';
+import { TABLE_COLUMNS, attributesOf, type EventRow } from '../../shared/row.js';
+import { allSamples } from '../local/samples.js';
+import { FREE_TIERS, PRICES } from './prices.js';
+
+const num = (name: string, fallback: number) => {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number`);
+  return value;
+};
+/** The assumptions, read when the script runs so a bad value gets the one-line error. */
+function readAssumptions() {
+  return {
+    EVENTS: num('COST_EVENTS', 1_000_000),
+    ACTIONABLE: num('COST_ACTIONABLE_SHARE', 0.25),
+    DUPLICATES: num('COST_DUPLICATE_SHARE', 0.02),
+    RECEIVER_MS: num('COST_RECEIVER_BILLED_MS', 100),
+    HANDLER_MS: num('COST_HANDLER_BILLED_MS', 300),
+    RETENTION_DAYS: num('COST_RETENTION_DAYS', 7),
+    LOG_OVERHEAD: num('COST_LOG_ENTRY_OVERHEAD', 700),
+    REQUEST_LOG_BYTES: num('COST_REQUEST_LOG_BYTES', 1200),
+    MIN_INSTANCES: num('COST_RECEIVER_MIN_INSTANCES', 1),
+    IDLE_RATE: num('COST_IDLE_RATE', 0.0000025),
+  };
+}
+/** Both functions run with 1 vCPU and 512 MiB (infra/constructs/functions.ts). */
+const VCPU = 1;
+const GIB = 0.5;
+const TIB = 2 ** 40;
+const GIB_BYTES = 2 ** 30;
+const SECONDS_A_MONTH = 30 * 86_400;
+/** Pub/Sub message ids are decimal strings of about 16 digits. */
+const MESSAGE_ID_BYTES = 16;
+/** bench:handler: a new event costs a create and a done-write, a duplicate a rejected create and a read. */
+const FIRESTORE = { newEvent: { writes: 2, reads: 0, deletes: 1 }, duplicate: { writes: 1, reads: 1, deletes: 0 } };
+
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+/** BigQuery's logical size of a value (its "data size calculation"): STRING 2 + UTF-8 bytes, INT64/TIMESTAMP 8, BOOL 1, NULL 0. */
+function bigqueryRowBytes(row: Record<string, unknown>): number {
+  let bytes = 0;
+  for (const column of TABLE_COLUMNS) {
+    const value = row[column.name];
+    if (value === null || value === undefined) continue;
+    if (column.type === 'STRING') bytes += 2 + Buffer.byteLength(String(value));
+    else if (column.type === 'BOOL') bytes += 1;
+    else bytes += 8;
+  }
+  return bytes;
+}
+
+/** Runs the real handler on one push of `row` and returns the bytes of what it logged at INFO. */
+async function handlerLogBytes(row: EventRow): Promise<number> {
+  let bytes = 0;
+  const logger = createLogger({ level: 'info', write: (line) => (bytes += Buffer.byteLength(line) + 1) });
+  const dedupe: DedupeStore = { claim: async () => ({ kind: 'claimed', attempt: 1 }), finish: async () => undefined };
+  const handler = createHandler({ policy: DEFAULT_POLICY, dedupe, cio: { execute: async () => undefined }, logger, pseudonymKey: Buffer.alloc(32, 1) });
+  const body = {
+    message: { data: Buffer.from(JSON.stringify(row)).toString('base64'), attributes: attributesOf(row), messageId: '1'.repeat(MESSAGE_ID_BYTES), publishTime: new Date().toISOString() },
+    subscription: 'projects/acme-prod-1/subscriptions/cio-events-push',
+    deliveryAttempt: 1,
+  };
+  const res = { status: () => res, json: () => res, end: () => res, set: () => res } as unknown as Response;
+  await handler({ method: 'POST', body } as Request, res);
+  return bytes;
+}
+
+async function measure() {
+  const samples = allSamples({ seq: 1 });
+  const rows = samples.map((sample) => normalizeWebhook({ body: Buffer.from(JSON.stringify(sample)), receivedAt: new Date() }));
+  const messageBytes = rows.map((row) => {
+    const attributes = Object.entries(attributesOf(row)).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+    return Buffer.byteLength(JSON.stringify(row)) + attributes + 20 + MESSAGE_ID_BYTES;
+  });
+  const tableRows = rows.map((row) =>
+    bigqueryRowBytes({ ...row, subscription_name: 'projects/acme-prod-1/subscriptions/cio-events-bigquery', message_id: '1'.repeat(MESSAGE_ID_BYTES), publish_time: 'x', attributes: JSON.stringify(attributesOf(row)) }),
+  );
+  const actionable = rows.filter((row) => decideActions(row, DEFAULT_POLICY).kind === 'act');
+  const logLines = await Promise.all(actionable.map(handlerLogBytes));
+  return {
+    samples: samples.length,
+    bodyBytes: mean(samples.map((s) => Buffer.byteLength(JSON.stringify(s)))),
+    messageBytes: mean(messageBytes),
+    smallestMessageBytes: Math.min(...messageBytes),
+    rowBytes: mean(tableRows),
+    sampleActionableShare: actionable.length / rows.length,
+    handlerLineBytes: mean(logLines),
+    digest: createHash('sha256').update(JSON.stringify(samples.map((s) => s.object_type + s.metric))).digest('hex').slice(0, 8),
+  };
+}
+
+interface Line {
+  component: string;
+  quantity: string;
+  usd: number;
+}
+
+async function main() {
+  const { EVENTS, ACTIONABLE, DUPLICATES, RECEIVER_MS, HANDLER_MS, RETENTION_DAYS, LOG_OVERHEAD, REQUEST_LOG_BYTES, MIN_INSTANCES, IDLE_RATE } = readAssumptions();
+  const m = await measure();
+  const deliveries = EVENTS * (1 + DUPLICATES);
+  const pushes = deliveries * ACTIONABLE;
+  const newActionable = EVENTS * ACTIONABLE;
+  const billed = (bytes: number) => Math.max(PRICES.pubsubMinimumBytesPerRequest.usd, bytes);
+  const lines: Line[] = [];
+  const add = (component: string, quantity: string, usd: number) => lines.push({ component, quantity, usd });
+  const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+  add('Cloud Run receiver: requests', `${fmt(deliveries)} requests`, (deliveries / 1e6) * PRICES.runRequestsPerMillion.usd);
+  const receiverSeconds = (deliveries * RECEIVER_MS) / 1000;
+  add('Cloud Run receiver: CPU + memory', `${fmt(receiverSeconds)} instance-s × ${VCPU} vCPU, ${GIB} GiB`, receiverSeconds * (VCPU * PRICES.runCpuPerVcpuSecond.usd + GIB * PRICES.runMemoryPerGiBSecond.usd));
+  add('Cloud Run receiver: warm minimum instance', `${MIN_INSTANCES} × ${fmt(SECONDS_A_MONTH)} idle s`, MIN_INSTANCES * SECONDS_A_MONTH * (VCPU + GIB) * IDLE_RATE);
+  add('Cloud Run handler: requests', `${fmt(pushes)} pushes`, (pushes / 1e6) * PRICES.runRequestsPerMillion.usd);
+  const handlerSeconds = (pushes * HANDLER_MS) / 1000;
+  add('Cloud Run handler: CPU + memory', `${fmt(handlerSeconds)} instance-s`, handlerSeconds * (VCPU * PRICES.runCpuPerVcpuSecond.usd + GIB * PRICES.runMemoryPerGiBSecond.usd));
+  const publishBytes = deliveries * billed(m.messageBytes);
+  add('Pub/Sub: publish (1 message per request)', `${fmt(publishBytes / GIB_BYTES, 2)} GiB billed`, (publishBytes / TIB) * PRICES.pubsubThroughputPerTiB.usd);
+  const pushBytes = pushes * billed(m.messageBytes);
+  add('Pub/Sub: push delivery to the handler', `${fmt(pushBytes / GIB_BYTES, 2)} GiB billed`, (pushBytes / TIB) * PRICES.pubsubThroughputPerTiB.usd);
+  const bigqueryBytes = deliveries * m.messageBytes;
+  add('Pub/Sub: BigQuery subscription writes', `${fmt(bigqueryBytes / GIB_BYTES, 2)} GiB`, (bigqueryBytes / TIB) * PRICES.bigquerySubscriptionPerTiB.usd);
+  const retainedGiB = (deliveries * m.messageBytes * (RETENTION_DAYS / 30)) / GIB_BYTES;
+  add(`Pub/Sub: topic retention (${RETENTION_DAYS} days, for replay)`, `${fmt(retainedGiB, 2)} GiB-month`, retainedGiB * PRICES.pubsubStoragePerGiBMonth.usd);
+  const storedGiB = (deliveries * m.rowBytes) / GIB_BYTES;
+  add('BigQuery: storage added each month', `${fmt(storedGiB, 2)} GiB (active, logical)`, storedGiB * PRICES.bigqueryActiveStoragePerGiBMonth.usd);
+  const duplicatePushes = pushes - newActionable;
+  const writes = newActionable * FIRESTORE.newEvent.writes + duplicatePushes * FIRESTORE.duplicate.writes;
+  const reads = duplicatePushes * FIRESTORE.duplicate.reads;
+  const deletes = newActionable * FIRESTORE.newEvent.deletes;
+  add('Firestore: dedupe claims, done-writes, TTL deletes', `${fmt(writes)} writes, ${fmt(reads)} reads, ${fmt(deletes)} deletes`,
+    (writes / 1e5) * PRICES.firestoreWritesPer100k.usd + (reads / 1e5) * PRICES.firestoreReadsPer100k.usd + (deletes / 1e5) * PRICES.firestoreDeletesPer100k.usd);
+  const logBytes = deliveries * REQUEST_LOG_BYTES + pushes * (REQUEST_LOG_BYTES + m.handlerLineBytes + LOG_OVERHEAD);
+  add('Cloud Logging: request logs + the handler\'s line per push', `${fmt(logBytes / GIB_BYTES, 2)} GiB`, (logBytes / GIB_BYTES) * PRICES.loggingPerGiB.usd);
+  add('Secret Manager: 4 secrets, read at instance start', '7 active versions', 7 * PRICES.secretVersionPerMonth.usd);
+
+  const total = lines.reduce((n, l) => n + l.usd, 0);
+  const out = (s = '') => process.stdout.write(`${s}\n`);
+  out(`measured on the ${m.samples} sample events (every object type and metric, samples ${m.digest}):`);
+  out(`  webhook body                      ${fmt(m.bodyBytes)} bytes on average`);
+  out(`  Pub/Sub message                   ${fmt(m.messageBytes)} bytes on average (data + attributes + timestamp + id), the smallest ${fmt(m.smallestMessageBytes)}`);
+  out(`                                    → billed as ${fmt(billed(m.messageBytes))} per request (Pub/Sub bills at least ${fmt(PRICES.pubsubMinimumBytesPerRequest.usd)})`);
+  out(`  BigQuery row (logical bytes)      ${fmt(m.rowBytes)} bytes`);
+  out(`  handler's log line per push       ${fmt(m.handlerLineBytes)} bytes (+ ${LOG_OVERHEAD} Cloud Logging adds, assumed)`);
+  out(`  actionable share of the samples   ${fmt(m.sampleActionableShare * 100, 1)}% (the model uses COST_ACTIONABLE_SHARE = ${ACTIONABLE})`);
+  out();
+  out(`${fmt(EVENTS)} events a month, ${DUPLICATES * 100}% extra deliveries, ${ACTIONABLE * 100}% pushed to the handler; list prices, no free tier subtracted`);
+  out();
+  const width = Math.max(...lines.map((l) => l.component.length)) + 2;
+  out(`${'component'.padEnd(width)}${'quantity'.padEnd(52)}${'USD'.padStart(9)}`);
+  for (const l of lines) out(`${l.component.padEnd(width)}${l.quantity.padEnd(52)}${fmt(l.usd, 2).padStart(9)}`);
+  out(`${'total'.padEnd(width)}${''.padEnd(52)}${fmt(total, 2).padStart(9)}`);
+  out(`${'per million events'.padEnd(width)}${''.padEnd(52)}${fmt((total / EVENTS) * 1e6, 2).padStart(9)}`);
+  out();
+  out('free allowances (subtract what your billing account and project have left):');
+  for (const tier of FREE_TIERS) out(`  - ${tier}`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`cost: ${(error as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,33 @@
+/**
+ * `npm run cost`: the figures docs/cost.md shows are the ones the script measures from the code
+ * today (a change to the row, the message or the handler's log line shows up here), and bad input
+ * gets a one-line error.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../../scripts/local/function-process.js';
+import { runScript } from '../support/run-script.js';
+
+describe('the cost model', () => {
+  it('prints what docs/cost.md shows, measured from the code as it is', async () => {
+    const { code, stdout, stderr } = await runScript('cost', [], { COST_EVENTS: '1000000' });
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const doc = readFileSync(join(ROOT, 'docs/cost.md'), 'utf8');
+    // The measured figures and every priced line, exactly as the page shows them.
+    const shown = stdout.split('\n').filter((line) => line.trim() && !line.startsWith('  - ') && !line.startsWith('free allowances'));
+    for (const line of shown) expect(doc, line).toContain(line);
+    for (const component of ['Cloud Run receiver', 'Cloud Run handler', 'Pub/Sub: publish', 'BigQuery subscription', 'BigQuery: storage', 'Firestore', 'Cloud Logging', 'Secret Manager']) {
+      expect(stdout).toContain(component);
+    }
+  });
+
+  it('scales with COST_EVENTS and refuses a negative volume in one line', async () => {
+    const ten = await runScript('cost', [], { COST_EVENTS: '10000000' });
+    expect(ten.stdout).toMatch(/10,000,000 events a month/);
+    const bad = await runScript('cost', [], { COST_EVENTS: '-1' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim().split('\n')).toEqual(['cost: COST_EVENTS must be a non-negative number']);
+  });
+});
