@@ -63,14 +63,36 @@ export async function ensureWarehouse(path: string, pseudonymKey: Uint8Array): P
 
 export type WarehouseRow = Record<string, DuckDBValue>;
 
-const COLUMN_NAMES = TABLE_COLUMNS.map((c) => c.name);
-
-/** One multi-row INSERT per call: the batch lands whole or not at all. */
+/**
+ * Appends a batch with DuckDB's appender (several times faster than one multi-row INSERT, which
+ * matters when the sink must keep up with a soak), inside a transaction so the batch lands whole or
+ * not at all. Strings go in as VARCHAR and DuckDB casts them to the column's type (TIMESTAMP).
+ */
 export async function insertRows(connection: DuckDBConnection, rows: WarehouseRow[]): Promise<void> {
   if (rows.length === 0) return;
-  const placeholders = rows.map((_, r) => `(${COLUMN_NAMES.map((_c, i) => `$${r * COLUMN_NAMES.length + i + 1}`).join(', ')})`);
-  const values = rows.flatMap((row) => COLUMN_NAMES.map((name) => row[name] ?? null));
-  await connection.run(`INSERT INTO events (${COLUMN_NAMES.join(', ')}) VALUES ${placeholders.join(', ')}`, values);
+  await connection.run('BEGIN TRANSACTION');
+  try {
+    const appender = await connection.createAppender('events');
+    try {
+      for (const row of rows) {
+        for (const column of TABLE_COLUMNS) {
+          const value = row[column.name];
+          if (value === null || value === undefined) appender.appendNull();
+          else if (column.type === 'INT64') appender.appendBigInt(BigInt(value as number));
+          else if (column.type === 'BOOL') appender.appendBoolean(value === true);
+          else appender.appendVarchar(String(value));
+        }
+        appender.endRow();
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+    await connection.run('COMMIT');
+  } catch (error) {
+    await connection.run('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
 }
 
 /** Runs a read-only query and returns JSON-friendly row objects. */

@@ -60,6 +60,17 @@ beforeAll(async () => {
 const q = (sql: string) => queryWarehouse(path, sql);
 const range = (fromDay: number, toDay: number) => `TIMESTAMP '${new Date(T0 + fromDay * 86_400_000).toISOString().replace('T', ' ').replace('Z', '')}', TIMESTAMP '${new Date(T0 + toDay * 86_400_000).toISOString().replace('T', ' ').replace('Z', '')}'`;
 
+describe('the local warehouse writer', () => {
+  it('lands a batch whole or not at all: one bad value rolls the batch back', async () => {
+    const [before] = await q('SELECT COUNT(*) AS n FROM events');
+    const good = written(rowOf(samplePayload('email', 'sent', { seq: 4242 })), T0);
+    const bad = { ...written(rowOf(samplePayload('email', 'sent', { seq: 4243 })), T0), publish_time: 'not a time' };
+    await expect(withWarehouse(path, (connection) => insertRows(connection, [good, bad]))).rejects.toThrow();
+    const [after] = await q('SELECT COUNT(*) AS n FROM events');
+    expect(after!.n).toBe(before!.n);
+  });
+});
+
 describe('events_unique with the partition-aware window', () => {
   it('keeps exactly the rows the window by event_id alone kept: duplicates, replays, late events and undated rows', async () => {
     const old = await q('SELECT message_id FROM events WHERE TRUE QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY publish_time, message_id) = 1 ORDER BY message_id');
