@@ -9,7 +9,6 @@
  *   then everything held flows again, as when a partition heals and TCP retransmits.
  * - slow: every chunk waits the given delay before it is forwarded, in order.
  */
-import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 
 export interface FaultProxyStats {
@@ -38,6 +37,17 @@ export interface FaultProxy {
 /** Chunks in flight through the proxy per direction before the sender is held back. */
 const MAX_HELD_CHUNKS = 64;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Resolves when `socket` can take more, or will never (closed, reset): a dead peer is not an error here. */
+function writable(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off('drain', done).off('close', done).off('error', done);
+      resolve();
+    };
+    socket.on('drain', done).on('close', done).on('error', done);
+  });
+}
 
 export async function startFaultProxy(upstream: string, port = 0): Promise<FaultProxy> {
   const separator = upstream.lastIndexOf(':');
@@ -70,7 +80,7 @@ export async function startFaultProxy(upstream: string, port = 0): Promise<Fault
         const wait = due - performance.now();
         if (wait > 0) await sleep(wait);
         await waitWhileStalled();
-        if (!dst.destroyed && !dst.write(chunk)) await Promise.race([once(dst, 'drain'), once(dst, 'close')]);
+        if (!dst.destroyed && !dst.write(chunk)) await writable(dst);
         held -= 1;
         if (held <= MAX_HELD_CHUNKS && src.isPaused() && !src.destroyed) src.resume();
       });

@@ -12,7 +12,11 @@ let proxy: FaultProxy;
 const clients: Socket[] = [];
 
 beforeAll(async () => {
-  echo = createServer((socket) => socket.pipe(socket));
+  echo = createServer((socket) => {
+    // A reset through the proxy reaches this end as a connection error: expected, not a failure.
+    socket.on('error', () => undefined);
+    socket.pipe(socket);
+  });
   await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
 });
 afterAll(() => new Promise<void>((resolve) => echo.close(() => resolve())));
@@ -72,6 +76,25 @@ describe('the fault proxy', () => {
     const [error] = await failed;
     expect((error as NodeJS.ErrnoException).code).toBe('ECONNRESET');
     expect(await roundTrip(await open(), 'after')).toBeLessThan(1000);
+  });
+
+  it('survives either peer resetting in the middle of a large transfer, and serves the next connection', async () => {
+    await startProxy();
+    // The proxy resets: while it is still forwarding 16 MiB.
+    const first = await open();
+    first.on('error', () => undefined);
+    first.on('data', () => undefined);
+    first.write(Buffer.alloc(16 * 1024 * 1024, 7));
+    await new Promise((r) => setTimeout(r, 20));
+    proxy.reset();
+    // The client resets (a process killed): it stopped reading, so the proxy waits to write to it.
+    const second = await open();
+    second.pause();
+    second.write(Buffer.alloc(16 * 1024 * 1024, 7));
+    await new Promise((r) => setTimeout(r, 300));
+    second.resetAndDestroy();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await roundTrip(await open(), 'still here')).toBeLessThan(1000);
   });
 
   it('stall: nothing moves until it ends, on open connections and on new ones; then everything arrives', async () => {
