@@ -132,7 +132,7 @@ describe('functions', () => {
     expect(push.ack_deadline_seconds as number).toBeLessThan(lease);
   });
 
-  it('keeps max instances × each instance\'s token-bucket rate within CIO_MAX_REQUEST_RATE', () => {
+  it('keeps max instances × each instance\'s rate within CIO_MAX_REQUEST_RATE', () => {
     for (const [env, total] of [[{}, 100], [{ CIO_MAX_REQUEST_RATE: '1000', HANDLER_MAX_INSTANCES: '7' }, 1000], [{ CIO_MAX_REQUEST_RATE: '10', HANDLER_MAX_INSTANCES: '3' }, 10]] as const) {
       const handler = Object.values(synth(env).resource.google_cloudfunctions2_function!).find(named('cio-handler')) as unknown as Fn;
       const perInstance = Number(handler.service_config.environment_variables.CIO_REQUESTS_PER_SECOND);
