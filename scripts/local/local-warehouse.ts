@@ -43,15 +43,31 @@ async function open(path: string, readOnly: boolean): Promise<DuckDBInstance> {
   }
 }
 
+/**
+ * Uses of one file by this process, in turn. DuckDB's file lock keeps other processes out, but it is
+ * a POSIX lock, which does not separate two instances of the same process: a read-only open while
+ * this process's sink was checkpointing read a half-written file ("Could not read enough bytes").
+ */
+const turns = new Map<string, Promise<unknown>>();
+
 /** Runs `work` with a connection to the warehouse file, then closes it. */
 export async function withWarehouse<T>(path: string, work: (connection: DuckDBConnection) => Promise<T>, options: { readOnly?: boolean } = {}): Promise<T> {
-  const instance = await open(path, options.readOnly ?? false);
-  const connection = await instance.connect();
+  const previous = turns.get(path) ?? Promise.resolve();
+  const mine = previous.catch(() => undefined).then(async () => {
+    const instance = await open(path, options.readOnly ?? false);
+    const connection = await instance.connect();
+    try {
+      return await work(connection);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+  });
+  turns.set(path, mine);
   try {
-    return await work(connection);
+    return await mine;
   } finally {
-    connection.closeSync();
-    instance.closeSync();
+    if (turns.get(path) === mine) turns.delete(path);
   }
 }
 
