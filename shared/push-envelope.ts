@@ -4,7 +4,7 @@
  * a dead-letter policy, and the emulator never sends it.
  */
 import type { EventRow } from './row.js';
-import { EVENT_COLUMNS } from './row.js';
+import { EVENT_COLUMNS, attributesOf } from './row.js';
 
 export interface PushMessage {
   messageId: string;
@@ -26,6 +26,25 @@ const pick = (o: Obj, ...keys: string[]): unknown => {
   return undefined;
 };
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
+/**
+ * The envelope Pub/Sub would push for `row` as the receiver publishes it (data and attributes):
+ * what the tests, the handler bench and the cost model send to the handler. `publishTime` and
+ * `deliveryAttempt` are left out unless given, as on a subscription without them.
+ */
+export function encodePushEnvelope(row: EventRow, options: { messageId: string; subscription: string; publishTime?: string; deliveryAttempt?: number }) {
+  const { messageId, subscription, publishTime, deliveryAttempt } = options;
+  return {
+    message: {
+      data: Buffer.from(JSON.stringify(row)).toString('base64'),
+      attributes: attributesOf(row),
+      messageId,
+      ...(publishTime === undefined ? {} : { publishTime }),
+    },
+    subscription,
+    ...(deliveryAttempt === undefined ? {} : { deliveryAttempt }),
+  };
+}
 
 export function parsePushEnvelope(body: unknown): PushMessage {
   if (!isObj(body)) throw new EnvelopeError('push envelope must be a JSON object');

@@ -24,6 +24,7 @@ import type { DedupeStore } from '../../functions/dedupe-store.js';
 import { createLogger } from '../../shared/log.js';
 import { normalizeWebhook } from '../../shared/normalize.js';
 import { DEFAULT_POLICY, decideActions } from '../../shared/policy.js';
+import { encodePushEnvelope } from '../../shared/push-envelope.js';
 import { TABLE_COLUMNS, attributesOf, type EventRow } from '../../shared/row.js';
 import { allSamples } from '../local/samples.js';
 import { FREE_TIERS, PRICES } from './prices.js';
@@ -80,11 +81,12 @@ async function handlerLogBytes(row: EventRow): Promise<number> {
   const logger = createLogger({ level: 'info', write: (line) => (bytes += Buffer.byteLength(line) + 1) });
   const dedupe: DedupeStore = { claim: async () => ({ kind: 'claimed', attempt: 1 }), finish: async () => undefined };
   const handler = createHandler({ policy: DEFAULT_POLICY, dedupe, cio: { execute: async () => undefined }, logger, pseudonymKey: Buffer.alloc(32, 1) });
-  const body = {
-    message: { data: Buffer.from(JSON.stringify(row)).toString('base64'), attributes: attributesOf(row), messageId: '1'.repeat(MESSAGE_ID_BYTES), publishTime: new Date().toISOString() },
+  const body = encodePushEnvelope(row, {
+    messageId: '1'.repeat(MESSAGE_ID_BYTES),
     subscription: 'projects/acme-prod-1/subscriptions/cio-events-push',
+    publishTime: new Date().toISOString(),
     deliveryAttempt: 1,
-  };
+  });
   const res = { status: () => res, json: () => res, end: () => res, set: () => res } as unknown as Response;
   await handler({ method: 'POST', body } as Request, res);
   return bytes;

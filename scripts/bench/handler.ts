@@ -19,7 +19,7 @@ import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { createLogger } from '../../shared/log.js';
 import { normalizeWebhook } from '../../shared/normalize.js';
 import { DEFAULT_POLICY } from '../../shared/policy.js';
-import { attributesOf } from '../../shared/row.js';
+import { encodePushEnvelope } from '../../shared/push-envelope.js';
 import { createTrackExecutor, createTrackLimiter } from '../../functions/customerio.js';
 import { createFirestoreDedupeStore } from '../../functions/dedupe-store.js';
 import { createHandler } from '../../functions/handler.js';
@@ -48,7 +48,7 @@ function envelopesFile(name: string, count: number, eventIds?: string[]): { file
     payload.data.prefetched = false;
     const row = normalizeWebhook({ body: Buffer.from(JSON.stringify(payload)), receivedAt: new Date() });
     ids.push(row.event_id);
-    return JSON.stringify({ message: { data: Buffer.from(JSON.stringify(row)).toString('base64'), attributes: attributesOf(row), messageId: randomUUID() }, subscription: 'bench' });
+    return JSON.stringify(encodePushEnvelope(row, { messageId: randomUUID(), subscription: 'bench' }));
   });
   const file = join(tmpdir(), `bench-handler-${name}-${process.pid}.jsonl`);
   writeFileSync(file, lines.join('\n'));

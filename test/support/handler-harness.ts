@@ -8,7 +8,8 @@ import { loadHandlerConfig } from '../../shared/config.js';
 import { dedupeDocumentId } from '../../shared/dedupe.js';
 import { createMemoryLogger } from '../../shared/log.js';
 import { normalizeWebhook } from '../../shared/normalize.js';
-import { attributesOf, type EventRow } from '../../shared/row.js';
+import type { EventRow } from '../../shared/row.js';
+import { encodePushEnvelope } from '../../shared/push-envelope.js';
 import { createFirestoreDedupeStore } from '../../functions/dedupe-store.js';
 import { createHandler } from '../../functions/handler.js';
 import { selectExecutor } from '../../functions/handler-wiring.js';
@@ -75,16 +76,7 @@ export async function startHandlerHarness({ fake, env = {}, nowMs }: HarnessOpti
 }
 
 export function pushEnvelope(row: EventRow, messageId: string = randomUUID()) {
-  return {
-    message: {
-      data: Buffer.from(JSON.stringify(row)).toString('base64'),
-      attributes: attributesOf(row),
-      messageId,
-      publishTime: new Date().toISOString(),
-    },
-    subscription: 'projects/test/subscriptions/cio-events-handler',
-    deliveryAttempt: 1,
-  };
+  return encodePushEnvelope(row, { messageId, subscription: 'projects/test/subscriptions/cio-events-handler', publishTime: new Date().toISOString(), deliveryAttempt: 1 });
 }
 
 /** An event row as the receiver would publish it. */

@@ -1,9 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { EnvelopeError, decodeEventRow, parsePushEnvelope } from '../../shared/push-envelope.js';
+import { EnvelopeError, decodeEventRow, encodePushEnvelope, parsePushEnvelope } from '../../shared/push-envelope.js';
+import { attributesOf } from '../../shared/row.js';
 import { normalizeWebhook } from '../../shared/normalize.js';
 
 const row = normalizeWebhook({ body: Buffer.from('{"event_id":"e1","object_type":"email","metric":"bounced"}'), receivedAt: new Date(0) });
 const data = Buffer.from(JSON.stringify(row)).toString('base64');
+
+describe('encodePushEnvelope', () => {
+  it('builds what parsePushEnvelope reads back: the row, its attributes, and only the fields given', () => {
+    const full = parsePushEnvelope(encodePushEnvelope(row, { messageId: 'm9', subscription: 'projects/p/subscriptions/s', publishTime: 't', deliveryAttempt: 2 }));
+    expect(full).toMatchObject({ messageId: 'm9', publishTime: 't', deliveryAttempt: 2, subscription: 'projects/p/subscriptions/s', attributes: attributesOf(row) });
+    expect(decodeEventRow(full.data)).toEqual(row);
+    expect(parsePushEnvelope(encodePushEnvelope(row, { messageId: 'm9', subscription: 's' }))).toMatchObject({ publishTime: null, deliveryAttempt: null });
+  });
+});
 
 describe('parsePushEnvelope', () => {
   it('reads the camelCase envelope production sends', () => {
