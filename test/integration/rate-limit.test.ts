@@ -41,11 +41,13 @@ describe('the Track executor\'s limiter', () => {
     const cio = executor(createTrackLimiter(20));
     await Promise.all(Array.from({ length: 60 }, (_, i) => cio.execute([identify(i)])));
     expect(fake.requests).toHaveLength(60);
-    // 20/s with the project's burst of 2: 60 requests take at least (60 − 2) / 20 s (less a little
-    // jitter on loopback), and no second holds more than 22.
+    // 20/s with the project's burst of 2: the gate lets 60 requests go over at least (60 − 2) / 20 s
+    // and at most 22 in any second. The fake sees them when they arrive, not when they left the gate:
+    // on a loaded machine one can reach it late enough to land in its successors' second, so the
+    // bound here allows two such stragglers. Without the gate all 60 arrive within one second.
     const times = fake.arrivals;
     expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(2800);
-    expect(peakPerSecond(times)).toBeLessThanOrEqual(22);
+    expect(peakPerSecond(times)).toBeLessThanOrEqual(22 + 2);
   });
 
   it('counts retries as requests: a 500 and its retry take two tokens', async () => {
@@ -65,9 +67,9 @@ describe('the Track executor\'s limiter', () => {
     // Two ahead at 2/s (one sent, one in line): a third would wait about a second.
     await new Promise((r) => setTimeout(r, 50));
     const cio = createTrackExecutor({ credentials: { siteId: 's', trackApiKey: 'k' }, region: 'us', trackUrl: fake.url, deadlineMs: 10_000, maxQueueMs: 300, limiter });
-    const started = performance.now();
     await expect(cio.execute([identify(5)])).rejects.toBeInstanceOf(CioRateLimitedError);
-    expect(performance.now() - started).toBeLessThan(100);
+    // Refused at once, not when its turn came: the one in line ahead of it (due ½ s in) is not sent yet.
+    expect(fake.requests.map((r) => r.path)).not.toContain('/customers/cio_4');
     await waiting;
     expect(fake.requests.map((r) => r.path)).toEqual(['/customers/cio_3', '/customers/cio_4']);
   });
