@@ -57,12 +57,16 @@ describe('permissions', () => {
     expect(checkPermissions(new Set(['a']), ['a', 'b', 'c'])).toMatchObject({ status: 'blocker', detail: 'missing 2 of 3: b, c' });
   });
 
-  it('maps every resource type the stack synthesizes, in every configuration', async () => {
+  it('maps every resource type the stack synthesizes, in every configuration, and nothing else', async () => {
+    const synthesized = new Set<string>();
     for (const env of [{}, { RECEIVER_ACCESS: 'no-invoker-check', EVENTS_RETENTION_DAYS: '400', ALERT_EMAIL: 'oncall@example.com' }]) {
       const types = await stackResourceTypes({ GOOGLE_CLOUD_PROJECT: 'acme-prod-1', ...env });
       expect(types.length).toBeGreaterThan(20);
       expect(() => permissionsFor(types)).not.toThrow();
+      for (const type of types) synthesized.add(type);
     }
+    // A stale entry would have doctor ask operators for permissions the deploy never uses.
+    expect(Object.keys(PERMISSIONS_BY_RESOURCE_TYPE).sort()).toEqual([...synthesized].sort());
     const permissions = permissionsFor(await stackResourceTypes({ GOOGLE_CLOUD_PROJECT: 'acme-prod-1', RECEIVER_ACCESS: 'no-invoker-check' }));
     expect(permissions).toEqual(expect.arrayContaining(['iam.serviceAccounts.actAs', 'pubsub.topics.setIamPolicy', 'bigquery.tables.setIamPolicy', 'run.services.update', 'datastore.databases.create']));
     expect(() => permissionsFor(['google_compute_instance'])).toThrow(/no permissions are mapped for google_compute_instance/);
