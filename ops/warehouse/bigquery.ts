@@ -2,7 +2,7 @@
 import { BigQuery, type Job } from '@google-cloud/bigquery';
 import { CommandFailed } from '../cli.js';
 import { bigqueryQueries, type BigQueryRequest, type WarehouseTables } from './bigquery-queries.js';
-import { isBodyHashId, toEventRow, toTraceRow, type WarehouseReader } from './reader.js';
+import { isBodyHashId, splitUndated, toEventRow, toTraceRow, type WarehouseReader } from './reader.js';
 
 /** What went wrong with a query, in one line: the API's reason, not "no rows". */
 export function queryFailure(error: unknown): CommandFailed {
@@ -42,14 +42,7 @@ export function bigqueryReader(tables: WarehouseTables, maxBytes?: number): Ware
 
   return {
     describe: `BigQuery table ${tables.project}.${tables.dataset}.events`,
-    async counts(range) {
-      const result = await rows(queries.counts(range));
-      const undated = result.filter((r) => r.undated === true);
-      return {
-        counts: result.filter((r) => r.undated !== true).map((r) => ({ object_type: (r.object_type as string | null) ?? null, metric: (r.metric as string | null) ?? null, rows: Number(r.rows), events: Number(r.events) })),
-        undated: { rows: undated.reduce((n, r) => n + Number(r.rows), 0), events: undated.reduce((n, r) => n + Number(r.events), 0) },
-      };
-    },
+    counts: async (range) => splitUndated(await rows(queries.counts(range))),
     async findEvent(eventId, range) {
       return (await rows(queries.findEvent(eventId, range, isBodyHashId(eventId)))).map(toTraceRow);
     },

@@ -6,7 +6,7 @@
 import type { DuckDBValue } from '@duckdb/node-api';
 import { EVENT_COLUMN_NAMES } from '../../shared/row.js';
 import { queryWarehouse, withWarehouse } from '../../scripts/local/local-warehouse.js';
-import { LATE_ARRIVAL_MS, TRACE_COLUMNS, isBodyHashId, toEventRow, toTraceRow, type PersonSelector, type ReplaySelection, type WarehouseReader } from './reader.js';
+import { LATE_ARRIVAL_MS, TRACE_COLUMNS, isBodyHashId, splitUndated, toEventRow, toTraceRow, type PersonSelector, type ReplaySelection, type WarehouseReader } from './reader.js';
 
 const iso = (d: Date) => d.toISOString();
 
@@ -44,11 +44,7 @@ WHERE (event_timestamp >= $1 AND event_timestamp < $2) OR (event_timestamp IS NU
 GROUP BY ALL ORDER BY rows DESC, object_type, metric`,
         [iso(range.from), iso(range.to)],
       );
-      const undated = rows.filter((r) => r.undated === true);
-      return {
-        counts: rows.filter((r) => r.undated !== true).map((r) => ({ object_type: r.object_type as string | null, metric: r.metric as string | null, rows: Number(r.rows), events: Number(r.events) })),
-        undated: { rows: undated.reduce((n, r) => n + Number(r.rows), 0), events: undated.reduce((n, r) => n + Number(r.events), 0) },
-      };
+      return splitUndated(rows);
     },
     async findEvent(eventId, range) {
       const window = isBodyHashId(eventId) ? 'event_timestamp IS NULL AND received_at >= $2 AND received_at < $3' : 'event_timestamp >= $2 AND event_timestamp < $3';

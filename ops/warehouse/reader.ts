@@ -2,6 +2,7 @@
  * The questions the ops commands ask the warehouse, one interface answered by BigQuery (deployed)
  * or the local DuckDB file (--local), and what comes back, as typed values.
  */
+import { DEFAULT_SIGNATURE_MAX_AGE_SECONDS } from '../../shared/config.js';
 import { EVENT_COLUMNS, type EventRow } from '../../shared/row.js';
 
 export interface TimeRange {
@@ -84,6 +85,18 @@ export function toEventRow(record: Record<string, unknown>): EventRow {
   return row as EventRow;
 }
 
+/**
+ * The counts query's rows (either engine: one per object type, metric and whether the event time is
+ * missing) as the reader's answer: dated groups kept apart, undated ones summed into one.
+ */
+export function splitUndated(rows: ReadonlyArray<Record<string, unknown>>): { counts: Counts[]; undated: { rows: number; events: number } } {
+  const undated = rows.filter((r) => r.undated === true);
+  return {
+    counts: rows.filter((r) => r.undated !== true).map((r) => ({ object_type: (r.object_type as string | null) ?? null, metric: (r.metric as string | null) ?? null, rows: Number(r.rows), events: Number(r.events) })),
+    undated: { rows: undated.reduce((n, r) => n + Number(r.rows), 0), events: undated.reduce((n, r) => n + Number(r.events), 0) },
+  };
+}
+
 export function toTraceRow(record: Record<string, unknown>): TraceRow {
   const text = (key: string) => (record[key] === null || record[key] === undefined ? null : String(record[key]));
   return {
@@ -105,5 +118,8 @@ export const TRACE_COLUMNS = ['message_id', 'subscription_name', 'publish_time',
 /** An id the receiver derived from a body with no event_id (`sha256:…`): such rows are undated. */
 export const isBodyHashId = (eventId: string) => eventId.startsWith('sha256:');
 
-/** Customer.io retries a delivery for up to 7 days: an event published at T happened after T − this. */
-export const LATE_ARRIVAL_MS = 8 * 86_400_000;
+/**
+ * Customer.io retries a delivery for up to 7 days: an event published at T happened after T − this
+ * (the receiver's default signature window, which is that retry period plus a day).
+ */
+export const LATE_ARRIVAL_MS = DEFAULT_SIGNATURE_MAX_AGE_SECONDS * 1000;
