@@ -24,9 +24,15 @@ export class GoogleApiError extends Error {
   }
 }
 
+export interface CallOptions {
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  body?: unknown;
+  timeoutMs?: number;
+}
+
 export interface GoogleApi {
   /** The JSON body of a call to `https://<service>.googleapis.com/<path>`. */
-  call<T>(service: string, path: string, options?: { method?: 'GET' | 'POST' | 'PATCH' | 'DELETE'; body?: unknown; timeoutMs?: number }): Promise<T>;
+  call<T>(service: string, path: string, options?: CallOptions): Promise<T>;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -55,7 +61,7 @@ export function createGoogleApi(env: NodeJS.ProcessEnv = process.env): GoogleApi
   const endpoint = env[ENDPOINT_VARIABLE]?.replace(/\/+$/, '');
   if (endpoint) {
     return {
-      async call<T>(service: string, path: string, options: { method?: string; body?: unknown; timeoutMs?: number } = {}) {
+      async call<T>(service: string, path: string, options: CallOptions = {}) {
         const url = `${endpoint}/${service}/${path}`;
         const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
         try {
@@ -77,7 +83,7 @@ export function createGoogleApi(env: NodeJS.ProcessEnv = process.env): GoogleApi
   }
   const auth = new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] });
   return {
-    async call<T>(service: string, path: string, options: { method?: 'GET' | 'POST' | 'PATCH' | 'DELETE'; body?: unknown; timeoutMs?: number } = {}) {
+    async call<T>(service: string, path: string, options: CallOptions = {}) {
       const url = `https://${service}.googleapis.com/${path}`;
       const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
       try {

@@ -134,6 +134,23 @@ function maxBytes(flags: TargetFlags): number {
   return Math.round(gb * 1024 ** 3);
 }
 
+/** The clients every target holds (Pub/Sub at `pubsubEndpoint` when given), and how to close them all. */
+function openClients(projectId: string, databaseId: string, pubsubEndpoint?: string) {
+  const pubsub = new PubSub({ projectId, ...(pubsubEndpoint ? { apiEndpoint: pubsubEndpoint } : {}) });
+  const subscriber = new v1.SubscriberClient({ ...pubsub.options });
+  const firestore = new Firestore({ projectId, databaseId });
+  return {
+    pubsub,
+    subscriber,
+    firestore,
+    close: async () => {
+      await subscriber.close();
+      await pubsub.close();
+      await firestore.terminate();
+    },
+  };
+}
+
 export async function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): Promise<Target> {
   if (flags.local) {
     const stack = requireLocalStack();
@@ -141,53 +158,37 @@ export async function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv =
     // "MetadataLookupWarning … ENOTFOUND" before the command's own output.
     process.env.METADATA_SERVER_DETECTION = 'none';
     process.env.FIRESTORE_EMULATOR_HOST = stack.firestoreHost;
-    const pubsub = new PubSub({ projectId: stack.project, apiEndpoint: stack.pubsubHost });
-    const subscriber = new v1.SubscriberClient({ ...pubsub.options });
-    const firestore = new Firestore({ projectId: stack.project, databaseId: stack.dedupeDatabase });
+    const { firestore, ...clients } = openClients(stack.project, stack.dedupeDatabase, stack.pubsubHost);
     const { duckdbReader } = await import('./warehouse/duckdb.js');
     return {
       project: stack.project,
       names: stack.names,
       warehouseSubscription: stack.warehouseSubscription,
-      pubsub,
-      subscriber,
+      ...clients,
       warehouse: duckdbReader(stack.warehousePath),
       dedupeRecord: (eventId) => readDedupeRecord(firestore, stack.dedupeCollection, eventId),
       logLines: async (eventId) => localLogLines(stack.logFiles, eventId),
       api: null,
       local: true,
-      close: async () => {
-        await subscriber.close();
-        await pubsub.close();
-        await firestore.terminate();
-      },
     };
   }
   const project = flags.project ?? env.GOOGLE_CLOUD_PROJECT;
   if (!project) throw new UsageError('name the project with --project or GOOGLE_CLOUD_PROJECT, or use --local');
   const names = pipelineNames(flags.prefix ?? DEFAULT_PREFIX);
   const cap = maxBytes(flags);
-  const pubsub = new PubSub({ projectId: project });
-  const subscriber = new v1.SubscriberClient({ ...pubsub.options });
-  const firestore = new Firestore({ projectId: project, databaseId: names.dedupeDatabase });
+  const { firestore, ...clients } = openClients(project, names.dedupeDatabase);
   const api = createGoogleApi(env);
   const { bigqueryReader } = await import('./warehouse/bigquery.js');
   return {
     project,
     names,
     warehouseSubscription: names.bigquerySubscription,
-    pubsub,
-    subscriber,
+    ...clients,
     warehouse: bigqueryReader({ project, dataset: names.dataset }, cap),
     dedupeRecord: (eventId) => readDedupeRecord(firestore, env[SETTINGS.dedupeCollection.name] ?? DEDUPE_COLLECTION, eventId),
     logLines: (eventId, since) => cloudLogLines(api, project, names, eventId, since),
     api,
     local: false,
-    close: async () => {
-      await subscriber.close();
-      await pubsub.close();
-      await firestore.terminate();
-    },
   };
 }
 

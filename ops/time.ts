@@ -21,4 +21,11 @@ export function parseTime(flag: string, value: string, now = new Date()): Date {
   return new Date(ms);
 }
 
+/** The window [--since, --until) (until defaults to now), refused when it is empty. */
+export function parseRange(since: string, until: string | undefined, now = new Date()): { from: Date; to: Date } {
+  const range = { from: parseTime('since', since, now), to: until ? parseTime('until', until, now) : now };
+  if (range.from >= range.to) throw new UsageError('--since must be before --until');
+  return range;
+}
+
 export const TIME_HELP = 'an age such as 30m, 6h, 2d, or an ISO 8601 time with a zone (2026-11-28T14:00:00Z)';

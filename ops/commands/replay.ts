@@ -8,7 +8,7 @@ import { confirm } from '../confirm.js';
 import { boundedEach } from '../drain.js';
 import { SUBSCRIPTION_HELP, resolveSubscription } from '../subscriptions.js';
 import { TARGET_HELP, TARGET_OPTIONS, resolveTarget, type Target } from '../target.js';
-import { TIME_HELP, parseTime } from '../time.js';
+import { TIME_HELP, parseRange, parseTime } from '../time.js';
 import { snapshotOrigin } from './snapshot.js';
 
 export const REPLAY_HELP = `usage: npm run ops -- replay --subscription SUB (--time TIME | --snapshot NAME [--force]) [--yes]
@@ -80,9 +80,7 @@ async function seek(target: Target, { subscription: alias, time }: ReturnType<ty
 }
 
 async function fromWarehouse(target: Target, values: { since?: string; until?: string; 'object-type'?: string; metric?: string; yes?: boolean }): Promise<number> {
-  const now = new Date();
-  const range = { from: parseTime('since', values.since!, now), to: values.until ? parseTime('until', values.until, now) : now };
-  if (range.from >= range.to) throw new UsageError('--since must be before --until');
+  const range = parseRange(values.since!, values.until);
   const selection = { range, objectType: values['object-type'], metric: values.metric };
   const total = await target.warehouse.countForReplay(selection);
   const scope = `${total} event(s) with event times in [${range.from.toISOString()}, ${range.to.toISOString()})${selection.objectType ? ` object_type=${selection.objectType}` : ''}${selection.metric ? ` metric=${selection.metric}` : ''}`;

@@ -1,7 +1,7 @@
 /** `ops stats`: rows and distinct events per object type and metric over a window of event times. */
-import { UsageError, parse } from '../cli.js';
+import { parse } from '../cli.js';
 import { TARGET_HELP, TARGET_OPTIONS, resolveTarget } from '../target.js';
-import { TIME_HELP, parseTime } from '../time.js';
+import { TIME_HELP, parseRange } from '../time.js';
 
 export const STATS_HELP = `usage: npm run ops -- stats [--since TIME] [--until TIME] [--json]
 
@@ -18,9 +18,7 @@ ${TARGET_HELP}`;
 export async function stats(args: string[]): Promise<number> {
   const { values } = parse(args, { ...TARGET_OPTIONS, since: { type: 'string' }, until: { type: 'string' }, json: { type: 'boolean' } });
   if (values.help) return void process.stdout.write(`${STATS_HELP}\n`), 0;
-  const now = new Date();
-  const range = { from: parseTime('since', values.since ?? '24h', now), to: values.until ? parseTime('until', values.until, now) : now };
-  if (range.from >= range.to) throw new UsageError('--since must be before --until');
+  const range = parseRange(values.since ?? '24h', values.until);
   const target = await resolveTarget(values);
   try {
     const { counts, undated } = await target.warehouse.counts(range);
