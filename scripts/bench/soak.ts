@@ -41,7 +41,7 @@ const SECONDS = Number(process.env.SOAK_SECONDS ?? 120);
 const SEED = Number(process.env.SOAK_SEED ?? randomInt(1, 2 ** 31));
 const CHAOS_PER_MINUTE = Number(process.env.SOAK_CHAOS_PER_MINUTE ?? 20);
 const DUPLICATE_SHARE = 0.1;
-const DRAIN_TIMEOUT_MS = Number(process.env.SOAK_DRAIN_SECONDS ?? (process.argv.includes('--chaos') ? 300 : 120)) * 1000;
+const DRAIN_TIMEOUT_MS = Number(process.env.SOAK_DRAIN_SECONDS ?? (CHAOS ? 300 : 120)) * 1000;
 /** Tries per webhook under chaos: 1 + retries after 1, 2, 4, 8, 8… s — about 80 s of retrying. */
 const SENDER_ATTEMPTS = 12;
 /**
@@ -211,7 +211,7 @@ async function main(): Promise<number> {
     };
     const rows = async () => Number((await queryWarehouse(stack.warehousePath, 'SELECT COUNT(*) AS n FROM events'))[0]!.n);
     const distinctRows = async () => Number((await queryWarehouse(stack.warehousePath, 'SELECT COUNT(DISTINCT event_id) AS n FROM events'))[0]!.n);
-    const acceptedEvents = new Set(sent.accepted.map((b) => JSON.parse(b).event_id as string)).size;
+    const acceptedIds = new Set(sent.accepted.map((b) => JSON.parse(b).event_id as string));
     // Drained when every accepted event has a row (not when the row count is reached: redelivered
     // duplicates count too) and every expected call was made.
     const drained = await waitUntil(async () => {
@@ -219,14 +219,13 @@ async function main(): Promise<number> {
       const events = await distinctRows();
       const pending = [...expected.keys()].filter((k) => !done.has(k)).length;
       return {
-        done: published.size >= sent.acceptedCount && events >= acceptedEvents && pending === 0,
-        progress: `${published.size} published; ${events} of ${acceptedEvents} accepted events in the warehouse; ${pending} of ${expected.size} actions not yet performed`,
+        done: published.size >= sent.acceptedCount && events >= acceptedIds.size && pending === 0,
+        progress: `${published.size} published; ${events} of ${acceptedIds.size} accepted events in the warehouse; ${pending} of ${expected.size} actions not yet performed`,
       };
     }, DRAIN_TIMEOUT_MS);
     await new Promise((r) => setTimeout(r, 3000)); // late duplicates would show now
 
     const warehouseRows = await rows();
-    const acceptedIds = new Set(sent.accepted.map((b) => JSON.parse(b).event_id as string));
     const stored = new Set((await queryWarehouse(stack.warehousePath, 'SELECT DISTINCT event_id FROM events')).map((r) => r.event_id as string));
     const lost = [...acceptedIds].filter((id) => !stored.has(id));
     const done = performed();

@@ -37,6 +37,8 @@ export function injectFaults(plan: readonly Fault[], targets: ChaosTargets, onFa
   const errors: string[] = [];
   const restarts: Record<'receiver' | 'handler', Promise<unknown>> = { receiver: Promise.resolve(), handler: Promise.resolve() };
   const pending: Array<Promise<unknown>> = [];
+  /** The proxy in front of the emulator a fault kind names (firestore-… or pubsub-…). */
+  const proxyFor = (kind: FaultKind) => targets.proxies[kind.startsWith('firestore-') ? 'firestore' : 'pubsub'];
 
   const apply = (fault: Fault): Promise<unknown> => {
     const tally = injected[fault.kind];
@@ -58,17 +60,17 @@ export function injectFaults(plan: readonly Fault[], targets: ChaosTargets, onFa
       }
       case 'firestore-reset':
       case 'pubsub-reset':
-        tally.amount += targets.proxies[fault.kind === 'firestore-reset' ? 'firestore' : 'pubsub'].reset();
+        tally.amount += proxyFor(fault.kind).reset();
         return Promise.resolve();
       case 'firestore-stall':
       case 'pubsub-stall':
         tally.amount += fault.durationMs;
-        targets.proxies[fault.kind === 'firestore-stall' ? 'firestore' : 'pubsub'].stall(fault.durationMs);
+        proxyFor(fault.kind).stall(fault.durationMs);
         return Promise.resolve();
       case 'firestore-slow':
       case 'pubsub-slow':
         tally.amount += fault.durationMs;
-        targets.proxies[fault.kind === 'firestore-slow' ? 'firestore' : 'pubsub'].slow(fault.delayMs, fault.durationMs);
+        proxyFor(fault.kind).slow(fault.delayMs, fault.durationMs);
         return Promise.resolve();
       default:
         tally.amount += fault.count;
