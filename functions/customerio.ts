@@ -35,8 +35,9 @@ export class CioRateLimitedError extends CioCallError {
 }
 
 /**
- * The rate this instance may send at, evenly spaced (a burst of one): the Track API's own limiter,
- * whatever its burst, then never sees more than the rate plus the jitter of the network between.
+ * The rate this instance may send at: at most two requests back to back after a quiet spell, then
+ * one per interval. In any second the Track API sees at most the rate plus one (and the jitter of
+ * the network between), however many events ask at once.
  */
 export function createTrackLimiter(requestsPerSecond: number): RateGate {
   return createRateGate({ rate: requestsPerSecond, burst: 2 });
