@@ -129,7 +129,7 @@ export function createHandler({ policy, dedupe, cio, logger, pseudonymKey, nowMs
       await finish({ status: 'done' });
     } catch (error) {
       // The action happened but is not recorded: the redelivery after the lease repeats it (idempotent
-      // identify). This is the one window documented in the README's reliability section.
+      // identify). This is the one window documented in docs/reliability.md.
       return answer(503, 'retry', { ...fields, reason: 'action done, record not written', error: errorText(error) }, 'error');
     }
     return answer(204, 'done', fields);

@@ -3,6 +3,7 @@
  * SIGTERM stops every child process and emulator.
  */
 import { createServer } from 'node:net';
+import { isAbsolute, relative } from 'node:path';
 import { freePort } from './local/emulators.js';
 import { startLocalStack } from './local/local-stack.js';
 import { formatLogLine } from './local/log-format.js';
@@ -16,6 +17,12 @@ async function preferredPort(): Promise<number> {
     const server = createServer().once('error', () => resolve(false)).listen(wanted, '127.0.0.1', () => server.close(() => resolve(true)));
   });
   return free ? wanted : freePort();
+}
+
+/** A path as the user would type it from where they ran npm start: relative when it is below. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }
 
 async function main() {
@@ -50,9 +57,9 @@ async function main() {
   handler        ${stack.handlerUrl}  (${stack.dryRun ? 'dry run: Customer.io calls are logged, not made' : 'calling the Customer.io Track API'})
   Pub/Sub        ${stack.pubsubHost}  topics ${stack.names.topic}, ${stack.names.replayTopic}, ${stack.names.deadLetterTopic}; subscriptions ${stack.names.pushSubscription}, ${stack.names.replaySubscription}, ${stack.warehouseSubscription}, ${stack.names.deadLetterSubscription}
   Firestore      ${stack.firestoreHost}  database ${stack.dedupeDatabase}
-  warehouse      ${stack.warehousePath}  (DuckDB: table events, views events_unique, daily_funnel,
+  warehouse      ${shown(stack.warehousePath)}  (DuckDB: table events, views events_unique, daily_funnel,
                  table functions events_unique_between, funnel_between; the same in schema analytics, pseudonymized)
-  logs           ${stack.logFiles.receiver}, ${stack.logFiles.handler}
+  logs           ${shown(stack.logFiles.receiver)}, ${shown(stack.logFiles.handler)}
 
   send samples:  npm run send -- --duplicates 5
   then look:     npm run ops -- stats --local

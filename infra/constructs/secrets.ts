@@ -15,7 +15,7 @@ export interface SecretsProps {
  * Secret Manager secrets the functions read as secret environment variables. The three Customer.io
  * secrets start with a placeholder version so the first deploy succeeds; the functions recognise the
  * placeholder and hold events back (receiver 503, handler nack) until the operator adds the real
- * value (README). The pseudonym key is generated here: 32 random bytes that key the hash standing
+ * value (docs/deploy.md). The pseudonym key is generated here: 32 random bytes that key the hash standing
  * for email addresses in the handler's logs and the analysts' views.
  */
 export class Secrets extends Construct {

@@ -61,7 +61,7 @@ export function checkPermissions(granted: Set<string>, required: readonly string
     name: 'your permissions',
     status: 'blocker',
     detail: `missing ${missing.length} of ${required.length}: ${missing.join(', ')}`,
-    fix: 'grant yourself Owner, or the roles listed under Deploy in the README',
+    fix: 'grant yourself Owner, or the roles listed in docs/deploy.md',
   };
 }
 

@@ -9,7 +9,7 @@
  * `npm run soak -- --chaos` does the same while faults are injected through the run (chaos/plan.ts):
  * the handler and the receiver killed and restarted, connections to both emulators reset, black-holed
  * and slowed through fault proxies, the Track API throttling, failing and hanging. The sender retries
- * what was not accepted, as Customer.io does. A call repeated in the README's documented window is
+ * what was not accepted, as Customer.io does. A call repeated in the documented window (docs/reliability.md) is
  * counted apart from a real double (chaos/reconcile.ts). SOAK_SEED replays a schedule;
  * SOAK_CHAOS_PER_MINUTE sets how many faults.
  */

@@ -49,7 +49,7 @@ it('nacks while Firestore is down and performs every action exactly once after i
   const first = bounces(1, 10);
   await sendBodies({ url: stack.receiverUrl, key: stack.signingKey, bodies: first });
   // Done means recorded, not only called: stopping Firestore between a call and its done-write would
-  // open the README's documented window (and the restarted emulator keeps no records), so the
+  // open the documented window (docs/reliability.md) (and the restarted emulator keeps no records), so the
   // redelivery would call again — a double this test is not about.
   await waitFor(() => recordedDone(first), { what: 'the first actions, recorded' });
 

@@ -1,5 +1,5 @@
 /**
- * Tells a repeated Customer.io call that the README's documented window explains from a real double,
+ * Tells a repeated Customer.io call that the documented window (docs/reliability.md) explains from a real double,
  * using only what an operator has too: the handler's log. A call is repeated legitimately when an
  * earlier attempt at the same event may have made it without the done-write that would have stopped
  * the next attempt:
