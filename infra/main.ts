@@ -4,9 +4,8 @@
  */
 import { App } from 'cdktf';
 import { loadStackConfig, StackConfigError } from './config.js';
+import { STACK_NAME } from './names.js';
 import { PipelineStack } from './stack.js';
-
-export const STACK_NAME = 'cio-webhooks';
 
 const app = new App();
 try {

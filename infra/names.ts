@@ -29,5 +29,7 @@ export function pipelineNames(prefix: string) {
 export type PipelineNames = ReturnType<typeof pipelineNames>;
 
 export const DEFAULT_PREFIX = 'cio';
+/** The stack's id: its Terraform directory is cdktf.out/stacks/<STACK_NAME>. */
+export const STACK_NAME = 'cio-webhooks';
 /** The handler's default collection (DEDUPE_COLLECTION); the TTL policy must name the same one. */
 export const DEDUPE_COLLECTION = SETTINGS.dedupeCollection.default;
