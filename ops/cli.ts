@@ -1,5 +1,5 @@
 /** Small helpers shared by the command-line entry points: usage errors, local stack discovery. */
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_STATE_DIR, STACK_FILE, readLocalStack, type LocalStackInfo } from '../scripts/local/stack-file.js';
 
@@ -29,8 +29,19 @@ export function requireLocalStack(): LocalStackInfo {
   return stack;
 }
 
+/** A path as the user would type it from where they are: relative when it is below, absolute otherwise. */
+export function shownPath(path: string, from = process.cwd()): string {
+  const rel = relative(from, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
 /** Runs a CLI main, mapping errors to one line and an exit code scripts can use. */
 export function runCli(name: string, main: () => Promise<number | void>): void {
+  // Output piped into `head` and the like: a closed pipe ends the command quietly, as in any Unix tool.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   main().then(
     (code) => {
       process.exitCode = code ?? 0;

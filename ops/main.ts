@@ -16,6 +16,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
   smoke: { load: async () => (await import('./commands/smoke.js')).smoke, summary: 'send one signed event, wait for its warehouse row' },
   stats: { load: async () => (await import('./commands/stats.js')).stats, summary: 'counts per object type and metric over a window' },
   erase: { load: async () => (await import('./commands/erase.js')).erase, summary: 'delete one person\'s rows from the events table' },
+  queries: { load: async () => (await import('./commands/queries.js')).queries, summary: 'run the analyst guide\'s example queries' },
 };
 
 export const HELP = `usage: npm run ops -- <command> [options]   (every command takes --help)

@@ -184,7 +184,7 @@ export async function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv =
     names,
     warehouseSubscription: names.bigquerySubscription,
     ...clients,
-    warehouse: bigqueryReader({ project, dataset: names.dataset }, cap),
+    warehouse: bigqueryReader({ project, dataset: names.dataset, analyticsDataset: names.analyticsDataset }, cap),
     dedupeRecord: (eventId) => readDedupeRecord(firestore, env[SETTINGS.dedupeCollection.name] ?? DEDUPE_COLLECTION, eventId),
     logLines: (eventId, since) => cloudLogLines(api, project, names, eventId, since),
     api,

@@ -3,7 +3,7 @@
  * SIGTERM stops every child process and emulator.
  */
 import { createServer } from 'node:net';
-import { isAbsolute, relative } from 'node:path';
+import { shownPath as shown } from '../ops/cli.js';
 import { freePort } from './local/emulators.js';
 import { startLocalStack } from './local/local-stack.js';
 import { formatLogLine } from './local/log-format.js';
@@ -17,12 +17,6 @@ async function preferredPort(): Promise<number> {
     const server = createServer().once('error', () => resolve(false)).listen(wanted, '127.0.0.1', () => server.close(() => resolve(true)));
   });
   return free ? wanted : freePort();
-}
-
-/** A path as the user would type it from where they ran npm start: relative when it is below. */
-function shown(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }
 
 async function main() {

@@ -6,6 +6,7 @@
  * partition; it is marked so and still capped.
  */
 import { EVENT_COLUMN_NAMES } from '../../shared/row.js';
+import { deployedSql, type AnalystQuery } from './analyst-queries.js';
 import { LATE_ARRIVAL_MS, TRACE_COLUMNS, type PersonSelector, type ReplaySelection, type TimeRange } from './reader.js';
 
 export interface BigQueryRequest {
@@ -20,6 +21,8 @@ export interface BigQueryRequest {
 export interface WarehouseTables {
   project: string;
   dataset: string;
+  /** The analysts' pseudonymized dataset. */
+  analyticsDataset: string;
 }
 
 /** The byte cap every ops query carries unless --max-gb says otherwise. */
@@ -115,5 +118,8 @@ WHERE (event_timestamp >= @earliest OR event_timestamp IS NULL)
       const { where, params } = person(p);
       return request(`DELETE FROM ${events} WHERE ${where}`, params, ERASURE);
     },
+
+    /** The guide's text as analysts run it, on this deployment's analytics dataset. */
+    analystQuery: (q: AnalystQuery) => request(deployedSql(q, tables.project, tables.analyticsDataset), {}),
   };
 }

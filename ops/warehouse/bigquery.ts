@@ -18,6 +18,11 @@ export function queryFailure(error: unknown): CommandFailed {
   return new CommandFailed(`BigQuery${e.code ? ` ${e.code}` : ''}${reason ? ` ${reason}` : ''}: ${message}`);
 }
 
+/** BigQuery's value wrappers (dates, timestamps, big numerics) as the plain values they hold. */
+function plainValues(row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v !== null && typeof v === 'object' && 'value' in v ? (v as { value: unknown }).value : v]));
+}
+
 export function bigqueryReader(tables: WarehouseTables, maxBytes?: number): WarehouseReader {
   const bigquery = new BigQuery({ projectId: tables.project });
   const queries = bigqueryQueries(tables, maxBytes);
@@ -77,6 +82,7 @@ export function bigqueryReader(tables: WarehouseTables, maxBytes?: number): Ware
         throw queryFailure(error);
       }
     },
+    analystQuery: async (query) => (await rows(queries.analystQuery(query))).map(plainValues),
     async close() {},
   };
 }

@@ -4,8 +4,10 @@
  * again, so it never holds the file while `npm start` writes batches.
  */
 import type { DuckDBValue } from '@duckdb/node-api';
+import { shownPath } from '../cli.js';
 import { EVENT_COLUMN_NAMES } from '../../shared/row.js';
-import { queryWarehouse, withWarehouse } from '../../scripts/local/local-warehouse.js';
+import { ANALYTICS_SCHEMA, queryWarehouse, withWarehouse } from '../../scripts/local/local-warehouse.js';
+import { localSql } from './analyst-queries.js';
 import { LATE_ARRIVAL_MS, TRACE_COLUMNS, isBodyHashId, splitUndated, toEventRow, toTraceRow, type PersonSelector, type ReplaySelection, type WarehouseReader } from './reader.js';
 
 const iso = (d: Date) => d.toISOString();
@@ -34,7 +36,7 @@ function person(p: PersonSelector): { where: string; values: DuckDBValue[] } {
 export function duckdbReader(path: string): WarehouseReader {
   const count = async (sql: string, values: DuckDBValue[]) => Number((await queryWarehouse(path, sql, values))[0]?.n ?? 0);
   return {
-    describe: `local warehouse ${path}`,
+    describe: `local warehouse ${shownPath(path)}`,
     async counts(range) {
       const rows = await queryWarehouse(
         path,
@@ -86,6 +88,7 @@ GROUP BY ALL ORDER BY rows DESC, object_type, metric`,
         return Number(result.rowsChanged);
       });
     },
+    analystQuery: (query) => queryWarehouse(path, localSql(query, ANALYTICS_SCHEMA)),
     async close() {},
   };
 }

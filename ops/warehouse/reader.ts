@@ -4,6 +4,7 @@
  */
 import { DEFAULT_SIGNATURE_MAX_AGE_SECONDS } from '../../shared/config.js';
 import { EVENT_COLUMNS, type EventRow } from '../../shared/row.js';
+import type { AnalystQuery } from './analyst-queries.js';
 
 export interface TimeRange {
   from: Date;
@@ -60,6 +61,8 @@ export interface WarehouseReader {
   countPerson(person: PersonSelector): Promise<number>;
   /** Deletes them; returns how many went. */
   erasePerson(person: PersonSelector): Promise<number>;
+  /** One of the analyst guide's example queries, on the analysts' objects; its rows as JSON-friendly values. */
+  analystQuery(query: AnalystQuery): Promise<Array<Record<string, unknown>>>;
   close(): Promise<void>;
 }
 

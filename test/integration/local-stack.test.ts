@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeWebhook } from '../../shared/normalize.js';
 import { DEFAULT_POLICY, decideActions } from '../../shared/policy.js';
 import { describeCall } from '../../functions/customerio.js';
-import { queryWarehouse } from '../../scripts/local/local-warehouse.js';
-import { ANALYST_QUERIES, localSql } from '../../scripts/local/analyst-queries.js';
+import { ANALYST_QUERIES, localSql } from '../../ops/warehouse/analyst-queries.js';
+import { ANALYTICS_SCHEMA, queryWarehouse } from '../../scripts/local/local-warehouse.js';
 import { ROOT } from '../../scripts/local/function-process.js';
 import { allSamples } from '../../scripts/local/samples.js';
 import { sendBodies } from '../../scripts/local/sender.js';
@@ -95,12 +95,23 @@ describe('the local stack', () => {
     const guide = readFileSync(join(ROOT, 'docs/analysts.md'), 'utf8');
     for (const query of ANALYST_QUERIES) {
       expect(guide, query.question).toContain(query.bigquery);
-      const rows = await queryWarehouse(stack.warehousePath, localSql(query));
+      const rows = await queryWarehouse(stack.warehousePath, localSql(query, ANALYTICS_SCHEMA));
       expect(rows.length, query.question).toBeGreaterThan(0);
     }
     // A field only the raw payload has, read with the JSON functions.
-    const platforms = await queryWarehouse(stack.warehousePath, localSql(ANALYST_QUERIES.find((q) => q.question.startsWith('Push'))!));
+    const platforms = await queryWarehouse(stack.warehousePath, localSql(ANALYST_QUERIES.find((q) => q.question.startsWith('Push'))!, ANALYTICS_SCHEMA));
     for (const row of platforms) expect(['ios', 'android']).toContain(row.platform);
+  });
+
+  it('runs the guide\'s queries with one command: ops queries --local', async () => {
+    const json = await runScript('ops', ['queries', '--local', '--json'], stack.cliEnv);
+    expect(json.stderr).toBe('');
+    const result = JSON.parse(json.stdout) as { queries: Array<{ number: number; question: string; rows: number }> };
+    expect(result.queries.map((q) => q.question)).toEqual(ANALYST_QUERIES.map((q) => q.question));
+    for (const q of result.queries) expect(q.rows, q.question).toBeGreaterThan(0);
+    const text = await runScript('ops', ['queries', '--local', '--only', '5'], stack.cliEnv);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^5\. Push deliveries by device platform .* — \d+ row\(s\)\n  platform +delivered\n/);
   });
 
   it('replays the warehouse subscription (rows arrive again) and the handler\'s (no second Customer.io call)', async () => {

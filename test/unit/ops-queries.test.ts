@@ -3,9 +3,10 @@
  * event_timestamp (or reads a table function that does) and carries a byte cap.
  */
 import { describe, expect, it } from 'vitest';
+import { ANALYST_QUERIES } from '../../ops/warehouse/analyst-queries.js';
 import { DEFAULT_MAX_BYTES, bigqueryQueries, type BigQueryRequest } from '../../ops/warehouse/bigquery-queries.js';
 
-const tables = { project: 'acme-prod-1', dataset: 'cio_webhooks' };
+const tables = { project: 'acme-prod-1', dataset: 'cio_webhooks', analyticsDataset: 'cio_analytics' };
 const range = { from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-11-08T00:00:00Z') };
 const q = bigqueryQueries(tables);
 
@@ -19,6 +20,7 @@ const requests: Array<[string, BigQueryRequest]> = [
   ['replay from the warehouse: rows', q.readForReplay({ range })],
   ['erase: count', q.countPerson({ email: 'a@example.com' })],
   ['erase: delete', q.erasePerson({ email: 'a@example.com', cioId: 'c1' })],
+  ...ANALYST_QUERIES.map((query, i): [string, BigQueryRequest] => [`the analyst guide's query ${i + 1}`, q.analystQuery(query)]),
 ];
 
 describe('every query the ops CLI sends to BigQuery', () => {
@@ -30,6 +32,9 @@ describe('every query the ops CLI sends to BigQuery', () => {
   it.each(requests.filter(([, r]) => !r.fullScan))('%s reads only the days it needs', (_name, request) => {
     const prunes =
       /event_timestamp >= @from AND event_timestamp < @to/.test(request.query) ||
+      // The analyst guide's queries bound their days with literal times.
+      /(event_timestamp|day) >= (TIMESTAMP|DATE)_SUB\(CURRENT_(TIMESTAMP|DATE)\(\), INTERVAL \d+ DAY\)/.test(request.query) ||
+      /_between\(TIMESTAMP_SUB\(CURRENT_TIMESTAMP\(\), INTERVAL \d+ DAY\), CURRENT_TIMESTAMP\(\)\)/.test(request.query) ||
       /event_timestamp IS NULL AND received_at >= @from/.test(request.query) ||
       /event_timestamp >= @earliest/.test(request.query) ||
       /events_unique_between`\(@from, @to\)/.test(request.query);
@@ -37,6 +42,13 @@ describe('every query the ops CLI sends to BigQuery', () => {
     // Every parameter the SQL names is bound (a missing one fails the job; an unused one is a smell).
     const named = new Set([...request.query.matchAll(/@(\w+)/g)].map((m) => m[1]));
     expect(new Set(Object.keys(request.params))).toEqual(named);
+  });
+
+  it('runs the analyst guide\'s text on the deployment\'s own analytics dataset', () => {
+    const request = q.analystQuery(ANALYST_QUERIES[0]!);
+    expect(request.query).toContain('FROM `acme-prod-1.cio_analytics`.daily_funnel');
+    expect(request.query).not.toMatch(/[^.`]cio_analytics\./);
+    expect(bigqueryQueries({ ...tables, analyticsDataset: 'acme_analytics' }).analystQuery(ANALYST_QUERIES[0]!).query).toContain('`acme-prod-1.acme_analytics`.daily_funnel');
   });
 
   it('lets only the erasure read every partition, and says why', () => {

@@ -2,10 +2,10 @@
  * The analyst guide's example questions, each in BigQuery SQL (as docs/analysts.md shows it) and in
  * the local DuckDB dialect where the two differ (JSON functions, time arithmetic). They read the
  * analysts' dataset (cio_analytics; the local file's `analytics` schema), and every one bounds
- * event_timestamp, so it reads only the days it asks about. The tests run the DuckDB versions
- * against the local warehouse and check that the guide shows the BigQuery versions.
+ * event_timestamp, so it reads only the days it asks about. `ops queries` runs them (the DuckDB
+ * versions with --local, the BigQuery text deployed); the tests check the guide shows the BigQuery
+ * versions and that each answers on the local warehouse.
  */
-import { ANALYTICS_SCHEMA } from './local-warehouse.js';
 
 export interface AnalystQuery {
   question: string;
@@ -92,6 +92,11 @@ ORDER BY written DESC`,
 ];
 
 /** The DuckDB text of a query: the analysts' dataset becomes the local file's schema. */
-export function localSql(query: AnalystQuery): string {
-  return query.duckdb.replaceAll(`${ANALYST_DATASET}.`, `${ANALYTICS_SCHEMA}.`).replaceAll('`', '"');
+export function localSql(query: AnalystQuery, schema: string): string {
+  return query.duckdb.replaceAll(`${ANALYST_DATASET}.`, `${schema}.`).replaceAll('`', '"');
+}
+
+/** The BigQuery text of a query for a deployment: the guide's dataset becomes the project's analytics dataset. */
+export function deployedSql(query: AnalystQuery, project: string, analyticsDataset: string): string {
+  return query.bigquery.replaceAll(`${ANALYST_DATASET}.`, `\`${project}.${analyticsDataset}\`.`);
 }
