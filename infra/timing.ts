@@ -21,8 +21,11 @@ export const TIMING = {
 
 /**
  * How long a grant is given to propagate before something that checks it is created (the function
- * builds check the build account's, the BigQuery subscription the Pub/Sub agent's). IAM documents
- * propagation "typically within 60 seconds"; the provider's own Cloud Functions builder example
- * waits 60 s. It runs once, on the first apply (and again only when the grants change).
+ * builds check the build account's, the BigQuery subscription the Pub/Sub agent's). Google's IAM
+ * page "Access change propagation" (cloud.google.com/iam/docs/access-change-propagation): a change
+ * to an allow policy "typically" propagates in 2 minutes, "potentially 7 minutes or longer". The
+ * wait covers the typical case; a slower propagation fails the step, and the next apply completes
+ * it (docs/deploy.md, "If the first apply fails"). A sleep waits when it is created: on the first
+ * apply, and for the build account again when its roles change (the sleep's triggers).
  */
-export const IAM_PROPAGATION_WAIT = '60s';
+export const IAM_PROPAGATION_WAIT = '120s';

@@ -121,12 +121,15 @@ export class PipelineFunctions extends Construct {
     });
 
     // What Google documents for a user-specified build account (Cloud Run functions, "Custom
-    // service account for Cloud Build"): write build logs, read the source — Cloud Functions copies
-    // the uploaded zip into its own gcf-v2-sources-<number>-<region> bucket and the build reads it
-    // from there, so a grant on this stack's bucket alone is not enough — and push images.
+    // service account for Cloud Build", cloud.google.com/functions/docs/securing/build-custom-sa,
+    // and Cloud Run's "Set build service account": Storage Object Admin "for retrieving the function
+    // source from the Cloud Storage bucket"; the provider's cloudfunctions2_basic_builder example at
+    // v6.50.0 grants the same): write build logs, read the source — Cloud Functions copies the
+    // uploaded zip into its own gcf-v2-sources-<number>-<region> bucket and the build reads it from
+    // there, so a grant on this stack's bucket alone is not enough — and push images.
+    const buildRoles = ['roles/logging.logWriter', 'roles/storage.objectAdmin'] as const;
     const buildGrants: ITerraformDependable[] = [
-      new ProjectIamMember(this, 'build-logWriter', { project, role: 'roles/logging.logWriter', member: this.buildAccount.member }),
-      new ProjectIamMember(this, 'build-objectViewer', { project, role: 'roles/storage.objectViewer', member: this.buildAccount.member }),
+      ...buildRoles.map((role) => new ProjectIamMember(this, `build-${role.split('.').pop()}`, { project, role, member: this.buildAccount.member })),
       new ArtifactRegistryRepositoryIamMember(this, 'build-repository-writer', {
         project,
         location: region,
@@ -136,7 +139,13 @@ export class PipelineFunctions extends Construct {
       }),
     ];
     // A build started before these grants propagate fails ("Access to bucket gcf-v2-sources-… denied").
-    const buildGrantsSettled = new Sleep(this, 'build-grants-propagated', { provider: props.timeProvider, createDuration: IAM_PROPAGATION_WAIT, dependsOn: buildGrants });
+    // The roles are the sleep's triggers: a change of them waits again before the next build.
+    const buildGrantsSettled = new Sleep(this, 'build-grants-propagated', {
+      provider: props.timeProvider,
+      createDuration: IAM_PROPAGATION_WAIT,
+      triggers: { roles: [...buildRoles, 'roles/artifactregistry.writer'].join(',') },
+      dependsOn: buildGrants,
+    });
 
     const secretReader = (key: string, secret: SecretManagerSecret, sa: ServiceAccount) =>
       new SecretManagerSecretIamMember(this, key, { project, secretId: secret.secretId, role: 'roles/secretmanager.secretAccessor', member: sa.member });

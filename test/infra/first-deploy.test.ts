@@ -22,8 +22,9 @@ describe('1. the function builds can read their source', () => {
     const build = refTo(s, 'google_service_account', (r) => r.account_id === 'cio-build');
     const projectRoles = all(s, 'google_project_iam_member').filter((r) => String(r.member).includes(build)).map((r) => r.role).sort();
     // Logs, and the sources: Cloud Functions copies the zip into gcf-v2-sources-<number>-<region>,
-    // a bucket the stack does not own, and the build reads it from there.
-    expect(projectRoles).toEqual(['roles/logging.logWriter', 'roles/storage.objectViewer']);
+    // a bucket the stack does not own, and the build reads it from there. Storage Object Admin, as
+    // Google's page on a custom build account (and the provider's basic-builder example) grants.
+    expect(projectRoles).toEqual(['roles/logging.logWriter', 'roles/storage.objectAdmin']);
     const repository = refTo(s, 'google_artifact_registry_repository', () => true);
     expect(one(s, 'google_artifact_registry_repository_iam_member', () => true)).toMatchObject({
       role: 'roles/artifactregistry.writer',
@@ -48,6 +49,8 @@ describe('1. the function builds can read their source', () => {
     ];
     expect([...(sleep.depends_on ?? [])].sort()).toEqual(grants.sort());
     for (const name of [names.receiver, names.handler]) expect(one(s, 'google_cloudfunctions2_function', named(name)).depends_on).toContain(wait);
+    // A change of the build roles replaces the sleep, so the builds it precedes wait again.
+    expect(sleep.triggers).toEqual({ roles: 'roles/logging.logWriter,roles/storage.objectAdmin,roles/artifactregistry.writer' });
   });
 });
 
@@ -76,6 +79,20 @@ describe('2. the Pub/Sub service agent exists before anything is granted to it',
 });
 
 describe('3. IAM propagation does not decide the first apply', () => {
+  it('waits at least the 2 minutes Google documents for every grant to propagate', () => {
+    // IAM "Access change propagation": policy changes propagate "typically" in 2 minutes.
+    const seconds = (duration: unknown) => {
+      const match = /^(\d+)(s|m)$/.exec(String(duration));
+      expect(match, String(duration)).not.toBeNull();
+      return Number(match![1]) * (match![2] === 'm' ? 60 : 1);
+    };
+    for (const synthesized of [s, synth({ RECEIVER_ACCESS: 'no-invoker-check', EVENTS_RETENTION_DAYS: '400' })]) {
+      const sleeps = all(synthesized, 'time_sleep');
+      expect(sleeps).toHaveLength(2);
+      for (const sleep of sleeps) expect(seconds(sleep.create_duration)).toBeGreaterThanOrEqual(120);
+    }
+  });
+
   it('creates the BigQuery subscription only after the agent\'s table grants have propagated', () => {
     const subscription = refTo(s, 'google_pubsub_subscription', named(names.bigquerySubscription));
     const sleep = one(s, 'time_sleep', (r) => String(r.depends_on).includes('agent-dataEditor'));

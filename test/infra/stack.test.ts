@@ -35,10 +35,15 @@ describe('identities and least privilege', () => {
     expect(all(s, 'google_service_account').map((r) => r.account_id).sort()).toEqual(['cio-build', 'cio-handler', 'cio-push-invoker', 'cio-receiver']);
   });
 
-  it('grants no project-wide editor, owner or admin role, and no unconditioned data role', () => {
+  it('grants no project-wide editor, owner or admin role but the build account\'s documented one, and no unconditioned data role', () => {
     const roles = all(s, 'google_project_iam_member').map((r) => r.role);
-    expect(roles.sort()).toEqual(['roles/datastore.user', 'roles/logging.logWriter', 'roles/storage.objectViewer']);
-    for (const r of all(s, 'google_project_iam_member')) expect(String(r.role)).not.toMatch(/editor|owner|admin/i);
+    expect(roles.sort()).toEqual(['roles/datastore.user', 'roles/logging.logWriter', 'roles/storage.objectAdmin']);
+    // Storage Object Admin is what Google documents for a custom build account (the build reads the
+    // source from Cloud Functions' own gcf-v2-sources bucket); it goes to the build account only.
+    for (const r of all(s, 'google_project_iam_member')) {
+      if (r.role === 'roles/storage.objectAdmin') expect(r.member).toContain('functions_build');
+      else expect(String(r.role)).not.toMatch(/editor|owner|admin/i);
+    }
     expect(one(s, 'google_project_iam_member', (r) => r.role === 'roles/datastore.user').condition).toBeDefined();
   });
 
