@@ -18,6 +18,7 @@ import { AssetType, DataResource, TerraformAsset, Token, type ITerraformDependab
 import { Construct } from 'constructs';
 import { SETTINGS, type PolicyConfig } from '../../shared/config.js';
 import type { ReceiverAccess } from '../config.js';
+import { writeDeterministicZip } from '../archive.js';
 import { pipelineNames } from '../names.js';
 import { IAM_PROPAGATION_WAIT, TIMING } from '../timing.js';
 import type { DedupeStore } from './dedupe-store.js';
@@ -85,9 +86,11 @@ export class PipelineFunctions extends Construct {
     this.pushInvoker = account('push-invoker', 'Pub/Sub push to the handler');
     this.buildAccount = account('build', 'Builds the webhook functions');
 
-    // The bundle (npm run build) is zipped at synth; its content hash names the object, so every
-    // code change is a new object and a new function revision, and nothing else is.
-    const bundle = new TerraformAsset(this, 'bundle', { path: resolve(props.bundleDir), type: AssetType.ARCHIVE });
+    // The bundle (npm run build) is zipped at synth, the same bytes on every machine and every run
+    // (infra/archive.ts); its content hash names the object, so every code change is a new object
+    // and a new function revision, and nothing else is.
+    const archive = writeDeterministicZip(resolve(props.bundleDir));
+    const bundle = new TerraformAsset(this, 'bundle', { path: archive.path, type: AssetType.FILE, assetHash: archive.hash });
     const bucket = new StorageBucket(this, 'source', {
       project,
       name: `${project}-${prefix}-functions-src`,

@@ -92,7 +92,8 @@ describe('functions', () => {
   it('deploys the bundle under a content-hash object name', () => {
     const object = one(s, 'google_storage_bucket_object', () => true);
     expect(object.name).toMatch(/^functions-[0-9A-F]{32}\.zip$/);
-    expect(object.source).toMatch(/archive\.zip$/);
+    expect(object.source).toMatch(/^assets\/functions_bundle_[0-9A-F]{8}\/[0-9A-F]{32}\/function-source\.zip$/);
+    expect(object.source).toContain(String(object.name).slice('functions-'.length, -'.zip'.length));
     const objectRef = refTo(s, 'google_storage_bucket_object', () => true);
     for (const name of ['cio-receiver', 'cio-handler']) {
       expect(fn(name).build_config).toMatchObject({ source: { storage_source: { object: `\${${objectRef}.name}` } } });

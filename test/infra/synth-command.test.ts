@@ -1,18 +1,34 @@
-/** `npm run synth` as a user runs it: offline, without cdktf-cli, writing the stack JSON and the bundle asset. */
+/**
+ * `npm run synth` as a user runs it: offline, without cdktf-cli, writing the stack JSON and the
+ * bundle asset — the same bytes on every run of one commit.
+ */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
 import { ROOT } from '../../scripts/local/function-process.js';
 
 const run = promisify(execFile);
-const npm = (env: Record<string, string>) =>
-  run('npm', ['run', '--silent', 'synth'], { cwd: ROOT, env: { ...process.env, ...env } }).then(
+/** `npm run synth` with this umask (through sh, the only way to set one for a child). */
+const npm = (env: Record<string, string>, umask = '022') =>
+  run('sh', ['-c', `umask ${umask} && exec npm run --silent synth`], { cwd: ROOT, env: { ...process.env, ...env } }).then(
     (r) => ({ code: 0, ...r }),
     (e: { code: number; stdout: string; stderr: string }) => e,
   );
+
+/** Every file under `dir`: its path relative to `dir`, and its bytes. */
+function snapshot(dir: string): Map<string, Buffer> {
+  const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+  return new Map(files.map((e) => [relative(dir, join(e.parentPath, e.name)), readFileSync(join(e.parentPath, e.name))]));
+}
+
+function expectSameBytes(first: Map<string, Buffer>, second: Map<string, Buffer>) {
+  expect([...second.keys()].sort()).toEqual([...first.keys()].sort());
+  const differing = [...first].filter(([path, bytes]) => !bytes.equals(second.get(path)!)).map(([path]) => path);
+  expect(differing).toEqual([]);
+}
 
 it('synthesizes the stack and the function bundle', async () => {
   const outdir = mkdtempSync(join(tmpdir(), 'cdktf-out-'));
@@ -45,6 +61,36 @@ it('ships a lockfile that pins exactly the versions the tests ran against, and i
   // npm itself agrees the lockfile is complete and in step with package.json (what `npm ci` checks).
   const dryRun = await run('npm', ['ci', '--dry-run', '--no-audit', '--no-fund'], { cwd: bundle });
   expect(dryRun.stdout).toMatch(new RegExp(`added ${entries.length} packages`));
+});
+
+it('writes the same bytes on every synth of one commit, whatever the clock, the time zone, the umask or the files\' dates', async () => {
+  const env = { GOOGLE_CLOUD_PROJECT: 'acme-prod-1' };
+  const firstDir = mkdtempSync(join(tmpdir(), 'cdktf-out-'));
+  const first = await npm({ ...env, CDKTF_OUTDIR: firstDir, TZ: 'UTC' });
+  expect(first.code, first.stderr).toBe(0);
+  const firstOut = snapshot(firstDir);
+  const firstBundle = snapshot(join(ROOT, 'build/bundle'));
+  // Zip dates have a 2-second resolution: wait past it, then give every source a new date.
+  await new Promise((resolve) => setTimeout(resolve, 2_100));
+  const now = new Date();
+  for (const dir of ['functions', 'shared', 'infra']) {
+    for (const entry of readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) utimesSync(join(entry.parentPath, entry.name), now, now);
+    }
+  }
+  const secondDir = mkdtempSync(join(tmpdir(), 'cdktf-out-'));
+  const second = await npm({ ...env, CDKTF_OUTDIR: secondDir, TZ: 'Pacific/Kiritimati' }, '077');
+  expect(second.code, second.stderr).toBe(0);
+  const secondOut = snapshot(secondDir);
+
+  // The stack JSON, the manifest and the function-source zip: byte for byte.
+  expect([...firstOut.keys()].some((path) => path.endsWith('.zip'))).toBe(true);
+  expectSameBytes(firstOut, secondOut);
+  // And what npm run build wrote: the compiled functions, the bundle's package.json and lockfile.
+  expectSameBytes(firstBundle, snapshot(join(ROOT, 'build/bundle')));
+  // No path of this checkout or of the output directory in what was written.
+  const stackJson = secondOut.get('stacks/cio-webhooks/cdk.tf.json')!.toString();
+  for (const path of [ROOT, firstDir, secondDir, tmpdir()]) expect(stackJson).not.toContain(path);
 });
 
 it('stops with every configuration problem and a non-zero exit', async () => {
