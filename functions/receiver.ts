@@ -21,6 +21,8 @@ export interface ReceiverDeps {
   config: ReceiverConfig;
   publisher: Publisher;
   logger: Logger;
+  /** The keys in force; required when the config names a secret (receiver-wiring.ts reads it). */
+  signingKeys?: () => Promise<readonly string[]>;
   now?: () => Date;
 }
 
@@ -52,15 +54,19 @@ function reply(res: Response, status: number, error: string): void {
   res.status(status).json({ error });
 }
 
-export function createReceiver({ config, publisher, logger, now = () => new Date() }: ReceiverDeps) {
+export function createReceiver({ config, publisher, logger, signingKeys, now = () => new Date() }: ReceiverDeps) {
   const withinPublishTimeout = createDeadlineGroup(config.publishTimeoutMs, 'publish');
+  const given = config.signingKeys;
+  if (given.kind === 'secret' && !signingKeys) throw new Error(`the receiver needs a reader for ${given.secret}`);
+  const currentKeys = signingKeys ?? (async () => (given.kind === 'value' ? given.value : []));
   return async function receiver(req: Request, res: Response): Promise<void> {
     const started = performance.now();
     if (req.method !== 'POST') {
       res.set('Allow', 'POST');
       return reply(res, 405, 'method not allowed; Customer.io sends POST');
     }
-    if (config.signingKeys.length === 0) {
+    const keys = await currentKeys();
+    if (keys.length === 0) {
       logger.error('no signing key configured: add a version to the signing-keys secret; answering 503 so Customer.io retries');
       return reply(res, 503, 'receiver not configured yet; retry later');
     }
@@ -76,7 +82,7 @@ export function createReceiver({ config, publisher, logger, now = () => new Date
         body,
         timestamp: req.get('x-cio-timestamp'),
         signature: req.get('x-cio-signature'),
-        keys: config.signingKeys,
+        keys,
         now: receivedAt,
         maxAgeSeconds: config.maxAgeSeconds,
       });

@@ -71,12 +71,34 @@ const name = (raw: string) => {
   return raw;
 };
 
+/** A Secret Manager secret's resource name; the functions read its newest version at run time. */
+const secretName = (raw: string) => {
+  if (!/^projects\/[a-z0-9][a-z0-9-]{0,62}\/secrets\/[A-Za-z0-9_-]{1,255}$/.test(raw)) throw new Error('must be a secret resource name, projects/PROJECT/secrets/SECRET');
+  return raw;
+};
+
+const httpUrl = (example: string) => (raw: string): string | null => {
+  if (raw === '') return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`must be an http(s) URL such as ${example}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('must be an http(s) URL');
+  return raw.replace(/\/+$/, '');
+};
+
 /**
- * The value the infrastructure stores in each new secret until the operator adds the real one, so a
- * first `cdktf deploy` succeeds. A function that reads it starts, but refuses to work: the receiver
- * answers 503 (Customer.io retries) and the handler nacks actionable events, so nothing is lost.
+ * The value stacks deployed before run-time secrets stored in each new secret until the operator
+ * added the real one (and a value an operator may still store by hand). A function that reads it
+ * works as if the secret had no version: the receiver answers 503 (Customer.io retries) and the
+ * handler nacks actionable events, so nothing is lost.
  */
 export const SECRET_PLACEHOLDER = 'placeholder:add-a-secret-version';
+
+/** A setting given directly in the environment, or read at run time from a Secret Manager secret. */
+export type Sourced<T> = { kind: 'value'; value: T } | { kind: 'secret'; secret: string };
 
 export const LOG_LEVELS = ['debug', 'info', 'warning', 'error'] as const;
 
@@ -97,6 +119,8 @@ export const SETTINGS = {
       return keys;
     },
   },
+  /** Deployed: the secret holding the signing keys (same format), read at run time instead. */
+  signingKeysSecret: { name: 'CIO_WEBHOOK_SIGNING_KEYS_SECRET', parse: secretName },
   maxAgeSeconds: {
     name: 'CIO_SIGNATURE_MAX_AGE_SECONDS',
     // Customer.io retries a failed delivery for 7 days; a window of 8 days accepts every genuine retry
@@ -135,22 +159,14 @@ export const SETTINGS = {
   },
   siteId: { name: 'CIO_SITE_ID', parse: (raw: string) => raw },
   trackApiKey: { name: 'CIO_TRACK_API_KEY', parse: (raw: string) => raw },
+  siteIdSecret: { name: 'CIO_SITE_ID_SECRET', parse: secretName },
+  trackApiKeySecret: { name: 'CIO_TRACK_API_KEY_SECRET', parse: secretName },
+  /** How often a value read from Secret Manager is read again: a new version is in use within this. */
+  secretRefreshSeconds: { name: 'SECRET_REFRESH_SECONDS', default: '60', parse: integer(1, 3600) },
+  /** Tests and local runs: a Secret Manager stand-in (`https://secretmanager.googleapis.com` otherwise), called without credentials. */
+  secretManagerEndpoint: { name: 'SECRET_MANAGER_ENDPOINT', default: '', parse: httpUrl('http://127.0.0.1:8085') },
   region: { name: 'CIO_REGION', default: 'us', parse: oneOf(['us', 'eu'] as const) },
-  trackUrl: {
-    name: 'CIO_TRACK_URL',
-    default: '',
-    parse: (raw: string): string | null => {
-      if (raw === '') return null;
-      let url: URL;
-      try {
-        url = new URL(raw);
-      } catch {
-        throw new Error('must be an http(s) URL such as http://127.0.0.1:4010/api/v1');
-      }
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('must be an http(s) URL');
-      return raw.replace(/\/+$/, '');
-    },
-  },
+  trackUrl: { name: 'CIO_TRACK_URL', default: '', parse: httpUrl('http://127.0.0.1:4010/api/v1') },
   dryRun: { name: 'CIO_DRY_RUN', default: '0', parse: boolean },
   suppressOn: {
     name: 'CIO_SUPPRESS_ON',
@@ -189,8 +205,9 @@ export interface ReceiverConfig {
   project: string;
   logLevel: LogLevel;
   topic: string;
-  /** Empty only while the secret still holds SECRET_PLACEHOLDER. */
-  signingKeys: string[];
+  /** Given directly (empty only when it is SECRET_PLACEHOLDER), or the secret read at run time. */
+  signingKeys: Sourced<string[]>;
+  secrets: SecretAccessConfig;
   maxAgeSeconds: number | 'off';
   maxBodyBytes: number;
   maxBufferedBytes: number;
@@ -198,12 +215,35 @@ export interface ReceiverConfig {
   publishTimeoutMs: number;
 }
 
+/** How the functions read the secrets named by *_SECRET variables. */
+export interface SecretAccessConfig {
+  refreshSeconds: number;
+  /** null: Secret Manager itself, with the function's own credentials. */
+  endpoint: string | null;
+}
+
+function loadSecretAccess(env: Env): SecretAccessConfig {
+  return { refreshSeconds: read(env, SETTINGS.secretRefreshSeconds), endpoint: read(env, SETTINGS.secretManagerEndpoint) };
+}
+
+/** The value variable, or the variable naming the secret that holds it: one of the two, not both. */
+function readSourced<T>(env: Env, value: Setting<T>, secret: Setting<string>): Sourced<T> {
+  const given = (setting: Setting<unknown>) => Boolean(env[setting.name]?.trim());
+  if (given(secret)) {
+    if (given(value)) throw new ConfigError(secret.name, `set ${value.name} or ${secret.name}, not both`);
+    return { kind: 'secret', secret: read(env, secret) };
+  }
+  if (!given(value)) throw new ConfigError(value.name, `is required but not set (or name the Secret Manager secret holding it in ${secret.name})`);
+  return { kind: 'value', value: read(env, value) };
+}
+
 export function loadReceiverConfig(env: Env): ReceiverConfig {
   const config: ReceiverConfig = {
     project: read(env, SETTINGS.project),
     logLevel: read(env, SETTINGS.logLevel),
     topic: read(env, SETTINGS.topic),
-    signingKeys: read(env, SETTINGS.signingKeys),
+    signingKeys: readSourced(env, SETTINGS.signingKeys, SETTINGS.signingKeysSecret),
+    secrets: loadSecretAccess(env),
     maxAgeSeconds: read(env, SETTINGS.maxAgeSeconds),
     maxBodyBytes: read(env, SETTINGS.maxBodyBytes),
     maxBufferedBytes: read(env, SETTINGS.maxBufferedBytes),
@@ -229,8 +269,9 @@ export function isPlaceholderCredentials(credentials: CioCredentials): boolean {
 export interface HandlerConfig extends PolicyConfig {
   project: string;
   logLevel: LogLevel;
-  /** null in dry run without credentials. */
-  credentials: CioCredentials | null;
+  /** Each given directly or as the secret read at run time; null in dry run without credentials. */
+  credentials: { siteId: Sourced<string>; trackApiKey: Sourced<string> } | null;
+  secrets: SecretAccessConfig;
   region: 'us' | 'eu';
   trackUrl: string | null;
   dryRun: boolean;
@@ -252,16 +293,18 @@ export function loadPolicyConfig(env: Env): PolicyConfig {
 
 export function loadHandlerConfig(env: Env): HandlerConfig {
   const dryRun = read(env, SETTINGS.dryRun);
-  const hasCredentials = Boolean(env[SETTINGS.siteId.name]?.trim() || env[SETTINGS.trackApiKey.name]?.trim());
+  const credentialVariables = [SETTINGS.siteId, SETTINGS.trackApiKey, SETTINGS.siteIdSecret, SETTINGS.trackApiKeySecret];
+  const hasCredentials = credentialVariables.some((setting) => Boolean(env[setting.name]?.trim()));
   const credentials =
     dryRun && !hasCredentials
       ? null
-      : { siteId: read(env, SETTINGS.siteId), trackApiKey: read(env, SETTINGS.trackApiKey) };
+      : { siteId: readSourced(env, SETTINGS.siteId, SETTINGS.siteIdSecret), trackApiKey: readSourced(env, SETTINGS.trackApiKey, SETTINGS.trackApiKeySecret) };
   const config: HandlerConfig = {
     project: read(env, SETTINGS.project),
     logLevel: read(env, SETTINGS.logLevel),
     ...loadPolicyConfig(env),
     credentials,
+    secrets: loadSecretAccess(env),
     region: read(env, SETTINGS.region),
     trackUrl: read(env, SETTINGS.trackUrl),
     dryRun,
@@ -300,15 +343,18 @@ export function replayWindowProblem(maxAgeSeconds: number | 'off', ttlDays: numb
   return `(${ttlDays} days) must outlast ${SETTINGS.maxAgeSeconds.name} (${maxAgeSeconds} s = ${(maxAgeSeconds / DAY_SECONDS).toFixed(1)} days), or a replayed request acts again after its record expired`;
 }
 
-/** The variables each function reads at start-up; the infra sets every one of them. */
+/**
+ * The variables each function reads at start-up as deployed (credentials as the secrets that hold
+ * them); the infra sets every one of them.
+ */
 export const RECEIVER_VARIABLES = [
-  SETTINGS.project, SETTINGS.logLevel, SETTINGS.topic, SETTINGS.signingKeys, SETTINGS.maxAgeSeconds,
+  SETTINGS.project, SETTINGS.logLevel, SETTINGS.topic, SETTINGS.signingKeysSecret, SETTINGS.secretRefreshSeconds, SETTINGS.maxAgeSeconds,
   SETTINGS.maxBodyBytes, SETTINGS.maxBufferedBytes, SETTINGS.bodyTimeoutMs, SETTINGS.publishTimeoutMs,
 ].map((s) => s.name);
 
 export const HANDLER_VARIABLES = [
-  SETTINGS.project, SETTINGS.logLevel, SETTINGS.actions, SETTINGS.suppressOn, SETTINGS.siteId,
-  SETTINGS.trackApiKey, SETTINGS.region, SETTINGS.trackUrl, SETTINGS.dryRun, SETTINGS.cioDeadlineSeconds,
+  SETTINGS.project, SETTINGS.logLevel, SETTINGS.actions, SETTINGS.suppressOn, SETTINGS.siteIdSecret,
+  SETTINGS.trackApiKeySecret, SETTINGS.secretRefreshSeconds, SETTINGS.region, SETTINGS.trackUrl, SETTINGS.dryRun, SETTINGS.cioDeadlineSeconds,
   SETTINGS.dedupeCollection, SETTINGS.dedupeDatabase, SETTINGS.dedupeDeadlineSeconds, SETTINGS.leaseSeconds,
   SETTINGS.ttlDays, SETTINGS.maxAgeSeconds, SETTINGS.pseudonymKey, SETTINGS.cioRequestsPerSecond,
 ].map((s) => s.name);

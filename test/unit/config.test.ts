@@ -21,7 +21,8 @@ describe('loadReceiverConfig', () => {
       project: 'p',
       logLevel: 'info',
       topic: 'cio-events',
-      signingKeys: ['k1'],
+      signingKeys: { kind: 'value', value: ['k1'] },
+      secrets: { refreshSeconds: 60, endpoint: null },
       // 8 days: outlasts Customer.io's 7 days of retries, bounds replays of a captured request.
       maxAgeSeconds: 691_200,
       maxBodyBytes: 8 * 1024 * 1024,
@@ -42,7 +43,8 @@ describe('loadReceiverConfig', () => {
       RECEIVER_MAX_BUFFERED_BYTES: '4194304',
       RECEIVER_PUBLISH_TIMEOUT_MS: '1500',
     })).toEqual({
-      project: 'p', logLevel: 'warning', topic: 'other', signingKeys: ['new', 'old'], maxAgeSeconds: 600,
+      project: 'p', logLevel: 'warning', topic: 'other', signingKeys: { kind: 'value', value: ['new', 'old'] }, maxAgeSeconds: 600,
+      secrets: { refreshSeconds: 60, endpoint: null },
       maxBodyBytes: 1048576, maxBufferedBytes: 4194304, bodyTimeoutMs: 5_000, publishTimeoutMs: 1500,
     });
   });
@@ -64,6 +66,29 @@ describe('loadReceiverConfig', () => {
     expect(error.message).not.toContain('\n');
   });
 
+  it('reads the keys from a secret at run time when CIO_WEBHOOK_SIGNING_KEYS_SECRET names one', () => {
+    const config = loadReceiverConfig({
+      GOOGLE_CLOUD_PROJECT: 'p',
+      CIO_WEBHOOK_SIGNING_KEYS_SECRET: 'projects/acme-prod-1/secrets/cio-webhook-signing-keys',
+      SECRET_REFRESH_SECONDS: '15',
+      SECRET_MANAGER_ENDPOINT: 'http://127.0.0.1:9/',
+    });
+    expect(config.signingKeys).toEqual({ kind: 'secret', secret: 'projects/acme-prod-1/secrets/cio-webhook-signing-keys' });
+    expect(config.secrets).toEqual({ refreshSeconds: 15, endpoint: 'http://127.0.0.1:9' });
+  });
+
+  it.each([
+    [{ CIO_WEBHOOK_SIGNING_KEYS_SECRET: 'projects/p/secrets/keys' }, 'CIO_WEBHOOK_SIGNING_KEYS_SECRET: set CIO_WEBHOOK_SIGNING_KEYS or CIO_WEBHOOK_SIGNING_KEYS_SECRET, not both'],
+    [{ CIO_WEBHOOK_SIGNING_KEYS: undefined, CIO_WEBHOOK_SIGNING_KEYS_SECRET: 'cio-webhook-signing-keys' }, 'CIO_WEBHOOK_SIGNING_KEYS_SECRET: must be a secret resource name, projects/PROJECT/secrets/SECRET'],
+    [{ CIO_WEBHOOK_SIGNING_KEYS: undefined, CIO_WEBHOOK_SIGNING_KEYS_SECRET: 'projects/p/secrets/keys/versions/1' }, 'CIO_WEBHOOK_SIGNING_KEYS_SECRET: must be a secret resource name'],
+    [{ CIO_WEBHOOK_SIGNING_KEYS: undefined }, 'CIO_WEBHOOK_SIGNING_KEYS: is required but not set (or name the Secret Manager secret holding it in CIO_WEBHOOK_SIGNING_KEYS_SECRET)'],
+    [{ SECRET_REFRESH_SECONDS: '0' }, 'SECRET_REFRESH_SECONDS: must be a whole number from 1 to 3600'],
+    [{ SECRET_MANAGER_ENDPOINT: 'localhost:8085' }, 'SECRET_MANAGER_ENDPOINT: must be an http(s) URL'],
+  ])('secret settings: rejects %o', (overrides, message) => {
+    const error = errorOf(() => loadReceiverConfig({ ...receiverEnv, ...overrides }));
+    expect(error.message).toContain(message);
+  });
+
   it('never echoes a signing key in an error', () => {
     const error = errorOf(() => loadReceiverConfig({ ...receiverEnv, CIO_SIGNATURE_MAX_AGE_SECONDS: 'x' }));
     expect(error.message).not.toContain('k1');
@@ -77,7 +102,8 @@ describe('loadHandlerConfig', () => {
       logLevel: 'info',
       actions: ['bounce', 'spam', 'unsubscribe', 'engagement'],
       suppressOn: [],
-      credentials: { siteId: 'site', trackApiKey: 'key' },
+      credentials: { siteId: { kind: 'value', value: 'site' }, trackApiKey: { kind: 'value', value: 'key' } },
+      secrets: { refreshSeconds: 60, endpoint: null },
       region: 'us',
       trackUrl: null,
       dryRun: false,
@@ -116,6 +142,16 @@ describe('loadHandlerConfig', () => {
     });
   });
 
+  it('reads either credential from a secret at run time, each independently', () => {
+    const config = loadHandlerConfig({ ...handlerEnv, CIO_SITE_ID: undefined, CIO_SITE_ID_SECRET: 'projects/p/secrets/cio-track-site-id' });
+    expect(config.credentials).toEqual({ siteId: { kind: 'secret', secret: 'projects/p/secrets/cio-track-site-id' }, trackApiKey: { kind: 'value', value: 'key' } });
+    const both = loadHandlerConfig({ GOOGLE_CLOUD_PROJECT: 'p', PSEUDONYM_KEY: KEY_HEX, CIO_SITE_ID_SECRET: 'projects/p/secrets/s', CIO_TRACK_API_KEY_SECRET: 'projects/p/secrets/k' });
+    expect(both.credentials).toEqual({ siteId: { kind: 'secret', secret: 'projects/p/secrets/s' }, trackApiKey: { kind: 'secret', secret: 'projects/p/secrets/k' } });
+    // A secret named in dry run counts as credentials given: then both are needed, as with values.
+    const half = errorOf(() => loadHandlerConfig({ ...handlerEnv, CIO_DRY_RUN: '1', CIO_SITE_ID: undefined, CIO_TRACK_API_KEY: undefined, CIO_SITE_ID_SECRET: 'projects/p/secrets/s' }));
+    expect(half.message).toContain('CIO_TRACK_API_KEY: is required but not set');
+  });
+
   it('needs no credentials in dry run', () => {
     expect(loadHandlerConfig({ GOOGLE_CLOUD_PROJECT: 'p', CIO_DRY_RUN: '1', PSEUDONYM_KEY: KEY_HEX }).credentials).toBeNull();
   });
@@ -128,6 +164,8 @@ describe('loadHandlerConfig', () => {
     [{ CIO_SITE_ID: undefined }, 'CIO_SITE_ID: is required but not set'],
     [{ CIO_TRACK_API_KEY: '' }, 'CIO_TRACK_API_KEY: is required but not set'],
     [{ CIO_DRY_RUN: '1', CIO_SITE_ID: 'site', CIO_TRACK_API_KEY: undefined }, 'CIO_TRACK_API_KEY: is required'],
+    [{ CIO_TRACK_API_KEY_SECRET: 'projects/p/secrets/k' }, 'CIO_TRACK_API_KEY_SECRET: set CIO_TRACK_API_KEY or CIO_TRACK_API_KEY_SECRET, not both'],
+    [{ CIO_SITE_ID: undefined, CIO_SITE_ID_SECRET: 'site-id' }, 'CIO_SITE_ID_SECRET: must be a secret resource name'],
     [{ CIO_REGION: 'ap' }, 'CIO_REGION: must be one of us, eu'],
     [{ CIO_TRACK_URL: 'track.customer.io' }, 'CIO_TRACK_URL: must be an http(s) URL'],
     [{ CIO_TRACK_URL: 'ftp://x/api/v1' }, 'CIO_TRACK_URL: must be an http(s) URL'],
@@ -159,13 +197,13 @@ describe('the replay window', () => {
 });
 
 describe('deploy placeholder secrets', () => {
-  it('a receiver whose key secret holds the placeholder loads with no keys', () => {
-    expect(loadReceiverConfig({ ...receiverEnv, CIO_WEBHOOK_SIGNING_KEYS: SECRET_PLACEHOLDER }).signingKeys).toEqual([]);
+  it('a receiver whose key variable holds the placeholder loads with no keys', () => {
+    expect(loadReceiverConfig({ ...receiverEnv, CIO_WEBHOOK_SIGNING_KEYS: SECRET_PLACEHOLDER }).signingKeys).toEqual({ kind: 'value', value: [] });
   });
 
-  it('a handler whose credentials hold the placeholder is recognised', () => {
-    const config = loadHandlerConfig({ ...handlerEnv, CIO_SITE_ID: SECRET_PLACEHOLDER, CIO_TRACK_API_KEY: SECRET_PLACEHOLDER });
-    expect(isPlaceholderCredentials(config.credentials!)).toBe(true);
-    expect(isPlaceholderCredentials(loadHandlerConfig(handlerEnv).credentials!)).toBe(false);
+  it('credentials holding the placeholder are recognised', () => {
+    expect(isPlaceholderCredentials({ siteId: SECRET_PLACEHOLDER, trackApiKey: SECRET_PLACEHOLDER })).toBe(true);
+    expect(isPlaceholderCredentials({ siteId: 'site', trackApiKey: SECRET_PLACEHOLDER })).toBe(true);
+    expect(isPlaceholderCredentials({ siteId: 'site', trackApiKey: 'key' })).toBe(false);
   });
 });
