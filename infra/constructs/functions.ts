@@ -153,6 +153,9 @@ export class PipelineFunctions extends Construct {
     const secretReader = (key: string, secret: SecretManagerSecret, sa: ServiceAccount) =>
       new SecretManagerSecretIamMember(this, key, { project, secretId: secret.secretId, role: 'roles/secretmanager.secretAccessor', member: sa.member });
     const secretEnv = (key: string, secret: SecretManagerSecret) => ({ key, projectId: project, secret: secret.secretId, version: 'latest' });
+    // The operator-filled secrets are read at run time by name (projects/P/secrets/S, the secret's
+    // id): the deploy needs no version of them, and a new version is in use within the refresh.
+    const runtimeSecrets = { [SETTINGS.secretRefreshSeconds.name]: SETTINGS.secretRefreshSeconds.default };
 
     const receiverGrants = [
       new PubsubTopicIamMember(this, 'receiver-publisher', { project, topic: props.topic.name, role: 'roles/pubsub.publisher', member: this.receiverAccount.member }),
@@ -198,8 +201,9 @@ export class PipelineFunctions extends Construct {
         RECEIVER_MAX_BUFFERED_BYTES: SETTINGS.maxBufferedBytes.default,
         RECEIVER_BODY_TIMEOUT_MS: SETTINGS.bodyTimeoutMs.default,
         RECEIVER_PUBLISH_TIMEOUT_MS: String(TIMING.receiverPublishTimeoutMs),
+        [SETTINGS.signingKeysSecret.name]: secrets.signingKeys.id,
+        ...runtimeSecrets,
       },
-      secretEnvironmentVariables: [secretEnv('CIO_WEBHOOK_SIGNING_KEYS', secrets.signingKeys)],
     };
     this.receiver = new Cloudfunctions2Function(this, 'receiver-function', {
       project,
@@ -243,12 +247,11 @@ export class PipelineFunctions extends Construct {
           DEDUPE_DEADLINE_SECONDS: String(TIMING.dedupeDeadlineSeconds),
           DEDUPE_LEASE_SECONDS: String(TIMING.dedupeLeaseSeconds),
           DEDUPE_TTL_DAYS: String(props.dedupeTtlDays),
+          [SETTINGS.siteIdSecret.name]: secrets.siteId.id,
+          [SETTINGS.trackApiKeySecret.name]: secrets.trackApiKey.id,
+          ...runtimeSecrets,
         },
-        secretEnvironmentVariables: [
-          secretEnv('CIO_SITE_ID', secrets.siteId),
-          secretEnv('CIO_TRACK_API_KEY', secrets.trackApiKey),
-          secretEnv('PSEUDONYM_KEY', secrets.pseudonymKey),
-        ],
+        secretEnvironmentVariables: [secretEnv('PSEUDONYM_KEY', secrets.pseudonymKey)],
       },
       dependsOn: [...settled, ...handlerGrants],
     });

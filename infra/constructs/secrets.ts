@@ -3,7 +3,6 @@ import { SecretManagerSecret } from '@cdktf/provider-google/lib/secret-manager-s
 import { SecretManagerSecretVersion } from '@cdktf/provider-google/lib/secret-manager-secret-version/index.js';
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
-import { SECRET_PLACEHOLDER } from '../../shared/config.js';
 
 export interface SecretsProps {
   project: string;
@@ -12,11 +11,13 @@ export interface SecretsProps {
 }
 
 /**
- * Secret Manager secrets the functions read as secret environment variables. The three Customer.io
- * secrets start with a placeholder version so the first deploy succeeds; the functions recognise the
- * placeholder and hold events back (receiver 503, handler nack) until the operator adds the real
- * value (docs/deploy.md). The pseudonym key is generated here: 32 random bytes that key the hash standing
- * for email addresses in the handler's logs and the analysts' views.
+ * Secret Manager secrets. The three Customer.io secrets (signing keys, Track site id, Track API key)
+ * are created without any version: their values are the operator's, added with gcloud or the
+ * console, and the functions read the newest version at run time (functions/refreshing-secret.ts),
+ * so no deploy waits for a version and no add, disable or destroy of one is something Terraform
+ * knows about, undoes or replaces. While a secret has no usable version the functions hold events
+ * back (receiver 503, handler nack). The pseudonym key is generated here: 32 random bytes that key
+ * the hash standing for email addresses in the handler's logs and the analysts' views.
  */
 export class Secrets extends Construct {
   readonly signingKeys: SecretManagerSecret;
@@ -35,19 +36,9 @@ export class Secrets extends Construct {
         replication: { auto: {} },
         dependsOn: props.dependsOn,
       });
-    const placeholder = (key: string, name: string) => {
-      const created = secret(key, name);
-      new SecretManagerSecretVersion(this, `${key}-placeholder`, {
-        secret: created.id,
-        secretData: SECRET_PLACEHOLDER,
-        // Real values are added outside Terraform (never in state); keep the placeholder as it is.
-        lifecycle: { ignoreChanges: ['secret_data', 'enabled'] },
-      });
-      return created;
-    };
-    this.signingKeys = placeholder('signing-keys', 'webhook-signing-keys');
-    this.siteId = placeholder('site-id', 'track-site-id');
-    this.trackApiKey = placeholder('track-api-key', 'track-api-key');
+    this.signingKeys = secret('signing-keys', 'webhook-signing-keys');
+    this.siteId = secret('site-id', 'track-site-id');
+    this.trackApiKey = secret('track-api-key', 'track-api-key');
 
     // Rotating it (terraform apply -replace on this resource) changes every hash in the views and
     // the logs from then on: old and new hashes of one address no longer match.

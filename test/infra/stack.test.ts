@@ -4,7 +4,7 @@
  * The first-deploy hazards are in first-deploy.test.ts, the warehouse's privacy in privacy.test.ts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { HANDLER_VARIABLES, RECEIVER_VARIABLES, SECRET_PLACEHOLDER } from '../../shared/config.js';
+import { HANDLER_VARIABLES, RECEIVER_VARIABLES } from '../../shared/config.js';
 import { LOG_EVENTS } from '../../shared/log-events.js';
 import { DEFAULT_POLICY, MAX_FILTER_BYTES, renderPushFilter } from '../../shared/policy.js';
 import { TABLE_COLUMNS } from '../../shared/row.js';
@@ -52,9 +52,18 @@ describe('identities and least privilege', () => {
     expect(publisher).toMatchObject({ role: 'roles/pubsub.publisher', topic: expect.stringContaining('google_pubsub_topic.event-bus_events') });
   });
 
-  it('gives each function exactly its own secrets', () => {
-    const access = all(s, 'google_secret_manager_secret_iam_member').map((r) => `${String(r.member).match(/functions_(\w+)_/)?.[1]} ${String(r.secret_id).match(/secrets_([a-z-]+)_/)?.[1]}`);
+  it('gives each function exactly its own secrets, to read', () => {
+    const grants = all(s, 'google_secret_manager_secret_iam_member');
+    const access = grants.map((r) => `${String(r.member).match(/functions_(\w+)_/)?.[1]} ${String(r.secret_id).match(/secrets_([a-z-]+)_/)?.[1]}`);
     expect(access.sort()).toEqual(['handler pseudonym-key', 'handler site-id', 'handler track-api-key', 'receiver signing-keys']);
+    for (const grant of grants) expect(grant.role).toBe('roles/secretmanager.secretAccessor');
+    // Each grant is on the secret the function's variable names, so what it reads is what it may read.
+    const secretRef = (id: string) => refTo(s, 'google_secret_manager_secret', (r) => r.secret_id === id);
+    expect(fn('cio-receiver').service_config.environment_variables.CIO_WEBHOOK_SIGNING_KEYS_SECRET).toBe(`\${${secretRef('cio-webhook-signing-keys')}.id}`);
+    expect(fn('cio-handler').service_config.environment_variables).toMatchObject({
+      CIO_SITE_ID_SECRET: `\${${secretRef('cio-track-site-id')}.id}`,
+      CIO_TRACK_API_KEY_SECRET: `\${${secretRef('cio-track-api-key')}.id}`,
+    });
   });
 
   it('makes the receiver public and the handler private', () => {
@@ -72,17 +81,45 @@ describe('identities and least privilege', () => {
 });
 
 describe('secrets', () => {
-  it('creates the three Customer.io secrets with a placeholder version the functions recognise', () => {
-    expect(all(s, 'google_secret_manager_secret').map((r) => r.secret_id).sort()).toEqual(['cio-pseudonym-key', 'cio-track-api-key', 'cio-track-site-id', 'cio-webhook-signing-keys']);
-    const placeholders = all(s, 'google_secret_manager_secret_version').filter((v) => v.secret_data === SECRET_PLACEHOLDER);
-    expect(placeholders).toHaveLength(3);
-    for (const version of placeholders) expect(version.lifecycle).toEqual({ ignore_changes: ['secret_data', 'enabled'] });
+  const OPERATOR_SECRETS = ['cio-track-api-key', 'cio-track-site-id', 'cio-webhook-signing-keys'];
+
+  it('creates the three Customer.io secrets with no version: their values are the operator\'s alone', () => {
+    expect(all(s, 'google_secret_manager_secret').map((r) => r.secret_id).sort()).toEqual(['cio-pseudonym-key', ...OPERATOR_SECRETS]);
+    // The only version Terraform manages is the pseudonym key's, which the stack generates.
+    const versions = all(s, 'google_secret_manager_secret_version');
+    expect(versions).toHaveLength(1);
+    expect(versions[0]!.secret).toContain('secrets_pseudonym-key');
+  });
+
+  it('nothing an operator does to their versions can change a plan: no resource reads anything but the secrets\' names', () => {
+    for (const synthesized of [s, synth({ RECEIVER_ACCESS: 'no-invoker-check', EVENTS_RETENTION_DAYS: '400', ALERT_EMAIL: 'oncall@example.com' })]) {
+      const addresses = Object.entries(synthesized.resource.google_secret_manager_secret!)
+        .filter(([, r]) => OPERATOR_SECRETS.includes(String(r.secret_id)))
+        .map(([key]) => `google_secret_manager_secret.${key}`);
+      expect(addresses).toHaveLength(3);
+      const text = JSON.stringify(synthesized);
+      // Every "${google_secret_manager_secret.<key>…}" in the JSON, by what follows the address.
+      const references = addresses.flatMap((address) => text.split('${' + address).slice(1).map((rest) => rest.slice(0, rest.indexOf('}'))));
+      // The secret's id (projects/P/secrets/S) and secret_id are fixed when it is created; nothing
+      // version-derived (a version's name, data, state, alias) is read, and there is no data source.
+      expect(new Set(references)).toEqual(new Set(['.id', '.secret_id']));
+      expect(Object.keys((synthesized as { data?: object }).data ?? {}).filter((type) => type.startsWith('google_secret_manager'))).toEqual([]);
+      for (const address of addresses) {
+        const secret = synthesized.resource.google_secret_manager_secret![address.split('.')[1]!]!;
+        expect(secret).not.toHaveProperty('version_aliases');
+        expect(secret).not.toHaveProperty('lifecycle');
+      }
+      for (const fnResource of all(synthesized, 'google_cloudfunctions2_function')) {
+        const secretVars = ((fnResource.service_config as Fn['service_config']).secret_environment_variables ?? []).map((v) => v.key);
+        expect(secretVars.filter((key) => key !== 'PSEUDONYM_KEY')).toEqual([]);
+      }
+    }
   });
 
   it('generates the pseudonym key: 32 random bytes, in the secret as hex', () => {
     expect(one(s, 'random_bytes', () => true)).toMatchObject({ length: 32 });
     const bytes = refTo(s, 'random_bytes', () => true);
-    const version = one(s, 'google_secret_manager_secret_version', (v) => v.secret_data !== SECRET_PLACEHOLDER);
+    const version = one(s, 'google_secret_manager_secret_version', () => true);
     expect(version.secret_data).toBe(`\${${bytes}.hex}`);
     expect(version.secret).toContain('secrets_pseudonym-key');
   });
@@ -113,15 +150,16 @@ describe('functions', () => {
   it('sets every variable each function reads at start-up', () => {
     for (const [name, variables] of [['cio-receiver', RECEIVER_VARIABLES], ['cio-handler', HANDLER_VARIABLES]] as const) {
       const config = fn(name).service_config;
-      const set = [...Object.keys(config.environment_variables), ...config.secret_environment_variables.map((v) => v.key)];
+      const set = [...Object.keys(config.environment_variables), ...(config.secret_environment_variables ?? []).map((v) => v.key)];
       for (const variable of variables) expect(set, `${name} ${variable}`).toContain(variable);
       expect(config.environment_variables.NODE_ENV).toBe('production');
     }
   });
 
   it('reads credentials from secrets, never from plain environment values', () => {
-    expect(fn('cio-receiver').service_config.secret_environment_variables.map((v) => [v.key, v.version])).toEqual([['CIO_WEBHOOK_SIGNING_KEYS', 'latest']]);
-    expect(fn('cio-handler').service_config.secret_environment_variables.map((v) => v.key).sort()).toEqual(['CIO_SITE_ID', 'CIO_TRACK_API_KEY', 'PSEUDONYM_KEY']);
+    // The Customer.io ones at run time by name (CIO_*_SECRET); the pseudonym key as a secret variable.
+    expect(fn('cio-receiver').service_config.secret_environment_variables).toBeUndefined();
+    expect(fn('cio-handler').service_config.secret_environment_variables.map((v) => [v.key, v.version])).toEqual([['PSEUDONYM_KEY', 'latest']]);
     for (const name of ['cio-receiver', 'cio-handler']) {
       const plain = Object.keys(fn(name).service_config.environment_variables);
       for (const secret of ['CIO_WEBHOOK_SIGNING_KEYS', 'CIO_TRACK_API_KEY', 'CIO_SITE_ID', 'PSEUDONYM_KEY']) expect(plain).not.toContain(secret);
