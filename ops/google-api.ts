@@ -1,14 +1,16 @@
 /**
  * Calls to Google's REST APIs for the ops CLI (Cloud Billing, Service Usage, Resource Manager,
- * Org Policy, Firestore admin, Cloud Logging, Cloud Monitoring) through google-auth-library with the
- * caller's application default credentials — never hand-signed requests — each bounded by a
- * timeout so an unreachable API is reported, not waited on.
+ * Org Policy, Firestore admin, Cloud Logging, Cloud Monitoring, Cloud Run) through
+ * google-auth-library with the credentials Terraform's google provider would use (its documented
+ * variables, else the application default credentials) — never hand-signed requests — each bounded
+ * by a timeout so an unreachable API is reported, not waited on.
  *
  * CIO_OPS_GOOGLE_API_ENDPOINT=http://host:port sends every call there instead, unauthenticated
  * (`https://<service>.googleapis.com/<path>` → `<endpoint>/<service>/<path>`), the way the emulator
  * variables redirect the client libraries: the tests serve recorded response bodies from it.
  */
-import { GoogleAuth } from 'google-auth-library';
+import { readFileSync } from 'node:fs';
+import { GoogleAuth, Impersonated, OAuth2Client, type AuthClient } from 'google-auth-library';
 
 export const ENDPOINT_VARIABLE = 'CIO_OPS_GOOGLE_API_ENDPOINT';
 
@@ -57,6 +59,47 @@ function classify(error: unknown, url: string, timeoutMs: number): GoogleApiErro
   return new GoogleApiError(`${new URL(url).host} unreachable${code ? ` (${code})` : ''}`, null, 'unreachable');
 }
 
+const SCOPES = ['https://www.googleapis.com/auth/cloud-platform'];
+
+/** Where the credentials come from, in the order Terraform's google provider takes them (provider reference, "Authentication Configuration"). */
+export type CredentialSource =
+  | { kind: 'access-token'; variable: 'GOOGLE_OAUTH_ACCESS_TOKEN' }
+  | { kind: 'key-file'; variable: string; json: Record<string, unknown> }
+  | { kind: 'application-default' };
+
+export const KEY_FILE_VARIABLES = ['GOOGLE_CREDENTIALS', 'GOOGLE_CLOUD_KEYFILE_JSON', 'GCLOUD_KEYFILE_JSON'] as const;
+
+export function credentialSource(env: Record<string, string | undefined>): CredentialSource {
+  if (env.GOOGLE_OAUTH_ACCESS_TOKEN?.trim()) return { kind: 'access-token', variable: 'GOOGLE_OAUTH_ACCESS_TOKEN' };
+  for (const variable of KEY_FILE_VARIABLES) {
+    const value = env[variable]?.trim();
+    if (!value) continue;
+    // Either the path to or the contents of a JSON key file, as the provider's `credentials`.
+    try {
+      const text = value.startsWith('{') ? value : readFileSync(value, 'utf8');
+      return { kind: 'key-file', variable, json: JSON.parse(text) as Record<string, unknown> };
+    } catch (error) {
+      throw new GoogleApiError(`${variable} is neither a JSON key file's path nor its contents: ${(error as Error).message}`, null, 'credentials');
+    }
+  }
+  return { kind: 'application-default' };
+}
+
+/** The client for those credentials, impersonating GOOGLE_IMPERSONATE_SERVICE_ACCOUNT when it is set, as the provider does. */
+async function authClient(env: Record<string, string | undefined>): Promise<AuthClient> {
+  const source = credentialSource(env);
+  let client: AuthClient;
+  if (source.kind === 'access-token') {
+    const oauth = new OAuth2Client();
+    oauth.setCredentials({ access_token: env.GOOGLE_OAUTH_ACCESS_TOKEN!.trim() });
+    client = oauth;
+  } else {
+    client = await new GoogleAuth({ scopes: SCOPES, ...(source.kind === 'key-file' ? { credentials: source.json } : {}) }).getClient();
+  }
+  const target = env.GOOGLE_IMPERSONATE_SERVICE_ACCOUNT?.trim();
+  return target ? new Impersonated({ sourceClient: client, targetPrincipal: target, targetScopes: SCOPES, lifetime: 3600 }) : client;
+}
+
 export function createGoogleApi(env: NodeJS.ProcessEnv = process.env): GoogleApi {
   const endpoint = env[ENDPOINT_VARIABLE]?.replace(/\/+$/, '');
   if (endpoint) {
@@ -81,15 +124,16 @@ export function createGoogleApi(env: NodeJS.ProcessEnv = process.env): GoogleApi
       },
     };
   }
-  const auth = new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] });
+  let client: Promise<AuthClient> | undefined;
   return {
     async call<T>(service: string, path: string, options: CallOptions = {}) {
       const url = `https://${service}.googleapis.com/${path}`;
       const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
       try {
-        const client = await auth.getClient();
+        client ??= authClient(env);
+        const authorized = await client;
         // gaxios's own retries would multiply the bound; one attempt, answered or reported.
-        const response = await client.request<T>({ url, method: options.method ?? 'GET', data: options.body, timeout: timeoutMs, retry: false });
+        const response = await authorized.request<T>({ url, method: options.method ?? 'GET', data: options.body, timeout: timeoutMs, retry: false });
         return response.data;
       } catch (error) {
         throw classify(error, url, timeoutMs);

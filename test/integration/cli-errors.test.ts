@@ -24,6 +24,8 @@ describe('argument errors', () => {
     ['ops', ['snapshot', 'create', '--project', 'p'], 'snapshot create needs NAME and --subscription'],
     ['ops', ['stats', '--since', 'whenever', '--project', 'p'], '--since must be an age like 30m, 6h, 2d or an ISO 8601 time'],
     ['ops', ['smoke', '--project', 'p'], 'smoke needs --url and --key'],
+    ['ops', ['invoker-check', 'on', '--project', 'p'], 'say show or off'],
+    ['ops', ['invoker-check', 'off'], 'name the service with --service, or the project with --project or GOOGLE_CLOUD_PROJECT'],
     ['send', ['--object-type', 'fax', '--url', 'http://127.0.0.1:9/', '--key', 'k'], 'unknown --object-type "fax"'],
     ['send', ['--object-type', 'sms', '--metric', 'opened', '--url', 'http://127.0.0.1:9/', '--key', 'k'], 'no sms emits --metric "opened"'],
     ['send', ['--count', '0', '--url', 'http://127.0.0.1:9/', '--key', 'k'], '--count must be a positive whole number (got "0")'],
@@ -53,7 +55,7 @@ describe('argument errors', () => {
     expect(stderr).toContain('refusing without --yes (no terminal to confirm on)');
   });
 
-  it.each(['doctor', 'trace', 'replay', 'snapshot', 'dlq', 'smoke', 'stats', 'erase'])('ops %s --help exits 0 with usage', async (command) => {
+  it.each(['doctor', 'trace', 'replay', 'snapshot', 'dlq', 'smoke', 'stats', 'erase', 'invoker-check'])('ops %s --help exits 0 with usage', async (command) => {
     const { code, stdout } = await runScript('ops', [command, '--help']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^usage: npm run ops -- /);
