@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ArtifactRegistryRepository } from '@cdktf/provider-google/lib/artifact-registry-repository/index.js';
 import { ArtifactRegistryRepositoryIamMember } from '@cdktf/provider-google/lib/artifact-registry-repository-iam-member/index.js';
 import { Cloudfunctions2Function } from '@cdktf/provider-google/lib/cloudfunctions2-function/index.js';
@@ -14,7 +14,7 @@ import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket/index.j
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object/index.js';
 import type { TimeProvider } from '@cdktf/provider-time/lib/provider/index.js';
 import { Sleep } from '@cdktf/provider-time/lib/sleep/index.js';
-import { AssetType, DataResource, TerraformAsset, Token, type ITerraformDependable } from 'cdktf';
+import { App, AssetType, DataResource, TerraformAsset, TerraformStack, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { SETTINGS, type PolicyConfig } from '../../shared/config.js';
 import type { ReceiverAccess } from '../config.js';
@@ -23,6 +23,9 @@ import { pipelineNames } from '../names.js';
 import { IAM_PROPAGATION_WAIT, TIMING } from '../timing.js';
 import type { DedupeStore } from './dedupe-store.js';
 import type { Secrets } from './secrets.js';
+
+/** Where package.json is: the invoker step runs `npm run ops` there. */
+const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 export const TRACK_API_URLS = { us: 'https://track.customer.io/api/v1', eu: 'https://track-eu.customer.io/api/v1' } as const;
 
@@ -51,12 +54,15 @@ export interface PipelineFunctionsProps {
 }
 
 /**
- * The command that turns Cloud Run's invoker IAM check off on the receiver's service, for
+ * The step that turns Cloud Run's invoker IAM check off on the receiver's service, for
  * organizations whose Domain Restricted Sharing policy refuses an allUsers binding (Cloud Run's
- * documented answer: "Disable the Cloud Run Invoker IAM check"). Idempotent.
+ * documented answer: "Disable the Cloud Run Invoker IAM check"): the project's own ops command
+ * (ops/commands/invoker-check.ts), run with the project's Node by npm from the project root, which
+ * PATCHes the service's invokerIamDisabled through google-auth-library with the credentials
+ * Terraform itself uses — no gcloud CLI, no gcloud login. Idempotent.
  */
-export function invokerCheckOffCommand(project: string, region: string, service: string): string {
-  return `gcloud run services update ${service} --project=${project} --region=${region} --no-invoker-iam-check --quiet`;
+export function invokerCheckOffCommand(service: string): string {
+  return `npm run --silent ops -- invoker-check off --service ${service}`;
 }
 
 /**
@@ -268,14 +274,14 @@ export class PipelineFunctions extends Construct {
       });
     } else {
       // No allUsers binding for Domain Restricted Sharing to refuse: the invoker check is turned
-      // off on the service instead, after every deploy of the receiver. A new revision comes from a
-      // new bundle or changed settings; both are in the triggers, so either re-runs the command.
-      // Literal settings only: unresolved references are numbered by construct order, not by value.
-      const literal = JSON.stringify(receiverService, (_key, value: unknown) => (typeof value === 'string' && Token.isUnresolved(value) ? undefined : value));
-      const settings = createHash('sha256').update(literal).digest('hex');
+      // off on the service instead. Cloud Functions owns that service and deploys it again on every
+      // update of the function (provider issue #23360), so the step runs again after every update:
+      // its trigger is the function's update_time, which each update changes (whatever changed —
+      // code, settings, or an update Google made).
+      const stackDir = resolve(App.of(this).outdir, 'stacks', TerraformStack.of(this).node.id);
       new DataResource(this, 'receiver-invoker-check-off', {
-        triggersReplace: { service: this.receiver.serviceConfig.service, source: source.name, settings },
-        provisioners: [{ type: 'local-exec', command: invokerCheckOffCommand(project, region, names.receiver) }],
+        triggersReplace: { function_updated: this.receiver.updateTime },
+        provisioners: [{ type: 'local-exec', command: invokerCheckOffCommand(this.receiver.serviceConfig.service), workingDir: relative(stackDir, PROJECT_ROOT) || '.' }],
         dependsOn: [this.receiver],
       });
     }

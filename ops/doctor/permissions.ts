@@ -36,8 +36,10 @@ export const PERMISSIONS_BY_RESOURCE_TYPE: Record<string, readonly string[]> = {
   // Deploying a function runs its build and its service as other accounts: actAs on them.
   google_cloudfunctions2_function: ['cloudfunctions.functions.create', 'cloudfunctions.functions.get', 'iam.serviceAccounts.actAs'],
   google_cloud_run_v2_service_iam_member: ['run.services.getIamPolicy', 'run.services.setIamPolicy'],
-  // RECEIVER_ACCESS=no-invoker-check: gcloud run services update --no-invoker-iam-check.
-  terraform_data: ['run.services.update', 'run.services.setIamPolicy'],
+  // RECEIVER_ACCESS=no-invoker-check: `ops invoker-check off` reads the service, patches
+  // invokerIamDisabled and follows the operation. Cloud Run's "Allowing public access" page lists
+  // create, update and setIamPolicy for turning the check off or on.
+  terraform_data: ['run.services.get', 'run.services.create', 'run.services.update', 'run.services.setIamPolicy', 'run.operations.get'],
   google_logging_metric: ['logging.logMetrics.create', 'logging.logMetrics.get'],
   google_monitoring_alert_policy: ['monitoring.alertPolicies.create', 'monitoring.alertPolicies.get'],
   google_monitoring_dashboard: ['monitoring.dashboards.create', 'monitoring.dashboards.get'],

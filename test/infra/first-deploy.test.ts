@@ -150,18 +150,23 @@ describe('6. organizations with Domain Restricted Sharing (RECEIVER_ACCESS=no-in
     expect(JSON.stringify(drs)).not.toContain('allAuthenticatedUsers');
   });
 
-  it('turns the receiver\'s invoker check off itself, after every receiver deploy', () => {
+  it('turns the receiver\'s invoker check off itself, after every update of the function, with Terraform\'s own credentials', () => {
     const receiver = refTo(drs, 'google_cloudfunctions2_function', named(names.receiver));
     const step = one(drs, 'terraform_data', () => true);
     expect(step.depends_on).toEqual([receiver]);
-    expect(step.provisioner).toEqual([{ 'local-exec': { command: invokerCheckOffCommand('acme-prod-1', 'us-central1', names.receiver) } }]);
-    expect(invokerCheckOffCommand('p', 'r', 's')).toContain('--no-invoker-iam-check');
-    // A new bundle or changed settings (the two things that make a new revision) re-run it.
-    const triggers = step.triggers_replace as Record<string, string>;
-    expect(triggers.service).toBe(`\${${receiver}.service_config[0].service}`);
-    expect(triggers.source).toBe(`\${${refTo(drs, 'google_storage_bucket_object', () => true)}.name}`);
-    expect(triggers.settings).toMatch(/^[0-9a-f]{64}$/);
-    expect(synth({ RECEIVER_ACCESS: 'no-invoker-check', RECEIVER_MIN_INSTANCES: '2' }).resource.terraform_data).not.toEqual(drs.resource.terraform_data);
+    const [provisioner, ...others] = step.provisioner as Array<{ 'local-exec': { command: string; working_dir: string } }>;
+    expect(others).toEqual([]);
+    // The project's own command (npm run ops, the project's Node), not gcloud: nothing needs a gcloud login.
+    expect(provisioner!['local-exec'].command).toBe(invokerCheckOffCommand(`\${${receiver}.service_config[0].service}`));
+    expect(provisioner!['local-exec'].command).toMatch(/^npm run --silent ops -- invoker-check off --service /);
+    // Every update of the function changes its update_time (the provider's computed attribute at
+    // v6.50.0): code, settings, or an update Google made. That alone re-runs the step.
+    expect(step.triggers_replace).toEqual({ function_updated: `\${${receiver}.update_time}` });
+  });
+
+  it('runs no command that needs the gcloud CLI, in either mode', () => {
+    for (const synthesized of [s, drs]) expect(JSON.stringify(synthesized)).not.toMatch(/gcloud/);
+    expect(all(s, 'terraform_data')).toEqual([]);
   });
 
   it('keeps the handler private behind IAM and OIDC in both modes', () => {
