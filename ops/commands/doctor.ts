@@ -8,6 +8,7 @@ import { loadStackConfig, StackConfigError, type StackConfig } from '../../infra
 import { REQUIRED_SERVICES, RETENTION_SERVICES } from '../../infra/constructs/services.js';
 import { pipelineNames } from '../../infra/names.js';
 import { CommandFailed, UsageError, parse, positiveInt } from '../cli.js';
+import { getService, serviceName } from '../cloud-run.js';
 import {
   checkApis,
   checkBilling,
@@ -16,6 +17,7 @@ import {
   checkIngressPolicy,
   checkPermissions,
   checkPubsubAgent,
+  checkReceiverAccess,
   checkResourceLocations,
   enabledServiceNames,
   renderChecks,
@@ -39,8 +41,10 @@ stack's configuration (the Deploy variables: GOOGLE_CLOUD_PROJECT, PIPELINE_REGI
 every resource the stack creates (derived from the synthesized stack, asked of Resource Manager's
 testIamPermissions); the organization policies that break the stack (iam.allowedPolicyMemberDomains,
 run.allowedIngress, cloudfunctions.allowedIngressSettings, gcp.resourceLocations); an existing
-Firestore database with the stack's id; the Pub/Sub service agent. One line per check: ok, warn,
-BLOCKER (with the fix) or ?? (could not check, and why). Changes nothing.
+Firestore database with the stack's id; the Pub/Sub service agent; and once deployed, whether
+Customer.io can reach the receiver (RECEIVER_ACCESS: an allUsers binding, or the invoker check
+off). One line per check: ok, warn, BLOCKER (with the fix) or ?? (could not check, and why).
+Changes nothing.
 
   --project ID         the project (default: GOOGLE_CLOUD_PROJECT)
   --prefix P           resource name prefix (default: PIPELINE_PREFIX or cio)
@@ -97,7 +101,7 @@ export async function runDoctor(api: GoogleApi, config: StackConfig, env: Record
   const required = [...REQUIRED_SERVICES, ...(config.eventsRetentionDays !== null ? RETENTION_SERVICES : [])];
   const permissions = permissionsFor(await stackResourceTypes(env));
 
-  const [billing, apisAndPermissions, drs, runIngress, functionsIngress, locations, database, agent] = await Promise.all([
+  const [billing, apisAndPermissions, drs, runIngress, functionsIngress, locations, database, agent, receiverAccess] = await Promise.all([
     guarded('billing', async () => checkBilling(await api.call<BillingInfo>('cloudbilling', `v1/projects/${project}/billingInfo`, { timeoutMs }))),
     guarded('APIs and your permissions', async () => {
       const [pages, have] = await Promise.all([allPages(api, `v1/projects/${project}/services?filter=state:ENABLED&pageSize=200`, timeoutMs), granted(api, project, permissions, timeoutMs)]);
@@ -129,8 +133,15 @@ export async function runDoctor(api: GoogleApi, config: StackConfig, env: Record
       if (!projectNumber) throw new Error('the project has no number in its Resource Manager record');
       return checkPubsubAgent(await api.call<IamPolicy>('cloudresourcemanager', `v1/projects/${project}:getIamPolicy`, { method: 'POST', body: {}, timeoutMs }), projectNumber);
     }),
+    guarded('deployed receiver access', async () => {
+      const name = serviceName(project, config.region, names.receiver);
+      const service = await getService(api, name, timeoutMs);
+      const needsPolicy = service !== null && service.invokerIamDisabled !== true && config.receiverAccess === 'all-users';
+      const policy = needsPolicy ? await api.call<IamPolicy>('run', `v2/${name}:getIamPolicy`, { timeoutMs }) : null;
+      return checkReceiverAccess(service, policy, config.receiverAccess);
+    }),
   ]);
-  return [...billing, ...apisAndPermissions, ...drs, ...runIngress, ...functionsIngress, ...locations, ...database, ...agent];
+  return [...billing, ...apisAndPermissions, ...drs, ...runIngress, ...functionsIngress, ...locations, ...database, ...agent, ...receiverAccess];
 }
 
 export async function doctor(args: string[]): Promise<number> {

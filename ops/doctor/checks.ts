@@ -3,6 +3,7 @@
  * (shapes as in their reference documentation): each turns what the project says into one line,
  * ok / warn / blocker, with the fix. The HTTP calls are elsewhere (ops/commands/doctor.ts).
  */
+import type { RunService } from '../cloud-run.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'blocker' | 'unknown';
 
@@ -188,6 +189,29 @@ export function checkPubsubAgent(policy: IamPolicy, projectNumber: string): Chec
   return present
     ? { name: 'Pub/Sub service agent', status: 'ok', detail: 'exists' }
     : { name: 'Pub/Sub service agent', status: 'ok', detail: 'not created yet: the apply creates it (google_project_service_identity) before granting it anything' };
+}
+
+/**
+ * A deployed receiver Customer.io cannot reach: Cloud Run answers 403 before the function runs, and
+ * Customer.io then holds back every later webhook. `service` is run v2 services.get (null: 404, not
+ * deployed); `policy` its services.getIamPolicy, read only when the invoker check is on.
+ */
+export function checkReceiverAccess(service: RunService | null, policy: IamPolicy | null, receiverAccess: 'all-users' | 'no-invoker-check'): Check {
+  const name = 'deployed receiver access';
+  if (service === null) return { name, status: 'ok', detail: 'no receiver deployed yet' };
+  if (service.invokerIamDisabled === true) return { name, status: 'ok', detail: 'invoker check off: anyone may call it, the signature is the authentication' };
+  const fix = `npm run ops -- invoker-check off --service ${service.name ?? 'projects/P/locations/R/services/S'} (or run the deploy again)`;
+  if (receiverAccess === 'no-invoker-check') {
+    return { name, status: 'blocker', detail: 'the invoker check is on although RECEIVER_ACCESS=no-invoker-check: Cloud Run answers 403 to Customer.io, which then holds back every later webhook', fix };
+  }
+  const isPublic = (policy?.bindings ?? []).some((b) => b.role === 'roles/run.invoker' && b.members?.includes('allUsers'));
+  if (isPublic) return { name, status: 'ok', detail: 'public through an allUsers invoker binding' };
+  return {
+    name,
+    status: 'blocker',
+    detail: 'the invoker check is on and no allUsers binding lets Customer.io in: Cloud Run answers 403, and Customer.io then holds back every later webhook',
+    fix: 'run the deploy again (it makes the binding), or deploy with RECEIVER_ACCESS=no-invoker-check',
+  };
 }
 
 /** A check that could not run: the API did not answer, or refused. */

@@ -43,6 +43,10 @@ beforeAll(async () => {
     if (path === `/firestore/v1/projects/${PROJECT}/databases/cio-dedupe`) return json(404, { error: { code: 404, message: 'Project or database not found', status: 'NOT_FOUND' } });
     if (path === `/cloudresourcemanager/v1/projects/${PROJECT}`) return json(200, { projectNumber: '123456789012', projectId: PROJECT, lifecycleState: 'ACTIVE' });
     if (path === `/cloudresourcemanager/v1/projects/${PROJECT}:getIamPolicy`) return json(200, { version: 1, bindings: [{ role: 'roles/owner', members: ['user:ops@acme.com'] }] });
+    // A receiver deployed with an allUsers binding: its invoker check is on.
+    const receiver = `projects/${PROJECT}/locations/us-central1/services/cio-receiver`;
+    if (path === `/run/v2/${receiver}`) return json(200, { name: receiver, uri: 'https://cio-receiver-abcdefghij-uc.a.run.app', reconciling: false });
+    if (path === `/run/v2/${receiver}:getIamPolicy`) return json(200, { version: 1, bindings: [{ role: 'roles/run.invoker', members: ['allUsers'] }] });
     json(404, { error: { code: 404, message: `no recording for ${path}`, status: 'NOT_FOUND' } });
   });
   // Accepts every connection and never answers.
@@ -70,17 +74,19 @@ describe('ops doctor', () => {
     expect(stdout).toContain('fix: deploy with RECEIVER_ACCESS=no-invoker-check');
     expect(stdout).toContain('ok       Firestore database cio-dedupe: does not exist yet');
     expect(stdout).toContain('ok       Pub/Sub service agent: not created yet');
+    expect(stdout).toContain('ok       deployed receiver access: public through an allUsers invoker binding');
     expect(stdout).toContain('2 blocker(s): fix them before cdktf deploy');
     // Read-only: every call is a get, a list, or one of the two read-only POSTs.
     for (const request of requests) expect(request).toMatch(/^GET |:testIamPermissions$|:getIamPolicy$/);
   });
 
-  it('follows the stack configuration: with RECEIVER_ACCESS=no-invoker-check the policy is no blocker', async () => {
+  it('follows the stack configuration: with RECEIVER_ACCESS=no-invoker-check the policy is no blocker, a receiver with its invoker check on is', async () => {
     const endpoint = `http://127.0.0.1:${(recorded.address() as AddressInfo).port}`;
     const { stdout } = await runScript('ops', ['doctor', '--project', PROJECT, '--json'], { CIO_OPS_GOOGLE_API_ENDPOINT: endpoint, RECEIVER_ACCESS: 'no-invoker-check' });
-    const report = JSON.parse(stdout) as { checks: Array<{ name: string; status: string }>; blockers: number };
+    const report = JSON.parse(stdout) as { checks: Array<{ name: string; status: string; fix?: string }>; blockers: number };
     expect(report.checks.find((c) => c.name === 'org policy iam.allowedPolicyMemberDomains')?.status).toBe('ok');
-    expect(report.blockers).toBe(1);
+    expect(report.checks.find((c) => c.name === 'deployed receiver access')).toMatchObject({ status: 'blocker', fix: expect.stringContaining('npm run ops -- invoker-check off') });
+    expect(report.blockers).toBe(2);
   });
 
   it('says per check that an API does not answer, within the timeout, instead of hanging', async () => {
@@ -89,9 +95,9 @@ describe('ops doctor', () => {
     const { code, stdout } = await runScript('ops', ['doctor', '--project', PROJECT, '--timeout', '1'], { CIO_OPS_GOOGLE_API_ENDPOINT: endpoint });
     expect(performance.now() - started).toBeLessThan(30_000);
     const lines = stdout.split('\n').filter((l) => l.startsWith('??'));
-    expect(lines.length).toBe(8);
+    expect(lines.length).toBe(9);
     for (const line of lines) expect(line).toMatch(/could not check: no answer from 127\.0\.0\.1:\d+ within 1 s/);
-    expect(stdout).toContain('8 check(s) could not run');
+    expect(stdout).toContain('9 check(s) could not run');
     expect(code).toBe(0);
   });
 

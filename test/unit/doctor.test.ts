@@ -11,6 +11,7 @@ import {
   checkIngressPolicy,
   checkPermissions,
   checkPubsubAgent,
+  checkReceiverAccess,
   checkResourceLocations,
   enabledServiceNames,
   listPolicyAllows,
@@ -68,7 +69,7 @@ describe('permissions', () => {
     // A stale entry would have doctor ask operators for permissions the deploy never uses.
     expect(Object.keys(PERMISSIONS_BY_RESOURCE_TYPE).sort()).toEqual([...synthesized].sort());
     const permissions = permissionsFor(await stackResourceTypes({ GOOGLE_CLOUD_PROJECT: 'acme-prod-1', RECEIVER_ACCESS: 'no-invoker-check' }));
-    expect(permissions).toEqual(expect.arrayContaining(['iam.serviceAccounts.actAs', 'pubsub.topics.setIamPolicy', 'bigquery.tables.setIamPolicy', 'run.services.update', 'datastore.databases.create']));
+    expect(permissions).toEqual(expect.arrayContaining(['iam.serviceAccounts.actAs', 'pubsub.topics.setIamPolicy', 'bigquery.tables.setIamPolicy', 'run.services.update', 'run.operations.get', 'datastore.databases.create']));
     expect(() => permissionsFor(['google_compute_instance'])).toThrow(/no permissions are mapped for google_compute_instance/);
     for (const list of Object.values(PERMISSIONS_BY_RESOURCE_TYPE)) for (const p of list) expect(p).toMatch(/^[a-z]+\.[a-zA-Z]+\.[a-zA-Z]+$/);
   });
@@ -127,5 +128,44 @@ describe('the dedupe database and the Pub/Sub agent', () => {
     const policy = { bindings: [{ role: 'roles/pubsub.serviceAgent', members: ['serviceAccount:service-123456789012@gcp-sa-pubsub.iam.gserviceaccount.com'] }] };
     expect(checkPubsubAgent(policy, '123456789012').detail).toBe('exists');
     expect(checkPubsubAgent({ bindings: [] }, '123456789012')).toMatchObject({ status: 'ok', detail: expect.stringContaining('the apply creates it') });
+  });
+});
+
+describe('a deployed receiver Customer.io can reach', () => {
+  // run v2 services.get, as the REST reference shapes it (fields not read here trimmed).
+  const service = (invokerIamDisabled?: boolean) => ({
+    name: 'projects/acme-prod-1/locations/us-central1/services/cio-receiver',
+    uid: '5d1b2c4e-0000-4000-8000-000000000000',
+    generation: '3',
+    creator: 'service-123456789012@gcf-admin-robot.iam.gserviceaccount.com',
+    ingress: 'INGRESS_TRAFFIC_ALL',
+    uri: 'https://cio-receiver-abcdefghij-uc.a.run.app',
+    reconciling: false,
+    ...(invokerIamDisabled === undefined ? {} : { invokerIamDisabled }),
+  });
+  // run v2 services.getIamPolicy
+  const publicPolicy = { version: 1, etag: 'BwYx', bindings: [{ role: 'roles/run.invoker', members: ['allUsers'] }] };
+  const privatePolicy = { version: 1, etag: 'BwYx', bindings: [{ role: 'roles/run.invoker', members: ['serviceAccount:cio-push-invoker@acme-prod-1.iam.gserviceaccount.com'] }] };
+
+  it('with RECEIVER_ACCESS=no-invoker-check: a blocker when the check is on (Cloud Run answers 403), with the command that fixes it', () => {
+    expect(checkReceiverAccess(service(true), null, 'no-invoker-check')).toMatchObject({ status: 'ok', detail: expect.stringContaining('invoker check off') });
+    for (const on of [service(false), service()]) {
+      expect(checkReceiverAccess(on, null, 'no-invoker-check')).toMatchObject({
+        status: 'blocker',
+        detail: expect.stringContaining('Cloud Run answers 403 to Customer.io, which then holds back every later webhook'),
+        fix: 'npm run ops -- invoker-check off --service projects/acme-prod-1/locations/us-central1/services/cio-receiver (or run the deploy again)',
+      });
+    }
+  });
+
+  it('with RECEIVER_ACCESS=all-users: fine with the allUsers binding or the check off, a blocker with neither', () => {
+    expect(checkReceiverAccess(service(), publicPolicy, 'all-users')).toMatchObject({ status: 'ok', detail: 'public through an allUsers invoker binding' });
+    expect(checkReceiverAccess(service(true), null, 'all-users').status).toBe('ok');
+    expect(checkReceiverAccess(service(false), privatePolicy, 'all-users')).toMatchObject({ status: 'blocker', fix: expect.stringContaining('run the deploy again') });
+    expect(checkReceiverAccess(service(false), {}, 'all-users').status).toBe('blocker');
+  });
+
+  it('is fine before the first deploy', () => {
+    expect(checkReceiverAccess(null, null, 'no-invoker-check')).toMatchObject({ status: 'ok', detail: 'no receiver deployed yet' });
   });
 });
