@@ -3,13 +3,21 @@
  * contract checks that keep the infrastructure, the shared definitions and the code from drifting.
  * The first-deploy hazards are in first-deploy.test.ts, the warehouse's privacy in privacy.test.ts.
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SecretManagerSecretVersion } from '@cdktf/provider-google/lib/secret-manager-secret-version/index.js';
+import { App, TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HANDLER_VARIABLES, RECEIVER_VARIABLES } from '../../shared/config.js';
 import { LOG_EVENTS } from '../../shared/log-events.js';
 import { DEFAULT_POLICY, MAX_FILTER_BYTES, renderPushFilter } from '../../shared/policy.js';
 import { TABLE_COLUMNS } from '../../shared/row.js';
 import { REQUIRED_SERVICES, RETENTION_SERVICES } from '../../infra/constructs/services.js';
+import { STACK_NAME } from '../../infra/names.js';
 import { DERIVED_OBJECTS, bigqueryNames, derivedSql } from '../../infra/sql.js';
+import { ROOT } from '../../scripts/local/function-process.js';
 import { type Synth, all, named, one, refTo, synth } from '../support/synth.js';
 
 let s: Synth;
@@ -113,6 +121,21 @@ describe('secrets', () => {
         const secretVars = ((fnResource.service_config as Fn['service_config']).secret_environment_variables ?? []).map((v) => v.key);
         expect(secretVars.filter((key) => key !== 'PSEUDONYM_KEY')).toEqual([]);
       }
+    }
+  });
+
+  it('leaves out the placeholder versions earlier stacks made, at the addresses docs/deploy.md names for the upgrade', () => {
+    // Where the earlier construct put them: secrets/<key>-placeholder in the stack.
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'earlier-')) });
+    const earlier = new TerraformStack(app, STACK_NAME);
+    const secrets = new Construct(earlier, 'secrets');
+    const addresses = ['signing-keys', 'site-id', 'track-api-key'].map(
+      (key) => `google_secret_manager_secret_version.${earlier.getLogicalId(new SecretManagerSecretVersion(secrets, `${key}-placeholder`, { secret: 's', secretData: 'd' }))}`,
+    );
+    const upgrade = readFileSync(join(ROOT, 'docs/deploy.md'), 'utf8').split('## Upgrading')[1]!;
+    for (const address of addresses) {
+      expect(upgrade).toContain(address);
+      expect(Object.keys(s.resource.google_secret_manager_secret_version!).map((key) => `google_secret_manager_secret_version.${key}`)).not.toContain(address);
     }
   });
 
