@@ -7,7 +7,7 @@ import { createFirestoreDedupeStore } from './dedupe-store.js';
 import { createHandler } from './handler.js';
 
 export function selectExecutor(config: HandlerConfig, logger: Logger): CioExecutor {
-  if (config.dryRun || config.credentials === null) return createDryRunExecutor(logger);
+  if (config.dryRun || config.credentials === null) return createDryRunExecutor(logger, config.pseudonymKey);
   if (isPlaceholderCredentials(config.credentials)) {
     logger.error('Customer.io credentials hold the deploy placeholder: actionable events are nacked until real ones are added');
     return createUnconfiguredExecutor();
