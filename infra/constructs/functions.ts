@@ -235,7 +235,9 @@ export class PipelineFunctions extends Construct {
         secretEnvironmentVariables: [
           secretEnv('CIO_SITE_ID', secrets.siteId),
           secretEnv('CIO_TRACK_API_KEY', secrets.trackApiKey),
-          secretEnv('PSEUDONYM_KEY', secrets.pseudonymKey),
+          // Pinned to Terraform's version, never `latest`: a version added outside Terraform cannot
+          // split the handler's hashes from the warehouse's, which load the same version's bytes.
+          { key: 'PSEUDONYM_KEY', projectId: project, secret: secrets.pseudonymKey.secretId, version: secrets.pseudonymKeyVersion.version },
         ],
       },
       dependsOn: [...settled, ...handlerGrants],

@@ -142,7 +142,7 @@ describe('6. organizations with Domain Restricted Sharing (RECEIVER_ACCESS=no-in
     // A new bundle or changed settings (the two things that make a new revision) re-run it.
     const triggers = step.triggers_replace as Record<string, string>;
     expect(triggers.service).toBe(`\${${receiver}.service_config[0].service}`);
-    expect(triggers.source).toBe(`\${${refTo(drs, 'google_storage_bucket_object', () => true)}.name}`);
+    expect(triggers.source).toBe(`\${${refTo(drs, 'google_storage_bucket_object', (r) => String(r.name).startsWith('functions-'))}.name}`);
     expect(triggers.settings).toMatch(/^[0-9a-f]{64}$/);
     expect(synth({ RECEIVER_ACCESS: 'no-invoker-check', RECEIVER_MIN_INSTANCES: '2' }).resource.terraform_data).not.toEqual(drs.resource.terraform_data);
   });

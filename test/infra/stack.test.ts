@@ -85,10 +85,10 @@ describe('secrets', () => {
 
 describe('functions', () => {
   it('deploys the bundle under a content-hash object name', () => {
-    const object = one(s, 'google_storage_bucket_object', () => true);
+    const object = one(s, 'google_storage_bucket_object', (r) => String(r.name).startsWith('functions-'));
     expect(object.name).toMatch(/^functions-[0-9A-F]{32}\.zip$/);
     expect(object.source).toMatch(/archive\.zip$/);
-    const objectRef = refTo(s, 'google_storage_bucket_object', () => true);
+    const objectRef = refTo(s, 'google_storage_bucket_object', (r) => String(r.name).startsWith('functions-'));
     for (const name of ['cio-receiver', 'cio-handler']) {
       expect(fn(name).build_config).toMatchObject({ source: { storage_source: { object: `\${${objectRef}.name}` } } });
     }
