@@ -386,3 +386,20 @@ export function localKeySql(key: Uint8Array): string {
   const { ipad, opad } = hmacPads(key);
   return `SELECT unhex('${ipad.toString('hex')}') AS ipad, unhex('${opad.toString('hex')}') AS opad`;
 }
+
+/**
+ * Rows partition expiration never reaches, removed by the daily retention query once they were
+ * received longer ago than the retention: rows without an event time (the __NULL__ partition), rows
+ * dated more than a day after they arrived (a future date sits in a partition that expires years
+ * late, or never: past 2159 it is in __UNPARTITIONED__), and rows dated before 1960 (also
+ * __UNPARTITIONED__). event_timestamp keeps its meaning; only how long such a row lives changes.
+ */
+export function retentionDeleteSql(dialect: Dialect, table: string, days: number): string {
+  const cutoff = dialect === 'bigquery' ? `TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL ${days} DAY)` : `current_timestamp - INTERVAL ${days} DAY`;
+  const dayAfter = dialect === 'bigquery' ? 'TIMESTAMP_ADD(received_at, INTERVAL 1 DAY)' : 'received_at + INTERVAL 1 DAY';
+  return [
+    `DELETE FROM ${table}`,
+    `WHERE (event_timestamp IS NULL OR event_timestamp > ${dayAfter} OR event_timestamp < TIMESTAMP '1960-01-01')`,
+    `  AND received_at < ${cutoff}`,
+  ].join('\n');
+}

@@ -15,7 +15,7 @@ import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { CLUSTERING_COLUMNS, PARTITION_COLUMN, TABLE_COLUMNS } from '../../shared/row.js';
 import { pipelineNames } from '../names.js';
-import { analyticsEventsSql } from '../privacy.js';
+import { analyticsEventsSql, retentionDeleteSql } from '../privacy.js';
 import { DERIVED_OBJECT_NAMES, DERIVED_OBJECTS, TABLE_FUNCTION_ARGUMENTS, bigqueryNames, derivedSql } from '../sql.js';
 import { IAM_PROPAGATION_WAIT, TIMING } from '../timing.js';
 import { PseudonymKeyTable } from './pseudonym-key-table.js';
@@ -135,8 +135,8 @@ export class Warehouse extends Construct {
       timePartitioning: {
         type: 'DAY',
         field: PARTITION_COLUMN,
-        // Rows without an event_timestamp sit in the __NULL__ partition, which never expires:
-        // the scheduled query below removes those.
+        // Rows without an event_timestamp (the __NULL__ partition) or dated far off (future
+        // partitions, __UNPARTITIONED__) outlive this: the scheduled query below removes those.
         ...(props.eventsRetentionDays ? { expirationMs: props.eventsRetentionDays * DAY_MS } : {}),
       },
       clustering: [...CLUSTERING_COLUMNS],
@@ -222,8 +222,10 @@ export class Warehouse extends Construct {
   }
 
   /**
-   * Partition expiration never reaches rows without an event_timestamp (test sends, bodies that are
-   * not JSON): a daily scheduled query deletes those older than the retention, by received_at.
+   * Partition expiration never reaches some rows: those without an event_timestamp (test sends,
+   * bodies that are not JSON) and those whose event time is far off (a future date, or before 1960:
+   * partitions that expire years late or never). A daily scheduled query deletes those once they
+   * were received longer ago than the retention (infra/privacy.ts retentionDeleteSql).
    */
   private expireUndatedRows(props: WarehouseProps, transferAgent: string, days: number): void {
     const { project, prefix } = props;
@@ -237,12 +239,12 @@ export class Warehouse extends Construct {
     new BigqueryDataTransferConfig(this, 'expire-undated-rows', {
       project,
       location: props.region,
-      displayName: `${prefix}: delete undated events older than ${days} days`,
+      displayName: `${prefix}: delete events partition expiration cannot reach, ${days} days after receipt`,
       dataSourceId: 'scheduled_query',
       schedule: 'every 24 hours',
       serviceAccountName: account.email,
       params: {
-        query: `DELETE FROM \`${this.tableId}\` WHERE event_timestamp IS NULL AND received_at < TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL ${days} DAY)`,
+        query: retentionDeleteSql('bigquery', `\`${this.tableId}\``, days),
       },
       dependsOn: grants,
     });

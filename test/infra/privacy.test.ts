@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_COLUMNS } from '../../shared/row.js';
 import { TEXT_REDACTIONS } from '../../shared/redact.js';
-import { ANALYTICS_COLUMNS, COLUMN_TREATMENT, KEY_TABLE, LEFT_OUT_PAYLOAD_FIELDS, PAYLOAD_FIELDS, PAYLOAD_SHAPES, analyticsEventsSql, type PayloadFields } from '../../infra/privacy.js';
+import { ANALYTICS_COLUMNS, COLUMN_TREATMENT, KEY_TABLE, LEFT_OUT_PAYLOAD_FIELDS, PAYLOAD_FIELDS, PAYLOAD_SHAPES, analyticsEventsSql, retentionDeleteSql, type PayloadFields } from '../../infra/privacy.js';
 import { PSEUDONYM_KEY_ADDRESS } from '../../infra/constructs/secrets.js';
 import { bigqueryNames } from '../../infra/sql.js';
 import { type Synth, addressed, all, dependenciesOf, one, refTo, synth } from '../support/synth.js';
@@ -227,7 +227,7 @@ describe('the pseudonym key', () => {
 });
 
 describe('how long', () => {
-  it('keeps events by default, and with EVENTS_RETENTION_DAYS expires partitions and deletes undated rows daily', () => {
+  it('keeps events by default, and with EVENTS_RETENTION_DAYS expires partitions and deletes what they miss daily', () => {
     const table = (synthesized: Synth) => one(synthesized, 'google_bigquery_table', (r) => r.table_id === 'events' && r.view === undefined);
     expect((table(s).time_partitioning as Record<string, unknown>).expiration_ms).toBeUndefined();
     expect(all(s, 'google_bigquery_data_transfer_config')).toEqual([]);
@@ -236,8 +236,13 @@ describe('how long', () => {
     expect(table(kept).time_partitioning).toMatchObject({ type: 'DAY', field: 'event_timestamp', expiration_ms: 400 * 86_400_000 });
     const query = one(kept, 'google_bigquery_data_transfer_config', () => true);
     expect(query).toMatchObject({ data_source_id: 'scheduled_query', schedule: 'every 24 hours', location: 'us-central1' });
+    expect((query.params as { query: string }).query).toBe(retentionDeleteSql('bigquery', '`acme-prod-1.cio_webhooks.events`', 400));
     expect((query.params as { query: string }).query).toBe(
-      'DELETE FROM `acme-prod-1.cio_webhooks.events` WHERE event_timestamp IS NULL AND received_at < TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL 400 DAY)',
+      [
+        'DELETE FROM `acme-prod-1.cio_webhooks.events`',
+        "WHERE (event_timestamp IS NULL OR event_timestamp > TIMESTAMP_ADD(received_at, INTERVAL 1 DAY) OR event_timestamp < TIMESTAMP '1960-01-01')",
+        '  AND received_at < TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL 400 DAY)',
+      ].join('\n'),
     );
     // It runs as its own account, which the transfer service agent (created first) may act as.
     const transferAgent = refTo(kept, 'google_project_service_identity', (r) => r.service === 'bigquerydatatransfer.googleapis.com');

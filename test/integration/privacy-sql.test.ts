@@ -12,10 +12,11 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashSql, isPersonalSql, localKeySql, normalizeSql, redactTextSql, redactUrlSql } from '../../infra/privacy.js';
+import { hashSql, isPersonalSql, localKeySql, normalizeSql, redactTextSql, redactUrlSql, retentionDeleteSql } from '../../infra/privacy.js';
 import { normalizeWebhook } from '../../shared/normalize.js';
 import { hashIdentifier, loggableIdentifier, normalizeIdentifier, personalKind } from '../../shared/pseudonym.js';
 import { redactText, redactUrl } from '../../shared/redact.js';
+import { TABLE_COLUMNS } from '../../shared/row.js';
 import { ANALYTICS_SCHEMA, ensureWarehouse, insertRows, queryWarehouse, withWarehouse, type WarehouseRow } from '../../scripts/local/local-warehouse.js';
 import { allSamples, samplePayload, type SamplePayload } from '../../scripts/local/samples.js';
 import { comparablePayload, referencePayload } from '../support/analytics-reference.js';
@@ -265,5 +266,36 @@ describe('one person, one hash', () => {
     expect(loggableIdentifier('+44 20 7946 0958', KEY)).toBe(`phone-hmac:${hashIdentifier('+44 20 7946 0958', KEY)}`);
     expect(loggableIdentifier('user-42', KEY)).toBe('user-42');
     expect(loggableIdentifier('cio_d9c1000001', KEY)).toBe('cio_d9c1000001');
+  });
+});
+
+describe('retention reaches every row', () => {
+  it('deletes, past the retention by receipt, rows without an event time or dated far off, and nothing else', async () => {
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    try {
+      await connection.run(`CREATE TABLE events (${TABLE_COLUMNS.map((c) => `${c.name} ${c.type === 'TIMESTAMP' ? 'TIMESTAMP' : c.type === 'INT64' ? 'BIGINT' : c.type === 'BOOL' ? 'BOOLEAN' : 'VARCHAR'}`).join(', ')})`);
+      const day = 86_400_000;
+      const now = Date.now();
+      const at = (ms: number) => new Date(ms).toISOString();
+      const rows: Array<[string, string | null, string]> = [
+        ['undated, old', null, at(now - 40 * day)],
+        ['dated next year, old', at(now + 330 * day), at(now - 40 * day)],
+        ['dated 2200, old', '2200-01-01T00:00:00Z', at(now - 40 * day)],
+        ['dated 1955, old', '1955-01-01T00:00:00Z', at(now - 40 * day)],
+        ['undated, recent', null, at(now - 5 * day)],
+        ['dated next year, recent', at(now + 360 * day), at(now - 5 * day)],
+        ['normal, old (partition expiration takes it)', at(now - 41 * day), at(now - 40 * day)],
+        ['late arrival, old', at(now - 47 * day), at(now - 40 * day)],
+        ['clock a few hours ahead, old', at(now - 40 * day + 3 * 3_600_000), at(now - 40 * day)],
+      ];
+      for (const [id, eventTime, receivedAt] of rows) await connection.run('INSERT INTO events (event_id, event_timestamp, received_at) VALUES ($1, $2, $3)', [id, eventTime, receivedAt]);
+      await connection.run(retentionDeleteSql('duckdb', 'events', 30));
+      const left = (await connection.runAndReadAll('SELECT event_id FROM events ORDER BY event_id')).getRowObjectsJson().map((r) => r.event_id);
+      expect(left).toEqual(['clock a few hours ahead, old', 'dated next year, recent', 'late arrival, old', 'normal, old (partition expiration takes it)', 'undated, recent']);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
   });
 });
