@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { BigqueryDataTransferConfig } from '@cdktf/provider-google/lib/bigquery-data-transfer-config/index.js';
 import { BigqueryDataset, type BigqueryDatasetAccess } from '@cdktf/provider-google/lib/bigquery-dataset/index.js';
 import { BigqueryRoutine } from '@cdktf/provider-google/lib/bigquery-routine/index.js';
@@ -66,6 +67,9 @@ export function datasetAccessFor(member: string, role: 'READER' | 'WRITER' | 'OW
 
 const DAY_MS = 86_400_000;
 
+/** What WAREHOUSE_READERS and WAREHOUSE_RAW_READERS get at the project so they can run queries. */
+export const READER_JOB_ROLE = 'roles/bigquery.jobUser';
+
 /**
  * The `events` table, its derived objects, the analysts' pseudonymized dataset, and the BigQuery
  * subscription that writes every message into the table. The schema and the row the receiver
@@ -125,6 +129,14 @@ export class Warehouse extends Construct {
       !props.deletionProtection,
       [this.analyticsDataset],
     );
+
+    // Reading a dataset lets a reader see rows but not run the query that reads them: a query is a
+    // job, and bigquery.jobs.create is granted at the project (BigQuery Job User, whose lowest
+    // grantable level is the project). It runs jobs and reads no data: what the readers can read is
+    // still only what the datasets' access lists give them.
+    for (const member of new Set([...props.readers, ...props.rawReaders])) {
+      new ProjectIamMember(this, `reader-job-user-${createHash('sha256').update(member).digest('hex').slice(0, 12)}`, { project, role: READER_JOB_ROLE, member });
+    }
 
     this.table = new BigqueryTable(this, 'events', {
       project,

@@ -52,6 +52,25 @@ describe('who can read', () => {
   });
 });
 
+describe('who can run queries', () => {
+  const grantsOf = (synthesized: Synth) => all(synthesized, 'google_project_iam_member').filter((r) => !String(r.member).startsWith('${'));
+
+  it('lets every reader run query jobs (BigQuery Job User at the project), once per member, and nothing else', () => {
+    const grants = grantsOf(s);
+    expect(grants.map((g) => g.member).sort()).toEqual(['domain:acme.com', 'group:analysts@acme.com', 'serviceAccount:etl@acme-prod-1.iam.gserviceaccount.com', 'user:ana@acme.com']);
+    for (const grant of grants) expect(grant).toMatchObject({ project: 'acme-prod-1', role: 'roles/bigquery.jobUser' });
+  });
+
+  it('grants nothing to nobody: no reader, no grant', () => {
+    expect(grantsOf(synth())).toEqual([]);
+  });
+
+  it('keeps a member\'s grant at the same address when the list around it changes (no churn)', () => {
+    const address = (synthesized: Synth) => addressed(synthesized).find(([, r]) => r.member === 'group:analysts@acme.com')![0];
+    expect(address(synth({ WAREHOUSE_READERS: 'user:zed@acme.com,group:analysts@acme.com' }))).toBe(address(s));
+  });
+});
+
 describe('what analysts see', () => {
   const analyticsViews = () => all(s, 'google_bigquery_table').filter((r) => r.dataset_id === 'cio_analytics');
 
