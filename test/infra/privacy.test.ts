@@ -4,7 +4,11 @@
  * runs on DuckDB in test/integration/warehouse-sql.test.ts), where the pseudonym key is and is not,
  * how long data lives, and what the build may write.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ERASURE_LIMITS } from '../../ops/commands/erase.js';
+import { ROOT } from '../../scripts/local/function-process.js';
 import { EVENT_COLUMNS } from '../../shared/row.js';
 import { TEXT_REDACTIONS } from '../../shared/redact.js';
 import { ANALYTICS_COLUMNS, COLUMN_TREATMENT, KEY_TABLE, LEFT_OUT_PAYLOAD_FIELDS, PAYLOAD_FIELDS, PAYLOAD_SHAPES, analyticsEventsSql, retentionDeleteSql, type PayloadFields } from '../../infra/privacy.js';
@@ -280,6 +284,28 @@ describe('how long', () => {
     expect(handler.environment_variables).toMatchObject({ DEDUPE_TTL_DAYS: '9', CIO_SIGNATURE_MAX_AGE_SECONDS: '691200' });
     const receiver = one(s, 'google_cloudfunctions2_function', (r) => r.name === 'cio-receiver').service_config as { environment_variables: Record<string, string> };
     expect(receiver.environment_variables.CIO_SIGNATURE_MAX_AGE_SECONDS).toBe('691200');
+  });
+});
+
+describe('the privacy page says what the code does', () => {
+  const page = readFileSync(join(ROOT, 'docs/privacy.md'), 'utf8');
+  const paths = (fields: PayloadFields, prefix = ''): string[] =>
+    Object.entries(fields).flatMap(([field, rule]) => {
+      const path = prefix ? `${prefix}.${field}` : field;
+      if (typeof rule === 'object' && 'object' in rule) return paths(rule.object, path);
+      if (typeof rule === 'object') return Object.keys(rule.each).map((f) => `${path}[].${f}`);
+      return [path];
+    });
+
+  it('names every payload field each shape keeps, hashes or cuts, and every one left out on purpose', () => {
+    for (const shape of Object.values(PAYLOAD_SHAPES) as PayloadFields[]) for (const path of paths(shape)) expect(page, path).toContain(`\`${path}\``);
+    for (const left of LEFT_OUT_PAYLOAD_FIELDS) expect(page, left).toContain(`\`${left.replace(/^data\./, '')}\``);
+  });
+
+  it('shows the erasure\'s limits as the command prints them, and the rotation command for the key\'s address', () => {
+    expect(page).toContain(ERASURE_LIMITS);
+    expect(page).toContain(`apply -replace=${PSEUDONYM_KEY_ADDRESS}`);
+    expect(page).toContain(`\`${KEY_TABLE}\``);
   });
 });
 
