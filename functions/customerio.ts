@@ -9,6 +9,8 @@ import { isTransientCioFailure } from '../shared/cio-errors.js';
 import { DeadlineExceededError, withDeadline } from '../shared/deadline.js';
 import type { Logger } from '../shared/log.js';
 import type { CioAction } from '../shared/policy.js';
+import { loggableIdentifier } from '../shared/pseudonym.js';
+import { redactText } from '../shared/redact.js';
 import { createRateGate, type RateGate } from './rate-gate.js';
 
 export class CioCallError extends Error {
@@ -56,10 +58,23 @@ export function describeCall(action: CioAction): { method: string; path: string;
     : { method: 'POST', path: `${path}/suppress` };
 }
 
-export function createDryRunExecutor(logger: Logger): CioExecutor {
+/**
+ * The request as a log line may show it: an identifier that is an address or a phone number as its
+ * keyed hash, text attributes (a bounce reason quoting the recipient) redacted.
+ */
+export function loggableCall(action: CioAction, pseudonymKey: Uint8Array): ReturnType<typeof describeCall> {
+  const safe: CioAction = { ...action, identifier: loggableIdentifier(action.identifier, pseudonymKey) };
+  if (safe.kind === 'identify') {
+    safe.attributes = Object.fromEntries(Object.entries(safe.attributes).map(([k, v]) => [k, typeof v === 'string' ? redactText(v) : v])) as typeof safe.attributes;
+  }
+  return describeCall(safe);
+}
+
+/** Logs each call it would make, as loggableCall shows it, and calls nothing. */
+export function createDryRunExecutor(logger: Logger, pseudonymKey: Uint8Array): CioExecutor {
   return {
     async execute(actions) {
-      for (const action of actions) logger.info('dry run: Customer.io call not made', { cio_call: describeCall(action) });
+      for (const action of actions) logger.info('dry run: Customer.io call not made', { cio_call: loggableCall(action, pseudonymKey) });
     },
   };
 }

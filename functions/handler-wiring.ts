@@ -20,7 +20,7 @@ function credentialText(text: string): string | null {
 }
 
 export function selectExecutor(config: HandlerConfig, logger: Logger, reader?: SecretReader): CioExecutor {
-  if (config.dryRun || config.credentials === null) return createDryRunExecutor(logger);
+  if (config.dryRun || config.credentials === null) return createDryRunExecutor(logger, config.pseudonymKey);
   // One rate gate per instance, whichever credentials are in force.
   const limiter = createTrackLimiter(config.cioRequestsPerSecond);
   const track = (credentials: CioCredentials) =>

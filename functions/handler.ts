@@ -7,8 +7,9 @@ import { classifyCioFailure } from '../shared/cio-errors.js';
 import type { Logger, LogFields } from '../shared/log.js';
 import { LOG_EVENTS } from '../shared/log-events.js';
 import { decideActions, type Policy } from '../shared/policy.js';
-import { pseudonymize } from '../shared/pseudonym.js';
+import { loggableIdentifier } from '../shared/pseudonym.js';
 import { EnvelopeError, decodeEventRow, parsePushEnvelope } from '../shared/push-envelope.js';
+import { redactText } from '../shared/redact.js';
 import type { EventRow } from '../shared/row.js';
 import { CioCallError, CioRateLimitedError, type CioExecutor } from './customerio.js';
 import type { DedupeStore } from './dedupe-store.js';
@@ -20,20 +21,17 @@ export interface HandlerDeps {
   dedupe: DedupeStore;
   cio: CioExecutor;
   logger: Logger;
-  /** Keys the hash that stands for an email address in the log (the analytics views use the same). */
+  /** Keys the hash that stands for an address or phone number in the log (the analytics views use the same). */
   pseudonymKey: Uint8Array;
   nowMs?: () => number;
 }
 
-const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
 /**
- * Ids and cio_ ids are logged as they are; an email address (the last resort) only as its keyed
- * hash — the `email_hash` analysts see — which a list of candidate addresses cannot reverse.
+ * Error texts go to the log and into the dedupe record: Customer.io's messages can quote the
+ * identifier or an attribute value (a bounce reason that quotes the address), so addresses, long
+ * digit runs and tokens are redacted first.
  */
-export function loggableIdentifier(identifier: string, key: Uint8Array): string {
-  return identifier.includes('@') ? `email-hmac:${pseudonymize(identifier, key)}` : identifier;
-}
+const errorText = (error: unknown) => redactText(error instanceof Error ? error.message : String(error));
 
 export function createHandler({ policy, dedupe, cio, logger, pseudonymKey, nowMs = Date.now }: HandlerDeps) {
   return async function handler(req: Request, res: Response): Promise<void> {

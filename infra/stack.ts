@@ -66,6 +66,7 @@ export class PipelineStack extends TerraformStack {
       pubsubAgent,
       transferAgent: apis.transferAgent,
       pseudonymKeyHex: secrets.pseudonymKeyHex,
+      pseudonymKeyVersion: secrets.pseudonymKeyVersion,
       timeProvider,
       dependsOn: services,
     });

@@ -257,7 +257,11 @@ export class PipelineFunctions extends Construct {
           [SETTINGS.trackApiKeySecret.name]: secrets.trackApiKey.id,
           ...runtimeSecrets,
         },
-        secretEnvironmentVariables: [secretEnv('PSEUDONYM_KEY', secrets.pseudonymKey)],
+        secretEnvironmentVariables: [
+          // Pinned to Terraform's version, never `latest`: a version added outside Terraform cannot
+          // split the handler's hashes from the warehouse's, which load the same version's bytes.
+          { key: 'PSEUDONYM_KEY', projectId: project, secret: secrets.pseudonymKey.secretId, version: secrets.pseudonymKeyVersion.version },
+        ],
       },
       dependsOn: [...settled, ...handlerGrants],
     });

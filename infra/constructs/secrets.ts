@@ -24,7 +24,9 @@ export class Secrets extends Construct {
   readonly siteId: SecretManagerSecret;
   readonly trackApiKey: SecretManagerSecret;
   readonly pseudonymKey: SecretManagerSecret;
-  /** The key as hex, for the warehouse's SQL (sensitive: Terraform redacts it in plans). */
+  /** The one version of the pseudonym key: the handler reads this version number, never `latest`. */
+  readonly pseudonymKeyVersion: SecretManagerSecretVersion;
+  /** The key as hex, for the private object the warehouse loads it from — never for SQL. */
   readonly pseudonymKeyHex: string;
 
   constructor(scope: Construct, id: string, props: SecretsProps) {
@@ -40,11 +42,25 @@ export class Secrets extends Construct {
     this.siteId = secret('site-id', 'track-site-id');
     this.trackApiKey = secret('track-api-key', 'track-api-key');
 
-    // Rotating it (terraform apply -replace on this resource) changes every hash in the views and
-    // the logs from then on: old and new hashes of one address no longer match.
+    // One address, so rotation is one command: terraform apply -replace=random_bytes.pseudonym_key
+    // (docs/privacy.md). It replaces this version, which the handler is pinned to, and reloads the
+    // warehouse's key table from the same bytes, in one apply. (The address changed once, on purpose:
+    // the key before it had been written into a view's SQL, so every deployment makes a new one.)
     const keyBytes = new Bytes(this, 'pseudonym-key-bytes', { length: 32 });
+    keyBytes.overrideLogicalId(PSEUDONYM_KEY_ADDRESS.split('.')[1]!);
     this.pseudonymKeyHex = keyBytes.hex;
     this.pseudonymKey = secret('pseudonym-key', 'pseudonym-key');
-    new SecretManagerSecretVersion(this, 'pseudonym-key-version', { secret: this.pseudonymKey.id, secretData: keyBytes.hex });
+    // No ignore_changes: the version holds Terraform's bytes. A `versions add` outside Terraform
+    // changes nothing (the handler reads this version's number); a disable is undone by the next
+    // apply; a destroyed version is recreated from the same bytes, so the hashes stay the same.
+    // The new version exists before the old one goes, so no handler instance starts without one.
+    this.pseudonymKeyVersion = new SecretManagerSecretVersion(this, 'pseudonym-key-version', {
+      secret: this.pseudonymKey.id,
+      secretData: keyBytes.hex,
+      lifecycle: { createBeforeDestroy: true },
+    });
   }
 }
+
+/** The Terraform address of the generated pseudonym key: what `-replace` names to rotate it. */
+export const PSEUDONYM_KEY_ADDRESS = 'random_bytes.pseudonym_key';

@@ -24,6 +24,9 @@ export const PERMISSIONS_BY_RESOURCE_TYPE: Record<string, readonly string[]> = {
   google_bigquery_table_iam_member: ['bigquery.tables.getIamPolicy', 'bigquery.tables.setIamPolicy'],
   google_bigquery_routine: ['bigquery.routines.create', 'bigquery.routines.get'],
   google_bigquery_data_transfer_config: ['bigquery.transfers.update', 'bigquery.transfers.get'],
+  // The load job that fills the pseudonym key's table: it runs as Terraform's identity, which reads
+  // the private object and writes the table.
+  google_bigquery_job: ['bigquery.jobs.create', 'bigquery.jobs.get', 'bigquery.tables.updateData', 'storage.objects.get'],
   google_firestore_database: ['datastore.databases.create', 'datastore.databases.getMetadata'],
   google_firestore_field: ['datastore.indexes.update', 'datastore.indexes.list'],
   google_secret_manager_secret: ['secretmanager.secrets.create', 'secretmanager.secrets.get'],
@@ -31,6 +34,7 @@ export const PERMISSIONS_BY_RESOURCE_TYPE: Record<string, readonly string[]> = {
   google_secret_manager_secret_iam_member: ['secretmanager.secrets.getIamPolicy', 'secretmanager.secrets.setIamPolicy'],
   google_storage_bucket: ['storage.buckets.create', 'storage.buckets.get'],
   google_storage_bucket_object: ['storage.objects.create', 'storage.objects.get'],
+  google_storage_bucket_iam_policy: ['storage.buckets.getIamPolicy', 'storage.buckets.setIamPolicy'],
   google_artifact_registry_repository: ['artifactregistry.repositories.create', 'artifactregistry.repositories.get'],
   google_artifact_registry_repository_iam_member: ['artifactregistry.repositories.getIamPolicy', 'artifactregistry.repositories.setIamPolicy'],
   // Deploying a function runs its build and its service as other accounts: actAs on them.

@@ -5,8 +5,10 @@
  * so a mistake fails instead of billing. The one exception is an erasure, which has to reach every
  * partition; it is marked so and still capped.
  */
+import { normalizeIdentifier } from '../../shared/pseudonym.js';
 import { EVENT_COLUMN_NAMES } from '../../shared/row.js';
 import { deployedSql, type AnalystQuery } from './analyst-queries.js';
+import { normalizeSql } from '../../infra/privacy.js';
 import { LATE_ARRIVAL_MS, TRACE_COLUMNS, type PersonSelector, type ReplaySelection, type TimeRange } from './reader.js';
 
 export interface BigQueryRequest {
@@ -16,6 +18,15 @@ export interface BigQueryRequest {
   maximumBytesBilled: string;
   /** Set on the queries that must read every partition, with the reason. */
   fullScan?: string;
+  /** Validate and estimate only: BigQuery runs nothing and bills nothing. */
+  dryRun?: boolean;
+}
+
+/** An address or recipient as the erasure compares it: normalized like the analysts' hashes. */
+export function normalizedSelector(value: string, flag: string): string {
+  const normalized = normalizeIdentifier(value);
+  if (normalized === null) throw new Error(`${flag} is empty`);
+  return normalized;
 }
 
 export interface WarehouseTables {
@@ -44,13 +55,14 @@ export function bigqueryQueries(tables: WarehouseTables, maxBytes: number = DEFA
   const person = (p: PersonSelector) => {
     const terms: string[] = [];
     const params: Record<string, unknown> = {};
+    const normalized = (column: string) => normalizeSql('bigquery', column);
     if (p.email) {
-      terms.push('email = @email', 'recipient = @email');
-      params.email = p.email;
+      terms.push(...['email', 'recipient', 'customer_id'].map((column) => `${normalized(column)} = @email`));
+      params.email = normalizedSelector(p.email, '--email');
     }
     if (p.recipient) {
-      terms.push('recipient = @recipient');
-      params.recipient = p.recipient;
+      terms.push(`${normalized('recipient')} = @recipient`);
+      params.recipient = normalizedSelector(p.recipient, '--recipient');
     }
     if (p.cioId) {
       terms.push('cio_id = @cioId');
@@ -114,9 +126,10 @@ WHERE (event_timestamp >= @earliest OR event_timestamp IS NULL)
       return request(`SELECT COUNT(*) AS n FROM ${events} WHERE ${where}`, params, ERASURE);
     },
 
-    erasePerson: (p: PersonSelector) => {
+    /** The erasure's DELETE; `dryRun` asks BigQuery what it would bill, for free. */
+    erasePerson: (p: PersonSelector, options: { dryRun?: boolean } = {}) => {
       const { where, params } = person(p);
-      return request(`DELETE FROM ${events} WHERE ${where}`, params, ERASURE);
+      return { ...request(`DELETE FROM ${events} WHERE ${where}`, params, ERASURE), ...(options.dryRun ? { dryRun: true } : {}) };
     },
 
     /** The guide's text as analysts run it, on this deployment's analytics dataset. */

@@ -9,8 +9,10 @@ export function queryFailure(error: unknown): CommandFailed {
   const e = error as { code?: number; message?: string; errors?: Array<{ reason?: string; message?: string }> };
   const reason = e.errors?.[0]?.reason;
   const message = (e.errors?.[0]?.message ?? e.message ?? String(error)).split('\n')[0];
+  // The BigQuery subscription writes with the Storage Write API, whose recent rows DML can modify;
+  // only the legacy streaming API's buffer refuses. Should it appear anyway, say what it means.
   if (/streaming buffer/i.test(message ?? '')) {
-    return new CommandFailed(`BigQuery: ${message} — rows written in the last ~30 minutes by the subscription's Storage Write API stream cannot be deleted yet; run the erasure again later`);
+    return new CommandFailed(`BigQuery: ${message} — the table still holds rows in the legacy streaming buffer, which DML cannot change yet; run the erasure again later`);
   }
   if (/bytes billed/i.test(message ?? '') || reason === 'bytesBilledLimitExceeded') {
     return new CommandFailed(`BigQuery: ${message} — raise the cap with --max-gb if the scan is expected`);
@@ -29,7 +31,7 @@ export function bigqueryReader(tables: WarehouseTables, maxBytes?: number): Ware
 
   const start = async (request: BigQueryRequest): Promise<Job> => {
     try {
-      const [job] = await bigquery.createQueryJob({ query: request.query, params: request.params, maximumBytesBilled: request.maximumBytesBilled, useLegacySql: false });
+      const [job] = await bigquery.createQueryJob({ query: request.query, params: request.params, maximumBytesBilled: request.maximumBytesBilled, useLegacySql: false, ...(request.dryRun ? { dryRun: true } : {}) });
       return job;
     } catch (error) {
       throw queryFailure(error);
@@ -70,6 +72,13 @@ export function bigqueryReader(tables: WarehouseTables, maxBytes?: number): Ware
         total += page.length;
       } while (pageToken);
       return total;
+    },
+    async estimateErasure(person) {
+      // A dry run answers at once with the statistics; nothing runs and nothing is billed.
+      const job = await start(queries.erasePerson(person, { dryRun: true }));
+      const bytes = Number((job.metadata as { statistics?: { totalBytesProcessed?: string } }).statistics?.totalBytesProcessed ?? NaN);
+      if (!Number.isFinite(bytes)) throw new CommandFailed('BigQuery: the dry run of the erasure returned no byte estimate');
+      return { bytes, maxBytes: Number(queries.erasePerson(person).maximumBytesBilled) };
     },
     countPerson: (person) => count(queries.countPerson(person)),
     async erasePerson(person) {

@@ -8,6 +8,8 @@ import { shownPath } from '../cli.js';
 import { EVENT_COLUMN_NAMES } from '../../shared/row.js';
 import { ANALYTICS_SCHEMA, queryWarehouse, withWarehouse } from '../../scripts/local/local-warehouse.js';
 import { localSql } from './analyst-queries.js';
+import { normalizeSql } from '../../infra/privacy.js';
+import { normalizedSelector } from './bigquery-queries.js';
 import { LATE_ARRIVAL_MS, TRACE_COLUMNS, isBodyHashId, splitUndated, toEventRow, toTraceRow, type PersonSelector, type ReplaySelection, type WarehouseReader } from './reader.js';
 
 const iso = (d: Date) => d.toISOString();
@@ -20,14 +22,16 @@ function selection(s: ReplaySelection): { where: string; values: DuckDBValue[] }
   return { where: terms.join(' AND ') || 'TRUE', values };
 }
 
+/** The same match as BigQuery's (bigquery-queries.ts): addresses normalized as the hashes are. */
 function person(p: PersonSelector): { where: string; values: DuckDBValue[] } {
   const values: DuckDBValue[] = [];
   const terms: string[] = [];
+  const normalized = (column: string) => normalizeSql('duckdb', column);
   if (p.email) {
-    const at = values.push(p.email);
-    terms.push(`email = $${at}`, `recipient = $${at}`);
+    const at = values.push(normalizedSelector(p.email, '--email'));
+    terms.push(...['email', 'recipient', 'customer_id'].map((column) => `${normalized(column)} = $${at}`));
   }
-  if (p.recipient) terms.push(`recipient = $${values.push(p.recipient)}`);
+  if (p.recipient) terms.push(`${normalized('recipient')} = $${values.push(normalizedSelector(p.recipient, '--recipient'))}`);
   if (p.cioId) terms.push(`cio_id = $${values.push(p.cioId)}`);
   if (p.customerId) terms.push(`customer_id = $${values.push(p.customerId)}`);
   return { where: terms.join(' OR '), values };
@@ -77,6 +81,8 @@ GROUP BY ALL ORDER BY rows DESC, object_type, metric`,
         if (page.length < pageSize) return total;
       }
     },
+    // The local file bills nothing.
+    estimateErasure: async () => null,
     countPerson(p) {
       const { where, values } = person(p);
       return count(`SELECT COUNT(*) AS n FROM events WHERE ${where}`, values);

@@ -38,12 +38,23 @@ export interface ReplaySelection {
   metric?: string;
 }
 
-/** One person, by any of the identifiers the events table holds. */
+/**
+ * One person, by any of the identifiers the events table holds. `email` matches the email,
+ * recipient and customer_id columns, `recipient` the recipient column, both after the
+ * normalization the analysts' hashes use (trimmed, ASCII lower-cased): `Erase.Me@X` is
+ * `erase.me@x`. `cioId` and `customerId` match exactly.
+ */
 export interface PersonSelector {
   email?: string;
   cioId?: string;
   customerId?: string;
   recipient?: string;
+}
+
+/** What the DELETE would bill, by BigQuery's dry run, and the cap it runs under. */
+export interface ErasureEstimate {
+  bytes: number;
+  maxBytes: number;
 }
 
 export interface WarehouseReader {
@@ -57,6 +68,8 @@ export interface WarehouseReader {
   countForReplay(selection: ReplaySelection): Promise<number>;
   /** Distinct events in the selection, in event-time order, a page at a time. */
   readForReplay(selection: ReplaySelection, pageSize: number, onPage: (rows: EventRow[]) => Promise<void>): Promise<number>;
+  /** BigQuery's dry-run estimate of the erasure's DELETE (free); null where nothing is billed (locally). */
+  estimateErasure(person: PersonSelector): Promise<ErasureEstimate | null>;
   /** Rows holding the person (every partition: an erasure has to reach them all). */
   countPerson(person: PersonSelector): Promise<number>;
   /** Deletes them; returns how many went. */

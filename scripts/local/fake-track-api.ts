@@ -18,7 +18,7 @@ export interface RecordedRequest {
 export type FakeReply =
   | { status: 200 }
   | { status: 429; retryAfterSeconds: number }
-  | { status: 400 | 401 | 403 | 404 | 500 | 502 | 503 }
+  | { status: 400 | 401 | 403 | 404 | 500 | 502 | 503; error?: string }
   | { hang: true };
 
 export interface FakeTrackApi {
@@ -93,7 +93,7 @@ export async function startFakeTrackApi(): Promise<FakeTrackApi> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (reply.status === 429) headers['retry-after'] = String(reply.retryAfterSeconds);
     res.writeHead(reply.status, headers);
-    res.end(reply.status === 200 ? '{}' : JSON.stringify({ meta: { error: `fake answered ${reply.status}` } }));
+    res.end(reply.status === 200 ? '{}' : JSON.stringify({ meta: { error: ('error' in reply ? reply.error : undefined) ?? `fake answered ${reply.status}` } }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -7,7 +7,7 @@
  */
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { TABLE_COLUMNS, type ColumnType } from '../../shared/row.js';
-import { analyticsEventsSql, pseudonymKeySql } from '../../infra/privacy.js';
+import { KEY_TABLE, analyticsEventsSql, localKeySql } from '../../infra/privacy.js';
 import { duckdbDerivedStatements, duckdbNames } from '../../infra/sql.js';
 
 const DUCKDB_TYPES: Record<ColumnType, string> = { STRING: 'VARCHAR', INT64: 'BIGINT', TIMESTAMP: 'TIMESTAMP', BOOL: 'BOOLEAN' };
@@ -20,7 +20,9 @@ export function warehouseDdl(pseudonymKey: Uint8Array): string[] {
   return [
     `CREATE TABLE IF NOT EXISTS events (\n${TABLE_COLUMNS.map((c) => `  ${c.name} ${DUCKDB_TYPES[c.type]}${c.mode === 'REQUIRED' ? ' NOT NULL' : ''}`).join(',\n')}\n)`,
     ...duckdbDerivedStatements(),
-    `CREATE OR REPLACE VIEW pseudonym_key AS ${pseudonymKeySql('duckdb', pseudonymKey)}`,
+    // Files from before the key moved out of view text still have the old view.
+    'DROP VIEW IF EXISTS pseudonym_key',
+    `CREATE OR REPLACE VIEW ${KEY_TABLE} AS ${localKeySql(pseudonymKey)}`,
     `CREATE SCHEMA IF NOT EXISTS ${ANALYTICS_SCHEMA}`,
     `CREATE OR REPLACE VIEW ${ANALYTICS_SCHEMA}.events AS\n${analyticsEventsSql('duckdb', duckdbNames('main'))}`,
     ...duckdbDerivedStatements(ANALYTICS_SCHEMA),

@@ -17,7 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { STACK_NAME } from '../../infra/names.js';
 import { ROOT } from '../../scripts/local/function-process.js';
 import { docPages, fencedBlocks, isShell } from '../support/docs.js';
-import { all, synth } from '../support/synth.js';
+import { addressed, all, synth } from '../support/synth.js';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string>; devDependencies: Record<string, string> };
 const stack = synth();
@@ -32,6 +32,7 @@ const facts = {
   services: all(stack, 'google_cloudfunctions2_function').map((r) => String(r.name)),
   scripts: Object.keys(pkg.scripts),
   cdktf: pkg.devDependencies.cdktf!.replace(/^[\^~]/, ''),
+  addresses: addressed(stack).map(([address]) => address),
   entries: { ops: 'ops/main.ts', send: 'scripts/send.ts' } as Record<string, string>,
 };
 
@@ -55,6 +56,7 @@ if (args[0] === 'secrets' && args[1] === 'versions' && args[2] === 'add') {
   terraform: `
 if (args[0] !== '-chdir=' + facts.stackDir) fail('expected -chdir=' + facts.stackDir + ' first');
 if (!['init', 'plan', 'apply', 'destroy', 'import', 'output', 'state', 'show'].includes(args[1])) fail('unexpected subcommand');
+for (const arg of args) if (arg.startsWith('-replace=') && !facts.addresses.includes(arg.slice(9))) fail('no resource ' + arg.slice(9) + ' in the stack to replace');
 if (args[1] === 'output') {
   const name = args[args.length - 1];
   if (!facts.outputs.includes(name)) fail('no output ' + name + ' (' + facts.outputs.join(', ') + ')');
@@ -144,6 +146,7 @@ describe('the shell commands in the docs', () => {
     expect(runPage('gcloud secrets versions add cio-nope --project p --data-file=- <<< x').stderr).toMatch(/no secret cio-nope/);
     expect(runPage('npm run ops -- stats --no-such-flag').stderr).toMatch(/refuses these arguments/);
     expect(runPage('terraform -chdir=cdktf.out/stacks/cio-webhooks output -raw no_such_output').stderr).toMatch(/no output/);
+    expect(runPage('terraform -chdir=cdktf.out/stacks/cio-webhooks apply -replace=random_bytes.no_such_key').stderr).toMatch(/no resource random_bytes.no_such_key/);
     expect(runPage('curl https://example.com').status).not.toBe(0);
   });
 });

@@ -150,11 +150,11 @@ describe('secrets', () => {
 
 describe('functions', () => {
   it('deploys the bundle under a content-hash object name', () => {
-    const object = one(s, 'google_storage_bucket_object', () => true);
+    const object = one(s, 'google_storage_bucket_object', (r) => String(r.name).startsWith('functions-'));
     expect(object.name).toMatch(/^functions-[0-9A-F]{32}\.zip$/);
     expect(object.source).toMatch(/^assets\/functions_bundle_[0-9A-F]{8}\/[0-9A-F]{32}\/function-source\.zip$/);
     expect(object.source).toContain(String(object.name).slice('functions-'.length, -'.zip'.length));
-    const objectRef = refTo(s, 'google_storage_bucket_object', () => true);
+    const objectRef = refTo(s, 'google_storage_bucket_object', (r) => String(r.name).startsWith('functions-'));
     for (const name of ['cio-receiver', 'cio-handler']) {
       expect(fn(name).build_config).toMatchObject({ source: { storage_source: { object: `\${${objectRef}.name}` } } });
     }
@@ -180,9 +180,11 @@ describe('functions', () => {
   });
 
   it('reads credentials from secrets, never from plain environment values', () => {
-    // The Customer.io ones at run time by name (CIO_*_SECRET); the pseudonym key as a secret variable.
+    // The Customer.io ones at run time by name (CIO_*_SECRET); the pseudonym key as a secret variable
+    // pinned to the version Terraform made (the one the warehouse's key table is loaded from).
     expect(fn('cio-receiver').service_config.secret_environment_variables).toBeUndefined();
-    expect(fn('cio-handler').service_config.secret_environment_variables.map((v) => [v.key, v.version])).toEqual([['PSEUDONYM_KEY', 'latest']]);
+    const keyVersion = refTo(s, 'google_secret_manager_secret_version', () => true);
+    expect(fn('cio-handler').service_config.secret_environment_variables.map((v) => [v.key, v.version])).toEqual([['PSEUDONYM_KEY', `\${${keyVersion}.version}`]]);
     for (const name of ['cio-receiver', 'cio-handler']) {
       const plain = Object.keys(fn(name).service_config.environment_variables);
       for (const secret of ['CIO_WEBHOOK_SIGNING_KEYS', 'CIO_TRACK_API_KEY', 'CIO_SITE_ID', 'PSEUDONYM_KEY']) expect(plain).not.toContain(secret);

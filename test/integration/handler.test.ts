@@ -75,6 +75,25 @@ describe('default policy against the fake Track API', () => {
     expect(logged).not.toContain(createHash('sha256').update('a+b@example.com').digest('hex').slice(0, 16));
   });
 
+  it('logs an id that is an address or a phone number as the keyed hash of its normalized form', async () => {
+    const rows = [
+      eventRow('email', 'bounced', { seq: 31, data: { identifiers: { id: 'Alice.Smith@Example.COM' }, customer_id: '' } }),
+      eventRow('email', 'bounced', { seq: 32, data: { identifiers: { id: ' alice.smith@example.com' }, customer_id: '' } }),
+      eventRow('email', 'bounced', { seq: 33, data: { identifiers: { id: '+44 20 7946 0958' }, customer_id: '' } }),
+    ];
+    for (const row of rows) expect(await harness.push(row)).toBe(204);
+    const key = Buffer.from(TEST_PSEUDONYM_KEY, 'hex');
+    const logged = rows.map((row) => harness.handled(row.event_id)[0]?.identifier);
+    // One person, one hash: both spellings log what the analysts' email_hash holds for the address.
+    expect(logged[0]).toBe(`email-hmac:${createHmac('sha256', key).update('alice.smith@example.com').digest('hex')}`);
+    expect(logged[1]).toBe(logged[0]);
+    expect(logged[2]).toBe(`phone-hmac:${createHmac('sha256', key).update('+44 20 7946 0958').digest('hex')}`);
+    const lines = JSON.stringify(harness.logger.entries);
+    for (const raw of ['Alice.Smith', 'alice.smith@', '7946']) expect(lines).not.toContain(raw);
+    // Customer.io still gets the identifier as it is.
+    expect(fake.requests.map((r) => decodeURIComponent(r.path))).toEqual(['/customers/Alice.Smith@Example.COM', '/customers/ alice.smith@example.com', '/customers/+44 20 7946 0958']);
+  });
+
   it('records and acks an event with no usable identifier, with a WARNING', async () => {
     const row = eventRow('email', 'bounced', { data: { identifiers: {}, customer_id: '' } });
     expect(await harness.push(row)).toBe(204);
@@ -142,6 +161,16 @@ describe('Customer.io failures', () => {
     expect(harness.handled(row.event_id)[0]).toMatchObject({ severity: 'ERROR', outcome: 'permanent-failure', cio_status: 400 });
     expect(await harness.push(row)).toBe(204);
     expect(fake.requests).toHaveLength(1);
+  });
+
+  it('redacts what Customer.io\'s error quotes before it reaches the log or the dedupe record', async () => {
+    const row = eventRow('email', 'bounced', { seq: 41 });
+    fake.script({ status: 400, error: 'attribute last_bounce_reason for Person41@Example.com is invalid; ref 9f86d081884c7d659a2feaa0c55ad015' });
+    expect(await harness.push(row)).toBe(204);
+    const expected = 'Customer.io answered 400: attribute last_bounce_reason for [email] is invalid; ref [token]';
+    expect(await harness.record(row.event_id)).toMatchObject({ status: 'rejected', error: expected });
+    expect(harness.handled(row.event_id)[0]).toMatchObject({ outcome: 'permanent-failure', error: expected });
+    expect(JSON.stringify(harness.logger.entries)).not.toMatch(/Person41|9f86d081884c7d659a2feaa0c55ad015/i);
   });
 
   it.each([401, 403] as const)('%i → nack (a credentials problem must not drop actions)', async (status) => {
@@ -244,5 +273,17 @@ describe('dry run', () => {
       cio_call: { method: 'PUT', path: '/customers/cio_d9c100000003', body: { email_bounced: true, _update: true, _timestamp: T } },
     });
     expect(await harness.record(row.event_id)).toMatchObject({ status: 'done' });
+  });
+
+  it('logs an address used as the identifier, and a bounce reason quoting it, only redacted', async () => {
+    await harness.close();
+    harness = await startHandlerHarness({ fake, env: { CIO_DRY_RUN: '1' } });
+    const row = eventRow('email', 'bounced', { seq: 5, data: { identifiers: { email: 'Bounce.Me@Example.com' }, customer_id: '', failure_message: '550 <Bounce.Me@Example.com> unknown' } });
+    expect(await harness.push(row)).toBe(204);
+    const hash = createHmac('sha256', Buffer.from(TEST_PSEUDONYM_KEY, 'hex')).update('bounce.me@example.com').digest('hex');
+    expect(harness.logger.entries.find((e) => e.message === 'dry run: Customer.io call not made')).toMatchObject({
+      cio_call: { method: 'PUT', path: `/customers/email-hmac%3A${hash}`, body: { email_bounced: true, last_bounce_reason: '550 <[email]> unknown' } },
+    });
+    expect(JSON.stringify(harness.logger.entries)).not.toMatch(/bounce\.me/i);
   });
 });

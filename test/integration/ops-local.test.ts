@@ -138,11 +138,40 @@ describe('ops erase', () => {
     const result = await ops('erase', '--email', email, '--yes');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`deleted 2 row(s) holding email=${email}`);
-    expect(result.stdout).toContain('copies in Pub/Sub kept for replay');
+    expect(result.stdout).toContain('a replay (seek) writes them back');
     expect(await queryWarehouse(stack.warehousePath, 'SELECT COUNT(*) AS n FROM events WHERE email = $1 OR recipient = $1', [email])).toEqual([{ n: '0' }]);
     expect((await traceOf(twice.event_id)).warehouse.rows).toBe(0);
     const again = await ops('erase', '--email', email, '--yes');
     expect(again.stdout).toContain('no row holds');
+  });
+
+  it('erases an address whatever its case: a mixed-case one by a lower-case request, in every column', async () => {
+    const mixed = samplePayload('email', 'bounced', { seq: 60 });
+    mixed.data.identifiers = { id: 'Erase.Me@Example.COM', email: 'Erase.Me@Example.COM ' };
+    mixed.data.customer_id = 'Erase.Me@Example.COM';
+    mixed.data.recipient = 'ERASE.ME@EXAMPLE.COM';
+    const before = await rowCount();
+    expect((await sendBodies({ url: stack.receiverUrl, key: stack.signingKey, bodies: [JSON.stringify(mixed)], concurrency: 1 })).statuses).toEqual({ 204: 1 });
+    await waitFor(async () => (await rowCount()) === before + 1, { what: 'the mixed-case row' });
+    const result = await ops('erase', '--email', 'erase.me@example.com', '--yes');
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain('deleted 1 row(s) holding email=erase.me@example.com');
+    // Locally nothing is billed: no estimate line.
+    expect(result.stdout).not.toContain('dry run');
+    expect(await queryWarehouse(stack.warehousePath, "SELECT COUNT(*) AS n FROM events WHERE lower(email) LIKE '%erase.me%' OR lower(recipient) LIKE '%erase.me%' OR lower(customer_id) LIKE '%erase.me%'")).toEqual([{ n: '0' }]);
+    expect(await rowCount()).toBe(before);
+  });
+
+  it('lists what it cannot reach, in its help and after every run', async () => {
+    const help = await runScript('ops', ['erase', '--help'], stack.cliEnv);
+    expect(help.code).toBe(0);
+    for (const limit of ['BIGQUERY_TIME_TRAVEL_HOURS', 'fail-safe', 'cached by BigQuery', 'RETENTION_DAYS', 'snapshots', 'ops dlq show', 'Cloud Logging', 'dedupe records', 'Customer.io itself', 'dry-run estimate']) {
+      expect(help.stdout, limit).toContain(limit);
+    }
+    expect(help.stdout).not.toMatch(/30 minutes/);
+    const run = await ops('erase', '--cio-id', 'no-such-person', '--yes');
+    expect(run.stdout).toContain('no row holds cioId=no-such-person');
+    expect(run.stdout).toContain('fail-safe');
   });
 
   it('refuses without a terminal to ask on, unless --yes', async () => {

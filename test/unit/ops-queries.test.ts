@@ -66,8 +66,21 @@ describe('every query the ops CLI sends to BigQuery', () => {
     expect(request.params.earliest).toEqual(new Date('2026-11-02T00:00:00Z'));
   });
 
-  it('erases by every identifier given, email matching the recipient column too', () => {
-    const request = q.erasePerson({ email: 'a@example.com', cioId: 'c1', customerId: 'u1', recipient: '+15550001' });
-    expect(request.query).toBe('DELETE FROM `acme-prod-1.cio_webhooks.events` WHERE email = @email OR recipient = @email OR recipient = @recipient OR cio_id = @cioId OR customer_id = @customerId');
+  it('erases by every identifier given, an address whatever its case, in every column that can hold it', () => {
+    const request = q.erasePerson({ email: ' Erase.Me@Example.COM', cioId: 'c1', customerId: 'u1', recipient: '+15550001' });
+    const normalized = (column: string) => `NULLIF(TRANSLATE(TRIM(${column}, ' \\t\\n\\r'), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), '')`;
+    expect(request.query).toBe(
+      `DELETE FROM \`acme-prod-1.cio_webhooks.events\` WHERE ${normalized('email')} = @email OR ${normalized('recipient')} = @email OR ${normalized('customer_id')} = @email OR ${normalized('recipient')} = @recipient OR cio_id = @cioId OR customer_id = @customerId`,
+    );
+    // The parameter is normalized the same way; ids match exactly.
+    expect(request.params).toEqual({ email: 'erase.me@example.com', recipient: '+15550001', cioId: 'c1', customerId: 'u1' });
+    expect(q.countPerson({ email: 'Erase.Me@Example.COM' }).params).toEqual({ email: 'erase.me@example.com' });
+  });
+
+  it('asks BigQuery what the erasure\'s DELETE would bill with a dry run of that same statement', () => {
+    const dry = q.erasePerson({ email: 'a@example.com' }, { dryRun: true });
+    const real = q.erasePerson({ email: 'a@example.com' });
+    expect(dry).toEqual({ ...real, dryRun: true });
+    expect(real.dryRun).toBeUndefined();
   });
 });
