@@ -97,9 +97,10 @@ export class PipelineFunctions extends Construct {
     // and a new function revision, and nothing else is.
     const archive = writeDeterministicZip(resolve(props.bundleDir));
     const bundle = new TerraformAsset(this, 'bundle', { path: archive.path, type: AssetType.FILE, assetHash: archive.hash });
+    const bucketName = `${project}-${prefix}-functions-src`;
     const bucket = new StorageBucket(this, 'source', {
       project,
-      name: `${project}-${prefix}-functions-src`,
+      name: bucketName,
       location: region,
       uniformBucketLevelAccess: true,
       publicAccessPrevention: 'enforced',
@@ -136,9 +137,24 @@ export class PipelineFunctions extends Construct {
     // v6.50.0 grants the same): write build logs, read the source — Cloud Functions copies the
     // uploaded zip into its own gcf-v2-sources-<number>-<region> bucket and the build reads it from
     // there, so a grant on this stack's bucket alone is not enough — and push images.
+    //
+    // Storage Object Admin granted project-wide would reach every object in the project, the
+    // pseudonym key's too (a bucket's own policy cannot take away a project-level grant). An IAM
+    // condition on the resource name (IAM Conditions: storage.googleapis.com supports resource.name,
+    // "projects/_/buckets/BUCKET[/objects/OBJECT]") keeps its Cloud Storage permissions to the function
+    // source buckets: Cloud Functions' gcf-v2-sources-<number>-<region> and this stack's own; the
+    // role's few other permissions (resourcemanager.projects.get) stay as they are.
     const buildRoles = ['roles/logging.logWriter', 'roles/storage.objectAdmin'] as const;
+    const sourceBuckets = ['gcf-v2-sources-', bucketName].map((name) => `resource.name.startsWith("projects/_/buckets/${name}")`).join(' || ');
     const buildGrants: ITerraformDependable[] = [
-      ...buildRoles.map((role) => new ProjectIamMember(this, `build-${role.split('.').pop()}`, { project, role, member: this.buildAccount.member })),
+      ...buildRoles.map((role) => new ProjectIamMember(this, `build-${role.split('.').pop()}`, {
+        project,
+        role,
+        member: this.buildAccount.member,
+        ...(role === 'roles/storage.objectAdmin'
+          ? { condition: { title: 'function sources only', description: 'Cloud Storage access limited to the buckets function builds read their source from', expression: `resource.service != "storage.googleapis.com" || ${sourceBuckets}` } }
+          : {}),
+      })),
       new ArtifactRegistryRepositoryIamMember(this, 'build-repository-writer', {
         project,
         location: region,

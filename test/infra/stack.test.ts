@@ -55,6 +55,14 @@ describe('identities and least privilege', () => {
     expect(one(s, 'google_project_iam_member', (r) => r.role === 'roles/datastore.user').condition).toBeDefined();
   });
 
+  it('keeps the build account\'s Cloud Storage role to the function source buckets, away from the pseudonym key\'s', () => {
+    const { expression } = one(s, 'google_project_iam_member', (r) => r.role === 'roles/storage.objectAdmin').condition as { expression: string };
+    expect(expression).toBe('resource.service != "storage.googleapis.com" || resource.name.startsWith("projects/_/buckets/gcf-v2-sources-") || resource.name.startsWith("projects/_/buckets/acme-prod-1-cio-functions-src")');
+    const keyBucket = String(one(s, 'google_storage_bucket', (r) => String(r.name).endsWith('-pseudonym-key')).name);
+    expect(expression).not.toContain(keyBucket);
+    expect(keyBucket.startsWith('gcf-v2-sources-') || keyBucket.startsWith('acme-prod-1-cio-functions-src')).toBe(false);
+  });
+
   it('lets the receiver publish to the events topic only', () => {
     const [publisher] = all(s, 'google_pubsub_topic_iam_member').filter((r) => String(r.member).includes('functions_receiver'));
     expect(publisher).toMatchObject({ role: 'roles/pubsub.publisher', topic: expect.stringContaining('google_pubsub_topic.event-bus_events') });
