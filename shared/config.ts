@@ -33,14 +33,14 @@ function read<T>(env: Env, setting: Setting<T>): T {
   }
 }
 
-const integer = (min: number, max: number) => (raw: string) => {
+export const integer = (min: number, max: number) => (raw: string) => {
   if (!/^\d+$/.test(raw)) throw new Error(`must be a whole number from ${min} to ${max}`);
   const n = Number(raw);
   if (n < min || n > max) throw new Error(`must be a whole number from ${min} to ${max}`);
   return n;
 };
 
-const list = (raw: string) =>
+export const list = (raw: string) =>
   raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
 
 const boolean = (raw: string) => {
