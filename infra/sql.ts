@@ -1,13 +1,14 @@
 /**
  * The warehouse's derived objects, one definition for BigQuery (infra/) and the local DuckDB file
- * (scripts/local/): the dedupe view, the daily funnel, and their table-function twins that take a
- * time range. Their SQL lives in infra/sql/*.sql, readable on its own; `{{events}}`-style
+ * (scripts/local/): the dedupe view, the daily funnel, their table-function twins that take a time
+ * range, and the deliverability counts the guard judges. Their SQL lives in infra/sql/*.sql, readable on its own; `{{events}}`-style
  * placeholders name the objects they read, resolved per dialect and per dataset (the raw one, or
  * the analysts' pseudonymized one, which holds the same objects over its own `events` view).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DELIVERABILITY_FUNCTION } from '../shared/deliverability.js';
 
 export type Dialect = 'bigquery' | 'duckdb';
 
@@ -50,6 +51,12 @@ export const DERIVED_OBJECTS = {
     description: 'daily_funnel for event times in [start_ts, end_ts): reads only those days, guaranteed',
     file: 'daily_funnel.sql',
     reads: { source: { object: 'events_unique_between', call: true } },
+  },
+  [DELIVERABILITY_FUNCTION]: {
+    kind: 'table_function',
+    description: 'Sent, delivered, bounced, spammed, unsubscribed and their rates per message source and channel, for event times in [start_ts, end_ts): what the deliverability guard judges',
+    file: 'deliverability_between.sql',
+    reads: { unique_events: { object: 'events_unique_between', call: true } },
   },
 } as const satisfies Record<string, DerivedObject>;
 
