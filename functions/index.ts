@@ -1,7 +1,7 @@
 /**
- * Functions Framework entry point for both targets (`receiver`, `handler`). Only the selected
- * target's code and configuration are loaded — the receiver never loads Firestore or the Customer.io
- * client — and the configuration is validated at start-up: a bad value ends the process with one
+ * Functions Framework entry point for every target (`receiver`, `handler`, `guard`). Only the
+ * selected target's code and configuration are loaded — the receiver never loads Firestore or the
+ * Customer.io client, only the guard loads BigQuery's — and the configuration is validated at start-up: a bad value ends the process with one
  * line naming the variable instead of failing on the first request.
  */
 // Express prints stack traces in its error pages (e.g. the framework's 400 for malformed JSON)
@@ -17,7 +17,7 @@ import { guardFrameworkServer } from './framework-guard.js';
 /** Node's own bound on a request's headers; the whole request gets the guard's body timeout plus this. */
 const HEADERS_TIMEOUT_MS = 10_000;
 
-const TARGETS = ['receiver', 'handler'] as const;
+const TARGETS = ['receiver', 'handler', 'guard'] as const;
 
 function selectedTarget(): string | undefined {
   const fromArgs = process.argv.findIndex((arg) => arg === '--target' || arg.startsWith('--target='));
@@ -39,6 +39,7 @@ try {
     guardFrameworkServer(guard, { logger, requestTimeoutMs: config.bodyTimeoutMs + HEADERS_TIMEOUT_MS, headersTimeoutMs: HEADERS_TIMEOUT_MS });
     functions.http('receiver', receiver);
   } else if (target === 'handler') functions.http('handler', (await import('./handler-wiring.js')).buildHandler(process.env));
+  else if (target === 'guard') functions.http('guard', (await import('./guard-wiring.js')).buildGuard(process.env));
   else throw new ConfigError('FUNCTION_TARGET', `must be one of ${TARGETS.join(', ')} (got ${JSON.stringify(target ?? '')})`);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;

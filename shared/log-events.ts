@@ -5,4 +5,8 @@
 export const LOG_EVENTS = {
   signatureRejected: 'webhook signature rejected',
   eventHandled: 'event handled',
+  /** One entry per source and measure at or above a threshold, per guard run (WARNING or ERROR). */
+  deliverabilityBreach: 'deliverability threshold breached',
+  deliverabilityGuardRun: 'deliverability guard run',
+  deliverabilityGuardFailed: 'deliverability guard failed',
 } as const;

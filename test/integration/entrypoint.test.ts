@@ -61,12 +61,27 @@ describe('malformed JSON', () => {
   });
 });
 
+describe('the guard target', () => {
+  it('starts from the same entry point, loading BigQuery\'s client only for itself, and runs on POST only', async () => {
+    const guard = await startFunction({ target: 'guard', env: { GOOGLE_CLOUD_PROJECT: baseEnv.GOOGLE_CLOUD_PROJECT, DELIVERABILITY_DATASET: 'cio_analytics' } });
+    try {
+      const response = await fetch(guard.url);
+      expect(response.status).toBe(405);
+      expect(guard.lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(expect.objectContaining({ message: 'guard configured', component: 'guard', dataset: 'cio_analytics', max_bytes_billed: 1024 ** 3 }));
+    } finally {
+      await guard.stop();
+    }
+  });
+});
+
 describe('start-up configuration errors', () => {
   it.each([
     ['receiver', { CIO_WEBHOOK_SIGNING_KEYS: '' }, 'CIO_WEBHOOK_SIGNING_KEYS: is required but not set'],
     ['receiver', { CIO_SIGNATURE_MAX_AGE_SECONDS: 'soon' }, 'CIO_SIGNATURE_MAX_AGE_SECONDS: must be a whole number'],
     ['handler', { CIO_DRY_RUN: '0' }, 'CIO_SITE_ID: is required but not set'],
     ['handler', { CIO_DRY_RUN: '1', CIO_REGION: 'mars' }, 'CIO_REGION: must be one of us, eu'],
+    ['guard', { DELIVERABILITY_DATASET: 'cio_analytics', DELIVERABILITY_COMPLAINT_WARNING: '0.1' }, 'DELIVERABILITY_COMPLAINT_WARNING: must be a percentage with its % sign'],
+    ['guard', { DELIVERABILITY_DATASET: '' }, 'DELIVERABILITY_DATASET: must be a BigQuery dataset id'],
   ] as const)('%s with %o stops with one line naming the variable', async (target, env, message) => {
     const { code, stderr } = await runToExit({ target, env: { ...baseEnv, ...env } });
     expect(code).toBe(1);
