@@ -6,6 +6,7 @@
  * partition; it is marked so and still capped.
  */
 import { normalizeIdentifier } from '../../shared/pseudonym.js';
+import { deliverabilityQuery } from '../../shared/deliverability.js';
 import { EVENT_COLUMN_NAMES } from '../../shared/row.js';
 import { deployedSql, type AnalystQuery } from './analyst-queries.js';
 import { normalizeSql } from '../../infra/privacy.js';
@@ -32,7 +33,7 @@ export function normalizedSelector(value: string, flag: string): string {
 export interface WarehouseTables {
   project: string;
   dataset: string;
-  /** The analysts' pseudonymized dataset. */
+  /** The analysts' pseudonymized dataset (example queries, and the deliverability table function the deployed guard reads there too). */
   analyticsDataset: string;
 }
 
@@ -119,6 +120,12 @@ WHERE (event_timestamp >= @earliest OR event_timestamp IS NULL)
     readForReplay: (s: ReplaySelection) => {
       const { where, params } = selection(s);
       return request(`SELECT ${EVENT_COLUMN_NAMES.join(', ')} FROM ${uniqueBetween}(@from, @to) WHERE ${where} ORDER BY event_timestamp, event_id`, params);
+    },
+
+    /** The deployed guard's own query: the table function filters the range before anything else. */
+    deliverability: (range: TimeRange) => {
+      const { query, params } = deliverabilityQuery(tables.project, tables.analyticsDataset, range, maxBytes);
+      return request(query, params);
     },
 
     countPerson: (p: PersonSelector) => {

@@ -1,5 +1,6 @@
 /** The warehouse reader for a deployed project: the queries of bigquery-queries.ts run as BigQuery jobs. */
 import { BigQuery, type Job } from '@google-cloud/bigquery';
+import { toDeliverabilityRow } from '../../shared/deliverability.js';
 import { CommandFailed } from '../cli.js';
 import { bigqueryQueries, type BigQueryRequest, type WarehouseTables } from './bigquery-queries.js';
 import { isBodyHashId, splitUndated, toEventRow, toTraceRow, type WarehouseReader } from './reader.js';
@@ -80,6 +81,7 @@ export function bigqueryReader(tables: WarehouseTables, maxBytes?: number): Ware
       if (!Number.isFinite(bytes)) throw new CommandFailed('BigQuery: the dry run of the erasure returned no byte estimate');
       return { bytes, maxBytes: Number(queries.erasePerson(person).maximumBytesBilled) };
     },
+    deliverability: async (range) => (await rows(queries.deliverability(range))).map(toDeliverabilityRow),
     countPerson: (person) => count(queries.countPerson(person)),
     async erasePerson(person) {
       const job = await start(queries.erasePerson(person));

@@ -5,6 +5,7 @@
  */
 import type { DuckDBValue } from '@duckdb/node-api';
 import { shownPath } from '../cli.js';
+import { DELIVERABILITY_FUNCTION, toDeliverabilityRow } from '../../shared/deliverability.js';
 import { EVENT_COLUMN_NAMES } from '../../shared/row.js';
 import { ANALYTICS_SCHEMA, queryWarehouse, withWarehouse } from '../../scripts/local/local-warehouse.js';
 import { localSql } from './analyst-queries.js';
@@ -83,6 +84,11 @@ GROUP BY ALL ORDER BY rows DESC, object_type, metric`,
     },
     // The local file bills nothing.
     estimateErasure: async () => null,
+    async deliverability(range) {
+      // The analysts' schema, as the deployed guard reads the analytics dataset.
+      const rows = await queryWarehouse(path, `SELECT * FROM ${ANALYTICS_SCHEMA}.${DELIVERABILITY_FUNCTION}(CAST($1 AS TIMESTAMP), CAST($2 AS TIMESTAMP))`, [iso(range.from), iso(range.to)]);
+      return rows.map(toDeliverabilityRow);
+    },
     countPerson(p) {
       const { where, values } = person(p);
       return count(`SELECT COUNT(*) AS n FROM events WHERE ${where}`, values);

@@ -3,6 +3,7 @@
  * or the local DuckDB file (--local), and what comes back, as typed values.
  */
 import { DEFAULT_SIGNATURE_MAX_AGE_SECONDS } from '../../shared/config.js';
+import type { DeliverabilityRow } from '../../shared/deliverability.js';
 import { EVENT_COLUMNS, type EventRow } from '../../shared/row.js';
 import type { AnalystQuery } from './analyst-queries.js';
 
@@ -70,6 +71,8 @@ export interface WarehouseReader {
   readForReplay(selection: ReplaySelection, pageSize: number, onPage: (rows: EventRow[]) => Promise<void>): Promise<number>;
   /** BigQuery's dry-run estimate of the erasure's DELETE (free); null where nothing is billed (locally). */
   estimateErasure(person: PersonSelector): Promise<ErasureEstimate | null>;
+  /** deliverability_between over the range, from the analysts' dataset (schema locally). */
+  deliverability(range: TimeRange): Promise<DeliverabilityRow[]>;
   /** Rows holding the person (every partition: an erasure has to reach them all). */
   countPerson(person: PersonSelector): Promise<number>;
   /** Deletes them; returns how many went. */

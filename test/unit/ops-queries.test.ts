@@ -18,6 +18,7 @@ const requests: Array<[string, BigQueryRequest]> = [
   ['replay estimate', q.rowsPublishedSince(range.from, '/cio-events-bigquery')],
   ['replay from the warehouse: count', q.countForReplay({ range, objectType: 'email', metric: 'bounced' })],
   ['replay from the warehouse: rows', q.readForReplay({ range })],
+  ['deliverability', q.deliverability(range)],
   ['erase: count', q.countPerson({ email: 'a@example.com' })],
   ['erase: delete', q.erasePerson({ email: 'a@example.com', cioId: 'c1' })],
   ...ANALYST_QUERIES.map((query, i): [string, BigQueryRequest] => [`the analyst guide's query ${i + 1}`, q.analystQuery(query)]),
@@ -37,7 +38,8 @@ describe('every query the ops CLI sends to BigQuery', () => {
       /_between\(TIMESTAMP_SUB\(CURRENT_TIMESTAMP\(\), INTERVAL \d+ DAY\), CURRENT_TIMESTAMP\(\)\)/.test(request.query) ||
       /event_timestamp IS NULL AND received_at >= @from/.test(request.query) ||
       /event_timestamp >= @earliest/.test(request.query) ||
-      /events_unique_between`\(@from, @to\)/.test(request.query);
+      /events_unique_between`\(@from, @to\)/.test(request.query) ||
+      /cio_analytics\.deliverability_between`\(@from, @to\)/.test(request.query);
     expect(prunes, request.query).toBe(true);
     // Every parameter the SQL names is bound (a missing one fails the job; an unused one is a smell).
     const named = new Set([...request.query.matchAll(/@(\w+)/g)].map((m) => m[1]));
