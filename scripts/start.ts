@@ -4,6 +4,7 @@
  */
 import { createServer } from 'node:net';
 import { shownPath as shown } from '../ops/cli.js';
+import { DELIVERABILITY_SETTINGS, formatPpm } from '../shared/deliverability.js';
 import { freePort } from './local/emulators.js';
 import { startLocalStack } from './local/local-stack.js';
 import { formatLogLine } from './local/log-format.js';
@@ -28,6 +29,8 @@ async function main() {
     receiverPort: await preferredPort(),
     signingKey: process.env.CIO_WEBHOOK_SIGNING_KEYS,
     handlerEnv,
+    // The guard judges with the deploy's variables when they are set here.
+    deliverability: { env: Object.fromEntries(Object.values(DELIVERABILITY_SETTINGS).map((s) => [s.name, process.env[s.name]])) },
     echo: process.env.LOCAL_ECHO_LOGS === '0' ? undefined : process.stdout,
     // A compact line per entry for a person; LOCAL_LOG_FORMAT=json for the JSON the cloud gets.
     echoFormat: process.env.LOCAL_LOG_FORMAT === 'json' ? undefined : (line, target) => formatLogLine(line, target),
@@ -52,11 +55,14 @@ async function main() {
   Pub/Sub        ${stack.pubsubHost}  topics ${stack.names.topic}, ${stack.names.replayTopic}, ${stack.names.deadLetterTopic}; subscriptions ${stack.names.pushSubscription}, ${stack.names.replaySubscription}, ${stack.warehouseSubscription}, ${stack.names.deadLetterSubscription}
   Firestore      ${stack.firestoreHost}  database ${stack.dedupeDatabase}
   warehouse      ${shown(stack.warehousePath)}  (DuckDB: table events, views events_unique, daily_funnel,
-                 table functions events_unique_between, funnel_between; the same in schema analytics, pseudonymized)
-  logs           ${shown(stack.logFiles.receiver)}, ${shown(stack.logFiles.handler)}
+                 table functions events_unique_between, funnel_between, deliverability_between;
+                 the same in schema analytics, pseudonymized)
+  guard          every minute: complaint rate ≥ ${formatPpm(stack.deliverability.thresholds.complaint.warning)} / ${formatPpm(stack.deliverability.thresholds.complaint.critical)} from ${stack.deliverability.thresholds.complaint.minVolume} delivered, bounce rate ≥ ${formatPpm(stack.deliverability.thresholds.bounce.warning)} / ${formatPpm(stack.deliverability.thresholds.bounce.critical)} from ${stack.deliverability.thresholds.bounce.minVolume} sent, last ${stack.deliverability.windowHours} h
+  logs           ${shown(stack.logFiles.receiver)}, ${shown(stack.logFiles.handler)}, ${shown(stack.logFiles.guard)}
 
   send samples:  npm run send -- --duplicates 5
   then look:     npm run ops -- stats --local
+                 npm run ops -- deliverability --local
   stop:          Ctrl-C
 `);
 }

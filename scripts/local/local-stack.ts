@@ -2,8 +2,8 @@
  * The whole pipeline on one machine: Pub/Sub and Firestore emulators (unless their variables are
  * set), the deployed topology (topic, dead-letter topic and subscription, push subscription to the
  * handler, and a pull subscription standing in for the BigQuery subscription), both functions as
- * real Functions Framework processes, and the DuckDB warehouse sink. Used by `npm start`, the
- * end-to-end tests and the soak run.
+ * real Functions Framework processes, the DuckDB warehouse sink, and the deliverability guard on a
+ * timer. Used by `npm start`, the end-to-end tests and the soak run.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,10 +12,12 @@ import { PubSub } from '@google-cloud/pubsub';
 import { createLogger, type Logger } from '../../shared/log.js';
 import { renderPushFilter } from '../../shared/policy.js';
 import { loadPolicyConfig } from '../../shared/config.js';
+import { readDeliverabilityConfig } from '../../shared/deliverability.js';
 import { DEDUPE_COLLECTION, DEFAULT_PREFIX, pipelineNames } from '../../infra/names.js';
 import { TIMING } from '../../infra/timing.js';
 import { startFirestoreEmulator, startPubSubEmulator, type Emulator } from './emulators.js';
 import { startFunction, type FunctionProcess, type FunctionProcessOptions } from './function-process.js';
+import { startLocalGuard, type LocalGuard } from './local-guard.js';
 import { ensureWarehouse } from './local-warehouse.js';
 import { DEFAULT_STATE_DIR, STACK_FILE, type LocalStackInfo } from './stack-file.js';
 import { WarehouseSink } from './warehouse-sink.js';
@@ -44,6 +46,8 @@ export interface LocalStackOptions {
   handlerEnv?: Record<string, string>;
   /** Delivery attempts before dead-lettering (default LOCAL_MAX_DELIVERY_ATTEMPTS). */
   maxDeliveryAttempts?: number;
+  /** The guard's DELIVERABILITY_* settings (defaults otherwise) and how often it runs (default once a minute). */
+  deliverability?: { env?: Record<string, string | undefined>; intervalMs?: number };
   echo?: NodeJS.WritableStream;
   /** How echoed lines look (default: JSON, prefixed with the function). */
   echoFormat?: (line: string, target: string) => string;
@@ -56,6 +60,7 @@ export interface LocalStack extends LocalStackInfo {
   /** Creates the topics and subscriptions again (after a Pub/Sub emulator restart, which keeps nothing). */
   createTopology(): Promise<void>;
   sink: WarehouseSink;
+  guard: LocalGuard;
   /** The emulators this stack started (none when their hosts were given). */
   emulators: Emulator[];
   /** The current processes (a restart replaces them). */
@@ -86,6 +91,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const names = pipelineNames(prefix);
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
   const logger = options.logger ?? createLogger({ base: { component: 'local-stack' } });
+  const guardEnv = options.deliverability?.env ?? {};
+  const { config: deliverability, problems } = readDeliverabilityConfig((name) => guardEnv[name]);
+  if (problems.length > 0) throw new Error(problems.map((p) => `${p.variable}: ${p.message}`).join('; '));
   mkdirSync(stateDir, { recursive: true });
   process.env.METADATA_SERVER_DETECTION = 'none';
 
@@ -112,7 +120,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const pseudonymKey = options.pseudonymKey ?? randomBytes(32).toString('hex');
     const logDir = join(stateDir, 'logs');
     mkdirSync(logDir, { recursive: true });
-    const logFiles = { receiver: join(logDir, 'receiver.log'), handler: join(logDir, 'handler.log') };
+    const logFiles = { receiver: join(logDir, 'receiver.log'), handler: join(logDir, 'handler.log'), guard: join(logDir, 'guard.log') };
     // The deployed topology's named database: the emulator creates it on first use.
     const handlerEnv: Record<string, string> = { ...emulatorEnv, DEDUPE_DATABASE: names.dedupeDatabase, PSEUDONYM_KEY: pseudonymKey, ...options.handlerEnv };
     const dryRun = !(handlerEnv.CIO_SITE_ID && handlerEnv.CIO_TRACK_API_KEY);
@@ -157,6 +165,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const sink = new WarehouseSink({ pubsub, subscription: warehouseSubscription, path: warehousePath, logger });
     sink.start();
     cleanup.push(() => sink.stop());
+    // In this process, so its reads take turns with the sink's writes (local-warehouse.ts).
+    const guard = startLocalGuard({
+      warehousePath,
+      config: deliverability,
+      intervalMs: options.deliverability?.intervalMs,
+      logFile: logFiles.guard,
+      echo: options.echo,
+      echoFormat: options.echoFormat,
+    });
+    cleanup.push(() => guard.stop());
 
     const signingKey = options.signingKey ?? `dev-${randomBytes(16).toString('hex')}`;
     const receiver = await launch('receiver', {
@@ -172,6 +190,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       project, prefix, pubsubHost, firestoreHost, receiverUrl: receiver.url, handlerUrl: handler.url, signingKey,
       warehousePath, warehouseSubscription, names, dryRun,
       dedupeDatabase: handlerEnv.DEDUPE_DATABASE!, dedupeCollection: handlerEnv.DEDUPE_COLLECTION ?? DEDUPE_COLLECTION, logFiles,
+      deliverability,
     };
     const stackFile = join(stateDir, STACK_FILE);
     writeFileSync(stackFile, `${JSON.stringify(info, null, 2)}\n`);
@@ -189,6 +208,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       pubsub,
       createTopology,
       sink,
+      guard,
       emulators: started,
       get receiver() {
         return processes.receiver.current;
