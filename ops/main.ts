@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
   dlq: { load: async () => (await import('./commands/dlq.js')).dlq, summary: 'show the dead-letter backlog, redrive it into the topic' },
   smoke: { load: async () => (await import('./commands/smoke.js')).smoke, summary: 'send one signed event, wait for its warehouse row' },
   stats: { load: async () => (await import('./commands/stats.js')).stats, summary: 'counts per object type and metric over a window' },
+  deliverability: { load: async () => (await import('./commands/deliverability.js')).deliverability, summary: 'complaint and bounce rates per message source, judged, worst first' },
   erase: { load: async () => (await import('./commands/erase.js')).erase, summary: 'delete one person\'s rows from the events table' },
   queries: { load: async () => (await import('./commands/queries.js')).queries, summary: 'run the analyst guide\'s example queries' },
   'invoker-check': { load: async () => (await import('./commands/invoker-check.js')).invokerCheck, summary: 'show or turn off Cloud Run\'s invoker check on the receiver' },
@@ -22,7 +23,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
 
 export const HELP = `usage: npm run ops -- <command> [options]   (every command takes --help)
 
-${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(15)}${c.summary}`).join('\n')}
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(16)}${c.summary}`).join('\n')}
 
 Add --local to work on the running npm start stack; otherwise --project (or GOOGLE_CLOUD_PROJECT).
 exit status: 0 done, 1 failed or declined, 2 wrong arguments`;

@@ -26,6 +26,7 @@ describe('argument errors', () => {
     ['ops', ['smoke', '--project', 'p'], 'smoke needs --url and --key'],
     ['ops', ['invoker-check', 'on', '--project', 'p'], 'say show or off'],
     ['ops', ['invoker-check', 'off'], 'name the service with --service, or the project with --project or GOOGLE_CLOUD_PROJECT'],
+    ['ops', ['deliverability', '--since', 'lately', '--project', 'p'], '--since must be an age like 30m, 6h, 2d or an ISO 8601 time'],
     ['send', ['--object-type', 'fax', '--url', 'http://127.0.0.1:9/', '--key', 'k'], 'unknown --object-type "fax"'],
     ['send', ['--object-type', 'sms', '--metric', 'opened', '--url', 'http://127.0.0.1:9/', '--key', 'k'], 'no sms emits --metric "opened"'],
     ['send', ['--count', '0', '--url', 'http://127.0.0.1:9/', '--key', 'k'], '--count must be a positive whole number (got "0")'],
@@ -49,13 +50,19 @@ describe('argument errors', () => {
     expect(stderr.trim()).toBe('ops: no local stack is running (/nonexistent/stack.json is missing): run npm start first');
   });
 
+  it('ops deliverability judges with the deploy\'s settings, and refuses bad ones in one line before querying', async () => {
+    const { code, stderr } = await runScript('ops', ['deliverability', '--project', 'p'], { DELIVERABILITY_BOUNCE_WARNING: '6%', DELIVERABILITY_MIN_SENT: 'lots' });
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe('ops: DELIVERABILITY_MIN_SENT: must be a whole number from 1 to 100000000 (got "lots"); DELIVERABILITY_BOUNCE_WARNING: (6%) must be below DELIVERABILITY_BOUNCE_CRITICAL (5%)');
+  });
+
   it('a destructive step without a terminal needs --yes', async () => {
     const { code, stderr } = await runScript('ops', ['snapshot', 'delete', 'snap', '--project', 'p'], {});
     expect(code).toBe(2);
     expect(stderr).toContain('refusing without --yes (no terminal to confirm on)');
   });
 
-  it.each(['doctor', 'trace', 'replay', 'snapshot', 'dlq', 'smoke', 'stats', 'erase', 'invoker-check'])('ops %s --help exits 0 with usage', async (command) => {
+  it.each(['doctor', 'trace', 'replay', 'snapshot', 'dlq', 'smoke', 'stats', 'deliverability', 'erase', 'invoker-check'])('ops %s --help exits 0 with usage', async (command) => {
     const { code, stdout } = await runScript('ops', [command, '--help']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^usage: npm run ops -- /);
