@@ -4,6 +4,7 @@
  * once, as aws-solutions-constructs' CheckProps does.
  */
 import { SETTINGS, loadPolicyConfig, replayWindowProblem, type PolicyConfig } from '../shared/config.js';
+import { DELIVERABILITY_SETTINGS, GUARD_SETTINGS, parseSetting, readDeliverabilityConfig, type DeliverabilityConfig, type SettingProblem } from '../shared/deliverability.js';
 
 /** How Customer.io, which holds no Google credentials, gets through to the public receiver. */
 export const RECEIVER_ACCESS_MODES = ['all-users', 'no-invoker-check'] as const;
@@ -47,6 +48,10 @@ export interface StackConfig {
   /** Protects the events table (and its dataset's contents) from `cdktf destroy`. */
   deletionProtection: boolean;
   policy: PolicyConfig;
+  /** What the deliverability guard judges, and how (DELIVERABILITY_*). */
+  deliverability: DeliverabilityConfig;
+  /** The guard's schedule (minutes between runs) and its query's byte cap (GB of 2^30 bytes). */
+  guard: { intervalMinutes: number; maxGb: number };
   /** Directory holding the built function bundle (npm run build). */
   bundleDir: string;
 }
@@ -82,6 +87,16 @@ export const STACK_VARIABLES = {
   timeTravelHours: 'BIGQUERY_TIME_TRAVEL_HOURS',
   warehouseReaders: 'WAREHOUSE_READERS',
   warehouseRawReaders: 'WAREHOUSE_RAW_READERS',
+  complaintWarning: DELIVERABILITY_SETTINGS.complaintWarning.name,
+  complaintCritical: DELIVERABILITY_SETTINGS.complaintCritical.name,
+  bounceWarning: DELIVERABILITY_SETTINGS.bounceWarning.name,
+  bounceCritical: DELIVERABILITY_SETTINGS.bounceCritical.name,
+  minDelivered: DELIVERABILITY_SETTINGS.minDelivered.name,
+  minSent: DELIVERABILITY_SETTINGS.minSent.name,
+  deliverabilityWindowHours: DELIVERABILITY_SETTINGS.windowHours.name,
+  deliverabilityChannels: DELIVERABILITY_SETTINGS.channels.name,
+  guardIntervalMinutes: GUARD_SETTINGS.intervalMinutes.name,
+  guardMaxGb: GUARD_SETTINGS.maxGb.name,
 } as const;
 
 /** Customer.io retries for 7 days: a retention shorter than that could expire a partition still being written. */
@@ -166,6 +181,17 @@ export function loadStackConfig(env: Record<string, string | undefined>, context
   const warehouseReaders = members('warehouseReaders');
   const warehouseRawReaders = members('warehouseRawReaders');
 
+  // The deliverability settings are declared (and checked) in shared/, like the functions' own.
+  const keyOf = Object.fromEntries(Object.entries(STACK_VARIABLES).map(([key, name]) => [name, key])) as Record<string, keyof typeof STACK_VARIABLES>;
+  const byName = (name: string) => get(keyOf[name]!);
+  const guardProblems: SettingProblem[] = [];
+  const { config: deliverability, problems: deliverabilityProblems } = readDeliverabilityConfig(byName);
+  const guard = {
+    intervalMinutes: parseSetting(byName, GUARD_SETTINGS.intervalMinutes, guardProblems),
+    maxGb: parseSetting(byName, GUARD_SETTINGS.maxGb, guardProblems),
+  };
+  for (const p of [...deliverabilityProblems, ...guardProblems]) problems.push(`${p.variable}: ${p.message}`);
+
   let policy: PolicyConfig = { actions: [], suppressOn: [] };
   try {
     policy = loadPolicyConfig(env);
@@ -198,6 +224,8 @@ export function loadStackConfig(env: Record<string, string | undefined>, context
     firestoreLocation: get('firestoreLocation') ?? region,
     deletionProtection: protection !== '0',
     policy,
+    deliverability,
+    guard,
     bundleDir,
   };
 }

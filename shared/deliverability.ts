@@ -152,7 +152,8 @@ export interface SettingProblem {
 
 type Read = (name: string) => string | undefined;
 
-function parseSetting<T>(read: Read, setting: Setting<T>, problems: SettingProblem[]): T {
+/** One setting's value, or its default with the problem recorded (so every problem is reported at once). */
+export function parseSetting<T>(read: Read, setting: Setting<T>, problems: SettingProblem[]): T {
   const raw = read(setting.name)?.trim() || setting.default;
   try {
     return setting.parse(raw);

@@ -76,4 +76,26 @@ describe('loadStackConfig', () => {
       ]);
     }
   });
+
+  it('reads the deliverability guard\'s settings with the others, from the environment or cdktf context, every problem at once', () => {
+    expect(loadStackConfig({ GOOGLE_CLOUD_PROJECT: 'acme-prod-1' })).toMatchObject({
+      deliverability: { thresholds: { complaint: { warning: 1000, critical: 3000, minVolume: 1000 }, bounce: { warning: 20_000, critical: 50_000, minVolume: 1000 } }, windowHours: 24, channels: ['email'] },
+      guard: { intervalMinutes: 15, maxGb: 1 },
+    });
+    const context: Record<string, string> = { minSent: '250', guardIntervalMinutes: '5' };
+    expect(loadStackConfig({ GOOGLE_CLOUD_PROJECT: 'acme-prod-1', DELIVERABILITY_BOUNCE_CRITICAL: '8%' }, (key) => context[key])).toMatchObject({
+      deliverability: { thresholds: { bounce: { critical: 80_000, minVolume: 250 } } },
+      guard: { intervalMinutes: 5 },
+    });
+    try {
+      loadStackConfig({ GOOGLE_CLOUD_PROJECT: 'acme-prod-1', DELIVERABILITY_COMPLAINT_CRITICAL: '0.05%', DELIVERABILITY_CHANNELS: 'fax', DELIVERABILITY_GUARD_INTERVAL_MINUTES: '45' });
+      throw new Error('expected a StackConfigError');
+    } catch (error) {
+      expect((error as StackConfigError).problems).toEqual([
+        'DELIVERABILITY_COMPLAINT_WARNING: (0.1%) must be below DELIVERABILITY_COMPLAINT_CRITICAL (0.05%)',
+        'DELIVERABILITY_CHANNELS: must list message channels among email, push, sms, whatsapp, slack, webhook, in_app (unknown: fax) (got "fax")',
+        'DELIVERABILITY_GUARD_INTERVAL_MINUTES: must divide an hour evenly: one of 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60 (got "45")',
+      ]);
+    }
+  });
 });
