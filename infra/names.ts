@@ -20,6 +20,9 @@ export function pipelineNames(prefix: string) {
     analyticsDataset: `${prefix}_analytics`,
     receiver: `${prefix}-receiver`,
     handler: `${prefix}-handler`,
+    /** The deliverability guard's function, and the Cloud Scheduler job that runs it. */
+    guard: `${prefix}-guard`,
+    guardJob: `${prefix}-deliverability-guard`,
     /** A named Firestore database of its own: a project's "(default)" may belong to something else. */
     dedupeDatabase: `${prefix}-dedupe`,
     functionsRepository: `${prefix}-functions`,

@@ -1,7 +1,7 @@
 /**
  * The whole pipeline in one stack: receiver → topic → (BigQuery subscription → events table,
  * push subscription → handler → Customer.io), dead letters, replay, dedupe store, secrets,
- * monitoring. Every provider it uses is declared here with the version its prebuilt bindings wrap.
+ * monitoring, and the deliverability guard. Every provider it uses is declared here with the version its prebuilt bindings wrap.
  */
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider/index.js';
 import { PubsubSubscriptionIamMember } from '@cdktf/provider-google/lib/pubsub-subscription-iam-member/index.js';
@@ -13,6 +13,7 @@ import { Fn, GcsBackend, LocalBackend, TerraformOutput, TerraformStack } from 'c
 import type { Construct } from 'constructs';
 import type { StackConfig } from './config.js';
 import { DedupeStore } from './constructs/dedupe-store.js';
+import { DeliverabilityGuard } from './constructs/deliverability-guard.js';
 import { EventBus } from './constructs/event-bus.js';
 import { PipelineFunctions } from './constructs/functions.js';
 import { PipelineMonitoring } from './constructs/monitoring.js';
@@ -122,6 +123,18 @@ export class PipelineStack extends TerraformStack {
       bigquerySubscription: warehouse.subscription.name,
       deadLetterSubscription: bus.deadLetterSubscription.name,
       alertEmail: config.alertEmail,
+      dependsOn: services,
+    });
+    new DeliverabilityGuard(this, 'deliverability-guard', {
+      project,
+      region,
+      prefix,
+      functions,
+      warehouse,
+      deliverability: config.deliverability,
+      intervalMinutes: config.guard.intervalMinutes,
+      maxGb: config.guard.maxGb,
+      notificationChannels: monitoring.notificationChannels,
       dependsOn: services,
     });
 

@@ -2,7 +2,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArtifactRegistryRepository } from '@cdktf/provider-google/lib/artifact-registry-repository/index.js';
 import { ArtifactRegistryRepositoryIamMember } from '@cdktf/provider-google/lib/artifact-registry-repository-iam-member/index.js';
-import { Cloudfunctions2Function } from '@cdktf/provider-google/lib/cloudfunctions2-function/index.js';
+import { Cloudfunctions2Function, type Cloudfunctions2FunctionBuildConfig } from '@cdktf/provider-google/lib/cloudfunctions2-function/index.js';
 import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-service-iam-member/index.js';
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member/index.js';
 import { PubsubTopicIamMember } from '@cdktf/provider-google/lib/pubsub-topic-iam-member/index.js';
@@ -80,6 +80,10 @@ export class PipelineFunctions extends Construct {
   readonly pushInvoker: ServiceAccount;
   readonly buildAccount: ServiceAccount;
   readonly repository: ArtifactRegistryRepository;
+  /** The build of another target of the same bundle (the deliverability guard deploys from it too). */
+  readonly buildConfigFor: (entryPoint: string) => Cloudfunctions2FunctionBuildConfig;
+  /** What every function of the bundle waits for: the APIs, the table, the build account's grants. */
+  readonly deployDependencies: ITerraformDependable[];
 
   constructor(scope: Construct, id: string, props: PipelineFunctionsProps) {
     super(scope, id);
@@ -204,6 +208,8 @@ export class PipelineFunctions extends Construct {
     const baseEnv = { NODE_ENV: 'production', GOOGLE_CLOUD_PROJECT: project, LOG_LEVEL: SETTINGS.logLevel.default };
     const maxAge = String(props.signatureMaxAgeSeconds === 'off' ? 0 : props.signatureMaxAgeSeconds);
     const settled = [...(props.dependsOn ?? []), buildGrantsSettled];
+    this.buildConfigFor = buildConfig;
+    this.deployDependencies = settled;
 
     const receiverService = {
       serviceAccountEmail: this.receiverAccount.email,

@@ -80,6 +80,8 @@ export class PipelineMonitoring extends Construct {
   readonly signatureFailures: LoggingMetric;
   readonly handlerOutcomes: LoggingMetric;
   readonly alerts: MonitoringAlertPolicy[];
+  /** The alert channel (ALERT_EMAIL's), for alerts defined beside what they watch. */
+  readonly notificationChannels: string[];
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
@@ -87,6 +89,7 @@ export class PipelineMonitoring extends Construct {
     const channels = props.alertEmail
       ? [new MonitoringNotificationChannel(this, 'email', { project, displayName: `${prefix} pipeline alerts`, type: 'email', labels: { email_address: props.alertEmail } }).name]
       : [];
+    this.notificationChannels = channels;
 
     this.signatureFailures = new LoggingMetric(this, 'signature-failures', {
       project,

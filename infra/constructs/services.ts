@@ -19,6 +19,8 @@ export const REQUIRED_SERVICES = [
   'logging.googleapis.com',
   'iam.googleapis.com',
   'storage.googleapis.com',
+  // The deliverability guard's schedule.
+  'cloudscheduler.googleapis.com',
 ] as const;
 
 /** Needed only when EVENTS_RETENTION_DAYS is set: the scheduled query that expires undated rows. */

@@ -17,7 +17,7 @@ import { Construct } from 'constructs';
 import { CLUSTERING_COLUMNS, PARTITION_COLUMN, TABLE_COLUMNS } from '../../shared/row.js';
 import { pipelineNames } from '../names.js';
 import { analyticsEventsSql, retentionDeleteSql } from '../privacy.js';
-import { DERIVED_OBJECT_NAMES, DERIVED_OBJECTS, TABLE_FUNCTION_ARGUMENTS, bigqueryNames, derivedSql } from '../sql.js';
+import { DERIVED_OBJECT_NAMES, DERIVED_OBJECTS, TABLE_FUNCTION_ARGUMENTS, bigqueryNames, derivedSql, type DerivedObjectName } from '../sql.js';
 import { IAM_PROPAGATION_WAIT, TIMING } from '../timing.js';
 import { PseudonymKeyTable } from './pseudonym-key-table.js';
 
@@ -86,6 +86,9 @@ export class Warehouse extends Construct {
   readonly table: BigqueryTable;
   readonly subscription: PubsubSubscription;
   readonly tableId: string;
+  /** The derived objects in the analysts' dataset, by name (what their readers wait for). */
+  readonly analyticsObjects: Partial<Record<DerivedObjectName, ITerraformDependable>> = {};
+  private readonly analyticsAccess: BigqueryDatasetAccess[];
 
   constructor(scope: Construct, id: string, props: WarehouseProps) {
     super(scope, id);
@@ -106,11 +109,12 @@ export class Warehouse extends Construct {
         dependsOn,
       });
 
+    this.analyticsAccess = [owners, ...props.readers.map((m) => datasetAccessFor(m, 'READER'))];
     this.analyticsDataset = dataset(
       'analytics-dataset',
       names.analyticsDataset,
       'Customer.io events for analysts: keyed hashes instead of addresses, no message content',
-      [owners, ...props.readers.map((m) => datasetAccessFor(m, 'READER'))],
+      this.analyticsAccess,
       // Views only: they are derived from the raw table and cost nothing to recreate.
       true,
       props.dependsOn,
@@ -162,11 +166,11 @@ export class Warehouse extends Construct {
       new BigqueryTable(this, key, { project, datasetId, tableId, description, view: { query, useLegacySql: false }, deletionProtection: false, dependsOn });
 
     // The derived objects, once over the raw table and once over the analysts' view of it.
-    const derive = (keyPrefix: string, datasetId: string, resolve: typeof raw, base: ITerraformDependable) => {
+    const derive = (keyPrefix: string, datasetId: string, resolve: typeof raw, base: ITerraformDependable, created: Partial<Record<DerivedObjectName, ITerraformDependable>> = {}) => {
       let previous: ITerraformDependable[] = [base];
       for (const name of DERIVED_OBJECT_NAMES) {
         const definition = DERIVED_OBJECTS[name];
-        const created =
+        const object =
           definition.kind === 'view'
             ? view(`${keyPrefix}${name}`, datasetId, name, definition.description, derivedSql(name, resolve), previous)
             : new BigqueryRoutine(this, `${keyPrefix}${name}`, {
@@ -180,7 +184,8 @@ export class Warehouse extends Construct {
                 arguments: TABLE_FUNCTION_ARGUMENTS.map((a) => ({ name: a.name, argumentKind: 'FIXED_TYPE', dataType: JSON.stringify({ typeKind: a.type }) })),
                 dependsOn: previous,
               });
-        previous = [...previous, created];
+        previous = [...previous, object];
+        created[name] = object;
       }
     };
     derive('', names.dataset, raw, this.table);
@@ -195,7 +200,7 @@ export class Warehouse extends Construct {
       dependsOn: props.dependsOn,
     });
     const analyticsEvents = view('analytics-events', names.analyticsDataset, 'events', 'Events without raw identifiers or message content (see infra/privacy.ts)', analyticsEventsSql('bigquery', raw), [this.table, key.table, this.analyticsDataset]);
-    derive('analytics-', names.analyticsDataset, analytics, analyticsEvents);
+    derive('analytics-', names.analyticsDataset, analytics, analyticsEvents, this.analyticsObjects);
 
     // The Pub/Sub service agent writes the rows. Pub/Sub checks these grants when the BigQuery
     // subscription is created, and IAM takes a while to propagate: the subscription waits.
@@ -231,6 +236,16 @@ export class Warehouse extends Construct {
     });
 
     if (props.eventsRetentionDays && props.transferAgent) this.expireUndatedRows(props, props.transferAgent, props.eventsRetentionDays);
+  }
+
+  /**
+   * Lets a service account read the analysts' dataset (pseudonymized views and table functions,
+   * nothing raw): an entry in the dataset's own access list, which is authoritative, so it cannot
+   * be a separate IAM member resource (the provider's docs: the two would fight over the policy).
+   */
+  grantAnalyticsReader(serviceAccountEmail: string): void {
+    this.analyticsAccess.push({ role: 'READER', userByEmail: serviceAccountEmail });
+    this.analyticsDataset.putAccess(this.analyticsAccess);
   }
 
   /**

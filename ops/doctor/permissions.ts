@@ -48,6 +48,8 @@ export const PERMISSIONS_BY_RESOURCE_TYPE: Record<string, readonly string[]> = {
   google_monitoring_alert_policy: ['monitoring.alertPolicies.create', 'monitoring.alertPolicies.get'],
   google_monitoring_dashboard: ['monitoring.dashboards.create', 'monitoring.dashboards.get'],
   google_monitoring_notification_channel: ['monitoring.notificationChannels.create', 'monitoring.notificationChannels.get'],
+  // The deliverability guard's schedule runs as its invoker account (OIDC token): actAs on it.
+  google_cloud_scheduler_job: ['cloudscheduler.jobs.create', 'cloudscheduler.jobs.get', 'iam.serviceAccounts.actAs'],
   // Created and destroyed locally by Terraform: no Google permission.
   random_bytes: [],
   time_sleep: [],

@@ -107,7 +107,8 @@ describe('4. no alert waits on a log-based metric created in the same apply', ()
   it('bases every alert on a metric that exists before the apply, and signature failures on the receiver\'s 401s', () => {
     const created = all(s, 'google_logging_metric').map((m) => `logging.googleapis.com/user/${String(m.name)}`);
     expect(created.length).toBeGreaterThan(0);
-    const filters = all(s, 'google_monitoring_alert_policy').flatMap((p) => (p.conditions as Array<{ condition_threshold: { filter: string } }>).map((c) => c.condition_threshold.filter));
+    // A log-match condition (the deliverability guard's) reads log entries, not a metric: nothing to wait for.
+    const filters = all(s, 'google_monitoring_alert_policy').flatMap((p) => (p.conditions as Array<{ condition_threshold?: { filter: string }; condition_matched_log?: { filter: string } }>).map((c) => (c.condition_threshold ?? c.condition_matched_log)!.filter));
     for (const filter of filters) {
       expect(filter).not.toContain('logging.googleapis.com/user/');
       for (const metric of created) expect(filter).not.toContain(metric);

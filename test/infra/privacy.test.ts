@@ -36,11 +36,15 @@ describe('who can read', () => {
   });
 
   it('gives analysts the analytics dataset only', () => {
+    const guard = `\${${refTo(s, 'google_service_account', (r) => r.account_id === 'cio-guard')}.email}`;
     expect(dataset(s, 'cio_analytics').access).toEqual([
       { role: 'OWNER', special_group: 'projectOwners' },
       { role: 'READER', group_by_email: 'analysts@acme.com' },
       { role: 'READER', user_by_email: 'ana@acme.com' },
+      // The deliverability guard reads its table function here, never the raw dataset.
+      { role: 'READER', user_by_email: guard },
     ]);
+    expect(JSON.stringify(dataset(s, 'cio_webhooks').access)).not.toContain('guard');
   });
 
   it('leaves project Viewers and Editors out of both (no projectReaders or projectWriters entry)', () => {
@@ -48,7 +52,9 @@ describe('who can read', () => {
       const groups = (dataset(s, id).access as Array<{ special_group?: string }>).map((a) => a.special_group).filter(Boolean);
       expect(groups).toEqual(['projectOwners']);
     }
-    expect(dataset(synth(), 'cio_analytics').access).toEqual([{ role: 'OWNER', special_group: 'projectOwners' }]);
+    const plain = synth();
+    const guard = `\${${refTo(plain, 'google_service_account', (r) => r.account_id === 'cio-guard')}.email}`;
+    expect(dataset(plain, 'cio_analytics').access).toEqual([{ role: 'OWNER', special_group: 'projectOwners' }, { role: 'READER', user_by_email: guard }]);
   });
 
   it('creates the analytics dataset before the raw one, which authorizes it', () => {
