@@ -16,16 +16,25 @@
  *   COST_REQUEST_LOG_BYTES       bytes of one Cloud Run request log entry           (1200)
  *   COST_RECEIVER_MIN_INSTANCES  warm receiver instances (RECEIVER_MIN_INSTANCES)   (1)
  *   COST_IDLE_RATE               USD per vCPU-second and per GiB-second idle        (0.0000025)
+ *   COST_GUARD_BILLED_MS         billable instance time per deliverability guard run (3000)
+ *
+ * The deliverability guard runs as deployed: every DELIVERABILITY_GUARD_INTERVAL_MINUTES over the
+ * last DELIVERABILITY_WINDOW_HOURS (read and checked as the stack reads them). Its query reads the
+ * columns its SQL names (infra/sql/deliverability_between.sql and the dedupe window under it) from
+ * the window's day partitions, and BigQuery bills at least 10 MB for the table it references.
  */
 import { createHash } from 'node:crypto';
 import type { Request, Response } from '@google-cloud/functions-framework';
+import { runGuard } from '../../functions/guard.js';
 import { createHandler } from '../../functions/handler.js';
 import type { DedupeStore } from '../../functions/dedupe-store.js';
 import { createLogger } from '../../shared/log.js';
 import { normalizeWebhook } from '../../shared/normalize.js';
 import { DEFAULT_POLICY, decideActions } from '../../shared/policy.js';
 import { encodePushEnvelope } from '../../shared/push-envelope.js';
+import { DELIVERABILITY_FUNCTION, DELIVERABILITY_SETTINGS, GUARD_SETTINGS, loadDeliverabilityConfig, parseSetting, type SettingProblem } from '../../shared/deliverability.js';
 import { TABLE_COLUMNS, attributesOf, type EventRow } from '../../shared/row.js';
+import { DERIVED_OBJECTS, derivedSql, duckdbNames } from '../../infra/sql.js';
 import { allSamples } from '../local/samples.js';
 import { FREE_TIERS, PRICES } from './prices.js';
 
@@ -47,7 +56,33 @@ function readAssumptions() {
     REQUEST_LOG_BYTES: num('COST_REQUEST_LOG_BYTES', 1200),
     MIN_INSTANCES: num('COST_RECEIVER_MIN_INSTANCES', 1),
     IDLE_RATE: num('COST_IDLE_RATE', 0.0000025),
+    GUARD_MS: num('COST_GUARD_BILLED_MS', 3000),
+    ...guardSchedule(),
   };
+}
+
+/** The guard's interval and window, from the variables the deploy reads, checked as it checks them. */
+function guardSchedule() {
+  const problems: SettingProblem[] = [];
+  const read = (name: string) => process.env[name];
+  const interval = parseSetting(read, GUARD_SETTINGS.intervalMinutes, problems);
+  const windowHours = parseSetting(read, DELIVERABILITY_SETTINGS.windowHours, problems);
+  if (problems.length > 0) throw new Error(`${problems[0]!.variable}: ${problems[0]!.message}`);
+  return { GUARD_INTERVAL: interval, GUARD_WINDOW_HOURS: windowHours };
+}
+
+/**
+ * The table columns the guard's query reads: those its SQL names, down to the events table (BigQuery
+ * reads only the columns a query references, through views and table functions).
+ */
+export function guardQueryColumns(): string[] {
+  const texts: string[] = [];
+  const follow = (name: keyof typeof DERIVED_OBJECTS) => {
+    texts.push(derivedSql(name, duckdbNames()).replace(/--.*$/gm, ''));
+    for (const read of Object.values(DERIVED_OBJECTS[name].reads as Record<string, { object: string }>)) if (read.object in DERIVED_OBJECTS) follow(read.object as keyof typeof DERIVED_OBJECTS);
+  };
+  follow(DELIVERABILITY_FUNCTION);
+  return TABLE_COLUMNS.map((c) => c.name).filter((name) => texts.some((t) => new RegExp(`\\b${name}\\b`).test(t)));
 }
 /** Both functions run with 1 vCPU and 512 MiB (infra/constructs/functions.ts). */
 const VCPU = 1;
@@ -63,9 +98,9 @@ const FIRESTORE = { newEvent: { writes: 2, reads: 0, deletes: 1 }, duplicate: { 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
 /** BigQuery's logical size of a value (its "data size calculation"): STRING 2 + UTF-8 bytes, INT64/TIMESTAMP 8, BOOL 1, NULL 0. */
-function bigqueryRowBytes(row: Record<string, unknown>): number {
+function bigqueryRowBytes(row: Record<string, unknown>, columns: readonly string[] = TABLE_COLUMNS.map((c) => c.name)): number {
   let bytes = 0;
-  for (const column of TABLE_COLUMNS) {
+  for (const column of TABLE_COLUMNS.filter((c) => columns.includes(c.name))) {
     const value = row[column.name];
     if (value === null || value === undefined) continue;
     if (column.type === 'STRING') bytes += 2 + Buffer.byteLength(String(value));
@@ -92,6 +127,14 @@ async function handlerLogBytes(row: EventRow): Promise<number> {
   return bytes;
 }
 
+/** Runs the real guard once on a window without breaches and returns the bytes it logged. */
+async function guardLogBytes(): Promise<number> {
+  let bytes = 0;
+  const logger = createLogger({ level: 'info', base: { component: 'guard' }, write: (line) => (bytes += Buffer.byteLength(line) + 1) });
+  await runGuard({ config: loadDeliverabilityConfig({}), logger, read: async () => ({ rows: [], bytesBilled: 10 * 2 ** 20 }) });
+  return bytes;
+}
+
 async function measure() {
   const samples = allSamples({ seq: 1 });
   const rows = samples.map((sample) => normalizeWebhook({ body: Buffer.from(JSON.stringify(sample)), receivedAt: new Date() }));
@@ -99,9 +142,9 @@ async function measure() {
     const attributes = Object.entries(attributesOf(row)).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
     return Buffer.byteLength(JSON.stringify(row)) + attributes + 20 + MESSAGE_ID_BYTES;
   });
-  const tableRows = rows.map((row) =>
-    bigqueryRowBytes({ ...row, subscription_name: 'projects/acme-prod-1/subscriptions/cio-events-bigquery', message_id: '1'.repeat(MESSAGE_ID_BYTES), publish_time: 'x', attributes: JSON.stringify(attributesOf(row)) }),
-  );
+  const written = rows.map((row) => ({ ...row, subscription_name: 'projects/acme-prod-1/subscriptions/cio-events-bigquery', message_id: '1'.repeat(MESSAGE_ID_BYTES), publish_time: 'x', attributes: JSON.stringify(attributesOf(row)) }));
+  const tableRows = written.map((row) => bigqueryRowBytes(row));
+  const guardColumns = guardQueryColumns();
   const actionable = rows.filter((row) => decideActions(row, DEFAULT_POLICY).kind === 'act');
   const logLines = await Promise.all(actionable.map(handlerLogBytes));
   return {
@@ -112,6 +155,9 @@ async function measure() {
     rowBytes: mean(tableRows),
     sampleActionableShare: actionable.length / rows.length,
     handlerLineBytes: mean(logLines),
+    guardColumns,
+    guardRowBytes: mean(written.map((row) => bigqueryRowBytes(row, guardColumns))),
+    guardLineBytes: await guardLogBytes(),
     digest: createHash('sha256').update(JSON.stringify(samples.map((s) => s.object_type + s.metric))).digest('hex').slice(0, 8),
   };
 }
@@ -123,7 +169,7 @@ interface Line {
 }
 
 async function main() {
-  const { EVENTS, ACTIONABLE, DUPLICATES, RECEIVER_MS, HANDLER_MS, RETENTION_DAYS, LOG_OVERHEAD, REQUEST_LOG_BYTES, MIN_INSTANCES, IDLE_RATE } = readAssumptions();
+  const { EVENTS, ACTIONABLE, DUPLICATES, RECEIVER_MS, HANDLER_MS, RETENTION_DAYS, LOG_OVERHEAD, REQUEST_LOG_BYTES, MIN_INSTANCES, IDLE_RATE, GUARD_MS, GUARD_INTERVAL, GUARD_WINDOW_HOURS } = readAssumptions();
   const m = await measure();
   const deliveries = EVENTS * (1 + DUPLICATES);
   const pushes = deliveries * ACTIONABLE;
@@ -159,6 +205,18 @@ async function main() {
   const logBytes = deliveries * REQUEST_LOG_BYTES + pushes * (REQUEST_LOG_BYTES + m.handlerLineBytes + LOG_OVERHEAD);
   add('Cloud Logging: request logs + the handler\'s line per push', `${fmt(logBytes / GIB_BYTES, 2)} GiB`, (logBytes / GIB_BYTES) * PRICES.loggingPerGiB.usd);
   add('Secret Manager: 4 secrets, read at instance start', '7 active versions', 7 * PRICES.secretVersionPerMonth.usd);
+  const runs = SECONDS_A_MONTH / 60 / GUARD_INTERVAL;
+  // A window not starting at midnight touches one day partition more than its length in days.
+  const daysRead = Math.ceil(GUARD_WINDOW_HOURS / 24) + 1;
+  const scannedPerRun = (deliveries / 30) * daysRead * m.guardRowBytes;
+  const billedPerRun = Math.max(PRICES.bigqueryMinimumBytesPerTable.usd, scannedPerRun);
+  const MIB = 2 ** 20;
+  add('Deliverability guard: BigQuery queries', `${fmt(runs)} runs × ${fmt(billedPerRun / MIB, 1)} MiB billed (reads ${fmt(scannedPerRun / MIB, 1)} MiB)`, ((runs * billedPerRun) / TIB) * PRICES.bigqueryOnDemandPerTiB.usd);
+  const guardSeconds = (runs * GUARD_MS) / 1000;
+  const guardLogs = runs * (REQUEST_LOG_BYTES + m.guardLineBytes + LOG_OVERHEAD);
+  add('Deliverability guard: Cloud Run runs and their logs', `${fmt(runs)} runs, ${fmt(guardSeconds)} instance-s`,
+    (runs / 1e6) * PRICES.runRequestsPerMillion.usd + guardSeconds * (VCPU * PRICES.runCpuPerVcpuSecond.usd + GIB * PRICES.runMemoryPerGiBSecond.usd) + (guardLogs / GIB_BYTES) * PRICES.loggingPerGiB.usd);
+  add('Deliverability guard: Cloud Scheduler job', '1 job', PRICES.schedulerJobPerMonth.usd);
 
   const total = lines.reduce((n, l) => n + l.usd, 0);
   const out = (s = '') => process.stdout.write(`${s}\n`);
@@ -169,6 +227,8 @@ async function main() {
   out(`  BigQuery row (logical bytes)      ${fmt(m.rowBytes)} bytes`);
   out(`  handler's log line per push       ${fmt(m.handlerLineBytes)} bytes (+ ${LOG_OVERHEAD} Cloud Logging adds, assumed)`);
   out(`  actionable share of the samples   ${fmt(m.sampleActionableShare * 100, 1)}% (the model uses COST_ACTIONABLE_SHARE = ${ACTIONABLE})`);
+  out(`  deliverability guard's query      ${fmt(m.guardRowBytes)} bytes per row read (${m.guardColumns.length} columns: ${m.guardColumns.join(', ')})`);
+  out(`                                    every ${GUARD_INTERVAL} minutes over ${GUARD_WINDOW_HOURS} hours: ${daysRead} day partitions at most; its log line per run ${fmt(m.guardLineBytes)} bytes`);
   out();
   out(`${fmt(EVENTS)} events a month, ${DUPLICATES * 100}% extra deliveries, ${ACTIONABLE * 100}% pushed to the handler; list prices, no free tier subtracted`);
   out();

@@ -18,6 +18,7 @@ const FIRESTORE = 'https://cloud.google.com/firestore/pricing';
 const OBSERVABILITY = 'https://cloud.google.com/stackdriver/pricing';
 const SECRETS = 'https://cloud.google.com/secret-manager/pricing';
 const BIGQUERY = 'https://cloud.google.com/bigquery/pricing';
+const SCHEDULER = 'https://cloud.google.com/scheduler/pricing';
 
 export const PRICES = {
   pubsubThroughputPerTiB: { usd: 40, per: 'TiB published or delivered (pull, push)', source: PUBSUB, read: '2026-09-20' },
@@ -34,6 +35,9 @@ export const PRICES = {
   secretAccessesPer10k: { usd: 0.03, per: '10,000 secret access operations', source: SECRETS, read: '2026-11-29' },
   secretVersionPerMonth: { usd: 0.06, per: 'active secret version per location per month', source: SECRETS, read: '2026-11-29' },
   bigqueryActiveStoragePerGiBMonth: { usd: 0.02, per: 'GiB-month of active logical storage', source: BIGQUERY, read: '2026-11-29' },
+  bigqueryOnDemandPerTiB: { usd: 6.25, per: 'TiB processed by on-demand queries', source: BIGQUERY, read: '2026-12-01' },
+  bigqueryMinimumBytesPerTable: { usd: 10 * 2 ** 20, per: 'bytes billed at least per table a query references (10 MB)', source: BIGQUERY, read: '2026-12-01' },
+  schedulerJobPerMonth: { usd: 0.1, per: 'Cloud Scheduler job per 31 days, however often it runs', source: SCHEDULER, read: '2026-12-01' },
 } as const satisfies Record<string, Price>;
 
 /** Monthly free allowances, for the reader to subtract: most are shared with the project's other workloads. */
@@ -42,6 +46,7 @@ export const FREE_TIERS = [
   'Cloud Run: 180,000 vCPU-seconds, 360,000 GiB-seconds and 2 million requests per billing account',
   'Cloud Logging: first 50 GiB per project',
   'Secret Manager: 6 active versions and 10,000 access operations per billing account',
-  'BigQuery: first 10 GiB of storage',
+  'BigQuery: first 10 GiB of storage and first 1 TiB of on-demand queries',
+  'Cloud Scheduler: 3 jobs per billing account',
   'Firestore: none for a named database such as this stack\'s (the free quota is the (default) database\'s only)',
 ] as const;
