@@ -7,8 +7,10 @@
 --
 -- complaint_rate = spammed / delivered, bounce_rate = bounced / sent, unsubscribe_rate =
 -- unsubscribed / delivered; null when the denominator is 0. The counts are additive: sum them by
--- source_id for a whole campaign. Events that name no message source (test sends) are left out.
--- Only identifiers and metrics are read: no address, recipient or content.
+-- source_id for a whole campaign. Only the five metrics counted are read (the table is clustered by
+-- metric, so BigQuery skips the rest's blocks), and a source with none of them in the range has no
+-- row; events that name no message source (test sends) are left out. Only identifiers and metrics
+-- are read: no address, recipient or content.
 SELECT
   source, source_id, action_id, channel,
   sent, delivered, bounced, spammed, unsubscribed,
@@ -37,6 +39,7 @@ FROM (
       metric
     FROM {{unique_events}}
     WHERE object_type <> 'customer'
+      AND metric IN ('sent', 'delivered', 'bounced', 'spammed', 'unsubscribed')
       AND COALESCE(campaign_id, broadcast_id, newsletter_id, transactional_message_id) IS NOT NULL
   ) AS keyed
   GROUP BY source, source_id, action_id, channel

@@ -70,6 +70,9 @@ beforeAll(async () => {
     ...send({ campaign_id: 101, action_id: 503 }, { sent: 1000, delivered: 700, bounced: 300 }, 'push'),
     // Everything bounced: no deliveries, so no complaint or unsubscribe rate.
     ...send({ transactional_message_id: 4 }, { sent: 5, delivered: 0, bounced: 5 }),
+    // No row: a source with only opens and clicks in the window (nothing a rate counts).
+    ...events('email', 'opened', { campaign_id: 199, action_id: 1 }, 5),
+    ...events('email', 'clicked', { campaign_id: 199, action_id: 1 }, 5),
     // Not counted: customer events, events naming no source (a test send), events outside the window.
     written('customer', 'unsubscribed', {}, T0 + HOUR),
     written('email', 'spammed', {}, T0 + HOUR),
