@@ -15,7 +15,7 @@ import {
   type DeliverabilityConfig,
   type Judgement,
 } from '../../shared/deliverability.js';
-import { CommandFailed, parse, requireLocalStack } from '../cli.js';
+import { CommandFailed, parse, positiveInt, requireLocalStack } from '../cli.js';
 import { TARGET_HELP, TARGET_OPTIONS, resolveTarget } from '../target.js';
 import { TIME_HELP, parseRange } from '../time.js';
 
@@ -32,6 +32,7 @@ complaints 0.1% warning, 0.3% critical from 1,000 delivered; bounces 2% and 5% f
 
   --since TIME         ${TIME_HELP} (default: the guard's window, 24h)
   --until TIME         (default now)
+  --limit N            the N worst sources in the table (default 50; --json has them all)
   --json               one JSON document instead of a table
 ${TARGET_HELP}`;
 
@@ -73,8 +74,9 @@ export function deliverabilityTable(judgements: Judgement[], config: Deliverabil
 }
 
 export async function deliverability(args: string[]): Promise<number> {
-  const { values } = parse(args, { ...TARGET_OPTIONS, since: { type: 'string' }, until: { type: 'string' }, json: { type: 'boolean' } });
+  const { values } = parse(args, { ...TARGET_OPTIONS, since: { type: 'string' }, until: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } });
   if (values.help) return void process.stdout.write(`${DELIVERABILITY_HELP}\n`), 0;
+  const limit = positiveInt('limit', values.limit, 50);
   const config = settings(values.local, process.env);
   const range = parseRange(values.since ?? `${config.windowHours}h`, values.until);
   const target = await resolveTarget(values);
@@ -96,7 +98,8 @@ export async function deliverability(args: string[]): Promise<number> {
       process.stdout.write('no message events in the window\n');
       return 0;
     }
-    for (const line of deliverabilityTable(judgements, config)) process.stdout.write(`${line}\n`);
+    for (const line of deliverabilityTable(judgements.slice(0, limit), config)) process.stdout.write(`${line}\n`);
+    if (judgements.length > limit) process.stdout.write(`… and ${judgements.length - limit} more (--limit, or --json for all)\n`);
     const tally = (['critical', 'warning', 'ok', 'unjudged'] as const).map((v) => `${judgements.filter((j) => j.verdict === v).length} ${v === 'unjudged' ? 'not judged' : v}`);
     process.stdout.write(`\n${judgements.length} source(s): ${tally.join(', ')}\n`);
     return 0;

@@ -27,6 +27,7 @@ describe('argument errors', () => {
     ['ops', ['invoker-check', 'on', '--project', 'p'], 'say show or off'],
     ['ops', ['invoker-check', 'off'], 'name the service with --service, or the project with --project or GOOGLE_CLOUD_PROJECT'],
     ['ops', ['deliverability', '--since', 'lately', '--project', 'p'], '--since must be an age like 30m, 6h, 2d or an ISO 8601 time'],
+    ['ops', ['deliverability', '--limit', '0', '--project', 'p'], '--limit must be a positive whole number'],
     ['send', ['--object-type', 'fax', '--url', 'http://127.0.0.1:9/', '--key', 'k'], 'unknown --object-type "fax"'],
     ['send', ['--object-type', 'sms', '--metric', 'opened', '--url', 'http://127.0.0.1:9/', '--key', 'k'], 'no sms emits --metric "opened"'],
     ['send', ['--count', '0', '--url', 'http://127.0.0.1:9/', '--key', 'k'], '--count must be a positive whole number (got "0")'],

@@ -105,5 +105,10 @@ describe('the local deliverability guard', () => {
       ['not judged (volume)', 'campaign', '903'],
     ]);
     expect(table.stdout).toContain('4 source(s): 2 critical, 1 warning, 0 ok, 1 not judged');
+    // The worst first when there are many.
+    const top = await runScript('ops', ['deliverability', '--local', '--limit', '1'], stack.cliEnv);
+    expect(top.stdout.split('\n').filter((l) => /^(CRITICAL|WARNING|ok|not judged)/.test(l))).toHaveLength(1);
+    expect(top.stdout).toContain('CRITICAL complaint');
+    expect(top.stdout).toContain('… and 3 more (--limit, or --json for all)');
   });
 });
