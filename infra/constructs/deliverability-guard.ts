@@ -161,6 +161,7 @@ export class DeliverabilityGuard extends Construct {
             level === 'critical'
               ? 'Pause the message in Customer.io before it sends more, then find the cause: a list or segment that was not opted in (complaints), stale or purchased addresses (bounces).'
               : 'Look before it becomes critical: the audience of this message, its list hygiene, its content and frequency.',
+            '',
             `This notification repeats at most once a day while the breach lasts. Gmail sends no per-message complaints: Gmail recipients' complaints are not in this rate; see Google Postmaster Tools. Thresholds and minimum volumes: DELIVERABILITY_* settings.`,
           ].join('\n'),
         },
