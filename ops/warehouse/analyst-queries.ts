@@ -89,6 +89,16 @@ WHERE event_timestamp >= {{days_ago:30}}
 GROUP BY written
 ORDER BY written DESC`,
   ),
+  both(
+    'Complaint and bounce rates per campaign over the last day, its messages summed (what the deliverability guard judges per message)',
+    `SELECT source, source_id, channel,
+  SUM(sent) AS sent, SUM(delivered) AS delivered, SUM(bounced) AS bounced, SUM(spammed) AS spammed,
+  SUM(spammed) / NULLIF(SUM(delivered), 0) AS complaint_rate,
+  SUM(bounced) / NULLIF(SUM(sent), 0) AS bounce_rate
+FROM cio_analytics.deliverability_between({{days_ago:1}}, {{now}})
+GROUP BY source, source_id, channel
+ORDER BY complaint_rate DESC, bounce_rate DESC`,
+  ),
 ];
 
 /** The DuckDB text of a query: the analysts' dataset becomes the local file's schema. */
