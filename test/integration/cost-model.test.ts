@@ -18,9 +18,22 @@ describe('the cost model', () => {
     // The measured figures and every priced line, exactly as the page shows them.
     const shown = stdout.split('\n').filter((line) => line.trim() && !line.startsWith('  - ') && !line.startsWith('free allowances'));
     for (const line of shown) expect(doc, line).toContain(line);
-    for (const component of ['Cloud Run receiver', 'Cloud Run handler', 'Pub/Sub: publish', 'BigQuery subscription', 'BigQuery: storage', 'Firestore', 'Cloud Logging', 'Secret Manager']) {
+    for (const component of ['Cloud Run receiver', 'Cloud Run handler', 'Pub/Sub: publish', 'BigQuery subscription', 'BigQuery: storage', 'Firestore', 'Cloud Logging', 'Secret Manager', 'Deliverability guard: BigQuery queries', 'Deliverability guard: Cloud Scheduler job']) {
       expect(stdout).toContain(component);
     }
+  });
+
+  it('prices the deliverability guard as deployed: its schedule, the columns its query reads, BigQuery\'s 10 MB minimum', async () => {
+    const { stdout } = await runScript('cost', [], { COST_EVENTS: '1000000', DELIVERABILITY_GUARD_INTERVAL_MINUTES: '5' });
+    // 30 days of runs every 5 minutes; a million events a month read less than the minimum.
+    expect(stdout).toMatch(/Deliverability guard: BigQuery queries\s+8,640 runs × 10\.0 MiB billed \(reads \d+\.\d MiB\)/);
+    // Identifiers, metrics and the dedupe window's columns only: never an address or the payload.
+    const columns = /\d+ columns: ([a-z_, ]+)\)/.exec(stdout)![1]!.split(', ');
+    expect(columns).toContain('campaign_id');
+    for (const personal of ['email', 'recipient', 'payload', 'subject', 'customer_id']) expect(columns).not.toContain(personal);
+    const bad = await runScript('cost', [], { DELIVERABILITY_GUARD_INTERVAL_MINUTES: '7' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim()).toBe('cost: DELIVERABILITY_GUARD_INTERVAL_MINUTES: must divide an hour evenly: one of 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60 (got "7")');
   });
 
   it('scales with COST_EVENTS and refuses a negative volume in one line', async () => {
