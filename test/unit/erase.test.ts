@@ -21,6 +21,7 @@ function warehouse(estimate: ErasureEstimate | null, rows: number) {
     countForReplay: async () => 0,
     readForReplay: async () => 0,
     analystQuery: async () => [],
+    deliverability: async () => [],
     estimateErasure: async () => (asked.push('estimate'), estimate),
     countPerson: async () => (asked.push('count'), rows),
     erasePerson: async () => (asked.push('delete'), rows),
