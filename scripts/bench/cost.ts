@@ -34,7 +34,8 @@ import { DEFAULT_POLICY, decideActions } from '../../shared/policy.js';
 import { encodePushEnvelope } from '../../shared/push-envelope.js';
 import { DELIVERABILITY_FUNCTION, DELIVERABILITY_SETTINGS, GUARD_SETTINGS, loadDeliverabilityConfig, parseSetting, type SettingProblem } from '../../shared/deliverability.js';
 import { TABLE_COLUMNS, attributesOf, type EventRow } from '../../shared/row.js';
-import { DERIVED_OBJECTS, derivedSql, duckdbNames } from '../../infra/sql.js';
+import { analyticsEventsSql } from '../../infra/privacy.js';
+import { DERIVED_OBJECTS, bigqueryNames, derivedSql, duckdbNames } from '../../infra/sql.js';
 import { allSamples } from '../local/samples.js';
 import { FREE_TIERS, PRICES } from './prices.js';
 
@@ -69,6 +70,16 @@ function guardSchedule() {
   const windowHours = parseSetting(read, DELIVERABILITY_SETTINGS.windowHours, problems);
   if (problems.length > 0) throw new Error(`${problems[0]!.variable}: ${problems[0]!.message}`);
   return { GUARD_INTERVAL: interval, GUARD_WINDOW_HOURS: windowHours };
+}
+
+/**
+ * The tables the guard's query references: it reads the analysts' dataset, whose events view reads
+ * the raw events table and joins what else its SQL names (the pseudonym key's table). BigQuery bills
+ * at least 10 MB for each, however little it reads of it.
+ */
+export function guardQueryTables(): string[] {
+  const sql = analyticsEventsSql('bigquery', bigqueryNames('p', 'raw'));
+  return [...new Set([...sql.matchAll(/`p\.raw\.(\w+)`/g)].map((m) => m[1]!))];
 }
 
 /**
@@ -156,6 +167,7 @@ async function measure() {
     sampleActionableShare: actionable.length / rows.length,
     handlerLineBytes: mean(logLines),
     guardColumns,
+    guardTables: guardQueryTables(),
     guardRowBytes: mean(written.map((row) => bigqueryRowBytes(row, guardColumns))),
     guardLineBytes: await guardLogBytes(),
     digest: createHash('sha256').update(JSON.stringify(samples.map((s) => s.object_type + s.metric))).digest('hex').slice(0, 8),
@@ -209,7 +221,8 @@ async function main() {
   // A window not starting at midnight touches one day partition more than its length in days.
   const daysRead = Math.ceil(GUARD_WINDOW_HOURS / 24) + 1;
   const scannedPerRun = (deliveries / 30) * daysRead * m.guardRowBytes;
-  const billedPerRun = Math.max(PRICES.bigqueryMinimumBytesPerTable.usd, scannedPerRun);
+  // The events table bills what the run reads (10 MB at least); every other table referenced, 10 MB.
+  const billedPerRun = Math.max(PRICES.bigqueryMinimumBytesPerTable.usd, scannedPerRun) + (m.guardTables.length - 1) * PRICES.bigqueryMinimumBytesPerTable.usd;
   const MIB = 2 ** 20;
   add('Deliverability guard: BigQuery queries', `${fmt(runs)} runs × ${fmt(billedPerRun / MIB, 1)} MiB billed (reads ${fmt(scannedPerRun / MIB, 1)} MiB)`, ((runs * billedPerRun) / TIB) * PRICES.bigqueryOnDemandPerTiB.usd);
   const guardSeconds = (runs * GUARD_MS) / 1000;
@@ -229,6 +242,7 @@ async function main() {
   out(`  actionable share of the samples   ${fmt(m.sampleActionableShare * 100, 1)}% (the model uses COST_ACTIONABLE_SHARE = ${ACTIONABLE})`);
   out(`  deliverability guard's query      ${fmt(m.guardRowBytes)} bytes per row read (${m.guardColumns.length} columns: ${m.guardColumns.join(', ')})`);
   out(`                                    every ${GUARD_INTERVAL} minutes over ${GUARD_WINDOW_HOURS} hours: ${daysRead} day partitions at most; its log line per run ${fmt(m.guardLineBytes)} bytes`);
+  out(`                                    tables it references: ${m.guardTables.join(', ')} (BigQuery bills at least 10 MB for each)`);
   out();
   out(`${fmt(EVENTS)} events a month, ${DUPLICATES * 100}% extra deliveries, ${ACTIONABLE * 100}% pushed to the handler; list prices, no free tier subtracted`);
   out();
