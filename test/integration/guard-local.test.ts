@@ -58,12 +58,16 @@ describe('the local deliverability guard', () => {
     const bodies = [...complaints, ...bounces, ...borderline, ...small];
     // Customer.io retries: every complaint and bounce of the spikes arrives twice, and counts once.
     const retries = bodies.filter((b) => /"metric":"(spammed|bounced)"/.test(b) && /"campaign_id":90[12]/.test(b));
-    const result = await sendBodies({ url: stack.receiverUrl, key: stack.signingKey, bodies: [...bodies, ...retries] });
-    expect(result.statuses).toEqual({ 204: bodies.length + retries.length });
+    // A busy machine can make the receiver answer 503 (publish timeout): sent again, as Customer.io does.
+    const result = await sendBodies({ url: stack.receiverUrl, key: stack.signingKey, bodies: [...bodies, ...retries], retry: { attempts: 5, delayMs: () => 250 } });
+    expect(result.gaveUp).toEqual([]);
+    expect(result.accepted).toHaveLength(bodies.length + retries.length);
 
     // Every event in the warehouse first: a run on half-landed data may judge other counts.
     await waitFor(async () => Number((await queryWarehouse(stack.warehousePath, 'SELECT COUNT(*) AS n FROM events_unique'))[0]!.n) >= bodies.length, { what: 'every event to land' });
-    expect(Number((await queryWarehouse(stack.warehousePath, 'SELECT COUNT(*) AS n FROM events'))[0]!.n)).toBe(bodies.length + retries.length);
+    // Every copy is a row (a 503'd publish may still have landed: a copy more); each event is one.
+    expect(Number((await queryWarehouse(stack.warehousePath, 'SELECT COUNT(*) AS n FROM events'))[0]!.n)).toBeGreaterThanOrEqual(bodies.length + retries.length);
+    expect(Number((await queryWarehouse(stack.warehousePath, 'SELECT COUNT(*) AS n FROM events_unique'))[0]!.n)).toBe(bodies.length);
     // A run that read before the last rows landed finishes first (runNow queues behind it).
     await stack.guard.runNow();
     const landed = stack.guard.lines.length;
