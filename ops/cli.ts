@@ -2,6 +2,7 @@
 import { isAbsolute, join, relative } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_STATE_DIR, STACK_FILE, readLocalStack, type LocalStackInfo } from '../scripts/local/stack-file.js';
+import { googleFailure } from './google-errors.js';
 
 export { readLocalStack } from '../scripts/local/stack-file.js';
 
@@ -35,8 +36,29 @@ export function shownPath(path: string, from = process.cwd()): string {
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }
 
+/**
+ * How any error a command ends with is said: one line and an exit code. The one place every
+ * client's errors (gRPC, BigQuery, the REST calls, credentials) become the CLI's answer.
+ */
+export function describeFailure(error: unknown): { line: string; exitCode: 1 | 2 } {
+  if (error instanceof UsageError) return { line: `${firstLine(error.message)} (see --help)`, exitCode: 2 };
+  if (error instanceof CommandFailed) return { line: firstLine(error.message), exitCode: 1 };
+  return { line: firstLine(googleFailure(error) ?? (error instanceof Error ? error.message : String(error))), exitCode: 1 };
+}
+
+const firstLine = (text: string) => text.split('\n')[0]!.trim();
+
 /** Runs a CLI main, mapping errors to one line and an exit code scripts can use. */
 export function runCli(name: string, main: () => Promise<number | void>): void {
+  // A client library's background failure (an unhandled rejection) is answered the same way,
+  // not with a stack trace.
+  const fail = (error: unknown) => {
+    const { line, exitCode } = describeFailure(error);
+    process.stderr.write(`${name}: ${line}\n`);
+    process.exit(exitCode);
+  };
+  process.on('unhandledRejection', fail);
+  process.on('uncaughtException', fail);
   // Output piped into `head` and the like: a closed pipe ends the command quietly, as in any Unix tool.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
@@ -46,14 +68,10 @@ export function runCli(name: string, main: () => Promise<number | void>): void {
     (code) => {
       process.exitCode = code ?? 0;
     },
-    (error: Error) => {
-      if (error instanceof UsageError) {
-        process.stderr.write(`${name}: ${error.message} (see --help)\n`);
-        process.exitCode = 2;
-      } else {
-        process.stderr.write(`${name}: ${error.message}\n`);
-        process.exitCode = 1;
-      }
+    (error: unknown) => {
+      const { line, exitCode } = describeFailure(error);
+      process.stderr.write(`${name}: ${line}\n`);
+      process.exitCode = exitCode;
     },
   );
 }

@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { GoogleAuth, Impersonated, OAuth2Client, type AuthClient } from 'google-auth-library';
+import { credentialsFailure } from './google-errors.js';
 
 export const ENDPOINT_VARIABLE = 'CIO_OPS_GOOGLE_API_ENDPOINT';
 
@@ -52,9 +53,8 @@ function classify(error: unknown, url: string, timeoutMs: number): GoogleApiErro
   if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.code === 'TimeoutError' || e.code === 'ETIMEDOUT') {
     return new GoogleApiError(`no answer from ${new URL(url).host} within ${timeoutMs / 1000} s`, null, 'timeout');
   }
-  if (/default credentials|Could not load the default credentials|invalid_grant|reauth/i.test(e.message ?? '')) {
-    return new GoogleApiError('no usable application default credentials: run gcloud auth application-default login', null, 'credentials');
-  }
+  const credentials = credentialsFailure(error);
+  if (credentials) return new GoogleApiError(credentials, null, 'credentials');
   const code = e.cause?.code ?? e.code;
   return new GoogleApiError(`${new URL(url).host} unreachable${code ? ` (${code})` : ''}`, null, 'unreachable');
 }
@@ -85,8 +85,12 @@ export function credentialSource(env: Record<string, string | undefined>): Crede
   return { kind: 'application-default' };
 }
 
-/** The client for those credentials, impersonating GOOGLE_IMPERSONATE_SERVICE_ACCOUNT when it is set, as the provider does. */
-async function authClient(env: Record<string, string | undefined>): Promise<AuthClient> {
+/**
+ * The client for those credentials, impersonating GOOGLE_IMPERSONATE_SERVICE_ACCOUNT when it is set,
+ * as the provider does. With the project given, google-auth asks neither gcloud nor a metadata
+ * server for one.
+ */
+export async function authClient(env: Record<string, string | undefined>, projectId?: string): Promise<AuthClient> {
   const source = credentialSource(env);
   let client: AuthClient;
   if (source.kind === 'access-token') {
@@ -94,13 +98,18 @@ async function authClient(env: Record<string, string | undefined>): Promise<Auth
     oauth.setCredentials({ access_token: env.GOOGLE_OAUTH_ACCESS_TOKEN!.trim() });
     client = oauth;
   } else {
-    client = await new GoogleAuth({ scopes: SCOPES, ...(source.kind === 'key-file' ? { credentials: source.json } : {}) }).getClient();
+    client = await new GoogleAuth({ scopes: SCOPES, ...(projectId ? { projectId } : {}), ...(source.kind === 'key-file' ? { credentials: source.json } : {}) }).getClient();
   }
   const target = env.GOOGLE_IMPERSONATE_SERVICE_ACCOUNT?.trim();
   return target ? new Impersonated({ sourceClient: client, targetPrincipal: target, targetScopes: SCOPES, lifetime: 3600 }) : client;
 }
 
-export function createGoogleApi(env: NodeJS.ProcessEnv = process.env): GoogleApi {
+/**
+ * The REST calls: with `credentials` when the caller resolved them up front (ops/credentials.ts),
+ * else with the client authClient(env) gives on the first call; unauthenticated to the
+ * CIO_OPS_GOOGLE_API_ENDPOINT stand-in when that is set.
+ */
+export function createGoogleApi(env: NodeJS.ProcessEnv = process.env, credentials: AuthClient | null = null): GoogleApi {
   const endpoint = env[ENDPOINT_VARIABLE]?.replace(/\/+$/, '');
   if (endpoint) {
     return {
@@ -124,7 +133,7 @@ export function createGoogleApi(env: NodeJS.ProcessEnv = process.env): GoogleApi
       },
     };
   }
-  let client: Promise<AuthClient> | undefined;
+  let client: Promise<AuthClient> | undefined = credentials ? Promise.resolve(credentials) : undefined;
   return {
     async call<T>(service: string, path: string, options: CallOptions = {}) {
       const url = `https://${service}.googleapis.com/${path}`;

@@ -7,10 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub, v1 } from '@google-cloud/pubsub';
+import type { AuthClient } from 'google-auth-library';
 import { SETTINGS } from '../shared/config.js';
 import { dedupeDocumentId } from '../shared/dedupe.js';
 import { DEDUPE_COLLECTION, DEFAULT_PREFIX, pipelineNames, type PipelineNames } from '../infra/names.js';
 import { UsageError, requireLocalStack } from './cli.js';
+import { resolveCredentials } from './credentials.js';
 import { createGoogleApi, type GoogleApi } from './google-api.js';
 import { DEFAULT_MAX_BYTES } from './warehouse/bigquery-queries.js';
 import type { WarehouseReader } from './warehouse/reader.js';
@@ -134,11 +136,14 @@ function maxBytes(flags: TargetFlags): number {
   return Math.round(gb * 1024 ** 3);
 }
 
-/** The clients every target holds (Pub/Sub at `pubsubEndpoint` when given), and how to close them all. */
-function openClients(projectId: string, databaseId: string, pubsubEndpoint?: string) {
-  const pubsub = new PubSub({ projectId, ...(pubsubEndpoint ? { apiEndpoint: pubsubEndpoint } : {}) });
+/**
+ * The clients every target holds (Pub/Sub at `pubsubEndpoint` when given; deployed, all with the
+ * one credential resolved up front), and how to close them all.
+ */
+function openClients(projectId: string, databaseId: string, { pubsubEndpoint, authClient }: { pubsubEndpoint?: string; authClient?: AuthClient }) {
+  const pubsub = new PubSub({ projectId, ...(pubsubEndpoint ? { apiEndpoint: pubsubEndpoint } : {}), ...(authClient ? { authClient } : {}) });
   const subscriber = new v1.SubscriberClient({ ...pubsub.options });
-  const firestore = new Firestore({ projectId, databaseId });
+  const firestore = new Firestore({ projectId, databaseId, ...(authClient ? { authClient } : {}) });
   return {
     pubsub,
     subscriber,
@@ -158,7 +163,7 @@ export async function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv =
     // "MetadataLookupWarning … ENOTFOUND" before the command's own output.
     process.env.METADATA_SERVER_DETECTION = 'none';
     process.env.FIRESTORE_EMULATOR_HOST = stack.firestoreHost;
-    const { firestore, ...clients } = openClients(stack.project, stack.dedupeDatabase, stack.pubsubHost);
+    const { firestore, ...clients } = openClients(stack.project, stack.dedupeDatabase, { pubsubEndpoint: stack.pubsubHost });
     const { duckdbReader } = await import('./warehouse/duckdb.js');
     return {
       project: stack.project,
@@ -176,15 +181,17 @@ export async function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv =
   if (!project) throw new UsageError('name the project with --project or GOOGLE_CLOUD_PROJECT, or use --local');
   const names = pipelineNames(flags.prefix ?? DEFAULT_PREFIX);
   const cap = maxBytes(flags);
-  const { firestore, ...clients } = openClients(project, names.dedupeDatabase);
-  const api = createGoogleApi(env);
+  // Before any client exists: no credentials is one line now, not a library's stack trace later.
+  const credentials = await resolveCredentials(project, env);
+  const { firestore, ...clients } = openClients(project, names.dedupeDatabase, { authClient: credentials });
+  const api = createGoogleApi(env, credentials);
   const { bigqueryReader } = await import('./warehouse/bigquery.js');
   return {
     project,
     names,
     warehouseSubscription: names.bigquerySubscription,
     ...clients,
-    warehouse: bigqueryReader({ project, dataset: names.dataset, analyticsDataset: names.analyticsDataset }, cap),
+    warehouse: bigqueryReader({ project, dataset: names.dataset, analyticsDataset: names.analyticsDataset }, cap, credentials),
     dedupeRecord: (eventId) => readDedupeRecord(firestore, env[SETTINGS.dedupeCollection.name] ?? DEDUPE_COLLECTION, eventId),
     logLines: (eventId, since) => cloudLogLines(api, project, names, eventId, since),
     api,

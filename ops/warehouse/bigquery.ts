@@ -1,5 +1,6 @@
 /** The warehouse reader for a deployed project: the queries of bigquery-queries.ts run as BigQuery jobs. */
 import { BigQuery, type Job } from '@google-cloud/bigquery';
+import type { AuthClient } from 'google-auth-library';
 import { toDeliverabilityRow } from '../../shared/deliverability.js';
 import { CommandFailed } from '../cli.js';
 import { bigqueryQueries, type BigQueryRequest, type WarehouseTables } from './bigquery-queries.js';
@@ -26,8 +27,8 @@ function plainValues(row: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v !== null && typeof v === 'object' && 'value' in v ? (v as { value: unknown }).value : v]));
 }
 
-export function bigqueryReader(tables: WarehouseTables, maxBytes?: number): WarehouseReader {
-  const bigquery = new BigQuery({ projectId: tables.project });
+export function bigqueryReader(tables: WarehouseTables, maxBytes?: number, authClient?: AuthClient): WarehouseReader {
+  const bigquery = new BigQuery({ projectId: tables.project, ...(authClient ? { authClient } : {}) });
   const queries = bigqueryQueries(tables, maxBytes);
 
   const start = async (request: BigQueryRequest): Promise<Job> => {

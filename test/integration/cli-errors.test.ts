@@ -1,5 +1,14 @@
-/** Wrong arguments get one clear line on stderr and exit code 2; help is there for every command. */
-import { describe, expect, it } from 'vitest';
+/**
+ * Wrong arguments get one clear line on stderr and exit code 2; help is there for every command.
+ * A deployed command without Google credentials says what is missing and the fix, in one line.
+ */
+import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gcpMetadata } from 'google-auth-library';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScript } from '../support/run-script.js';
 
 describe('argument errors', () => {
@@ -73,5 +82,68 @@ describe('argument errors', () => {
     const { code, stdout } = await runScript('send', ['--help']);
     expect(code).toBe(0);
     expect(stdout).toContain('usage: npm run send');
+  });
+});
+
+describe('deployed commands without Google credentials', () => {
+  const PROJECT = 'acme-prod-1';
+  /** A machine with no gcloud login: an empty home and gcloud config directory. */
+  const empty = mkdtempSync(join(tmpdir(), 'no-credentials-'));
+  const noLogin = { HOME: empty, CLOUDSDK_CONFIG: empty, GOOGLE_CLOUD_PROJECT: PROJECT, PUBSUB_EMULATOR_HOST: '', FIRESTORE_EMULATOR_HOST: '', CIO_OPS_GOOGLE_API_ENDPOINT: '' };
+  /** Stands in for the metadata server: counts every probe. */
+  let metadata: Server;
+  const probes: string[] = [];
+  beforeAll(async () => {
+    metadata = createServer((req, res) => {
+      probes.push(`${req.method} ${req.url}`);
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => metadata.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(() => metadata?.close());
+
+  const commands = [
+    ['doctor'],
+    ['dlq', 'show'],
+    ['dlq', 'redrive', '--yes'],
+    ['trace', 'evt-1'],
+    ['replay', '--subscription', 'handler', '--time', '1h', '--yes'],
+    ['replay', '--subscription', 'handler', '--snapshot', 'before-test', '--yes'],
+    ['replay', '--from-warehouse', '--since', '2d', '--yes'],
+    ['snapshot', 'list'],
+    ['snapshot', 'create', 'before-test', '--subscription', 'handler'],
+    ['snapshot', 'delete', 'before-test', '--yes'],
+    ['stats'],
+    ['smoke', '--url', 'http://127.0.0.1:9/', '--key', 'k'],
+    ['erase', '--email', 'person@example.com', '--yes'],
+  ];
+
+  const expectOneLine = (result: { code: number; stdout: string; stderr: string }, message: string) => {
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringContaining(message)]);
+    expect(result.stderr).toContain('gcloud auth application-default login');
+    expect(result.stderr).not.toContain('    at ');
+    expect(result.stderr).not.toContain('MetadataLookupWarning');
+  };
+
+  it.each(commands.map((args) => [args.join(' '), args] as const))('ops %s: says GOOGLE_APPLICATION_CREDENTIALS names a missing file, and the fix', async (_, args) => {
+    const started = performance.now();
+    const result = await runScript('ops', [...args, '--project', PROJECT], { ...noLogin, GOOGLE_APPLICATION_CREDENTIALS: join(empty, 'missing.json'), METADATA_SERVER_DETECTION: 'none' });
+    // Only a bound against a hang: the answer comes before any client is built.
+    expect(performance.now() - started).toBeLessThan(30_000);
+    expectOneLine(result, `ops: GOOGLE_APPLICATION_CREDENTIALS names ${join(empty, 'missing.json')}, which cannot be read`);
+  });
+
+  it.each([['stats'], ['snapshot', 'list'], ['doctor'], ['dlq', 'show']].map((args) => [args.join(' '), args] as const))('ops %s: with no login at all says so, without probing a metadata server off Google Cloud', async (_, args) => {
+    const result = await runScript('ops', [...args, '--project', PROJECT], {
+      ...noLogin,
+      GOOGLE_APPLICATION_CREDENTIALS: '',
+      // Left to the CLI to decide: it must not probe where nothing says this is Google Cloud.
+      METADATA_SERVER_DETECTION: '',
+      GCE_METADATA_HOST: `127.0.0.1:${(metadata.address() as AddressInfo).port}`,
+    });
+    expectOneLine(result, 'ops: no Google credentials found (application default credentials): run gcloud auth application-default login');
+    if (!gcpMetadata.getGCPResidency()) expect(probes).toEqual([]);
   });
 });
