@@ -1,6 +1,6 @@
 /**
  * `npm run ops -- <command>`: the operator's tool for the deployed pipeline and the local stack.
- * Exit codes: 0 done, 1 failed (or declined), 2 wrong arguments. A command's module is loaded only
+ * Exit codes: 0 done, 1 failed (or declined), 2 wrong arguments; doctor 3 for an incomplete verdict. A command's module is loaded only
  * when it runs, so `ops stats --local` does not load the doctor's stack synthesis, nor the reverse.
  */
 import { UsageError, runCli } from './cli.js';
@@ -26,7 +26,7 @@ export const HELP = `usage: npm run ops -- <command> [options]   (every command 
 ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(16)}${c.summary}`).join('\n')}
 
 Add --local to work on the running npm start stack; otherwise --project (or GOOGLE_CLOUD_PROJECT).
-exit status: 0 done, 1 failed or declined, 2 wrong arguments`;
+exit status: 0 done, 1 failed, declined or refused, 2 wrong arguments (doctor: 3 when a check could not run)`;
 
 async function main(): Promise<number> {
   const [command, ...rest] = process.argv.slice(2);

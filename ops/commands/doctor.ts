@@ -19,6 +19,7 @@ import {
   checkPubsubAgent,
   checkReceiverAccess,
   checkResourceLocations,
+  doctorVerdict,
   enabledServiceNames,
   renderChecks,
   unknownCheck,
@@ -44,15 +45,17 @@ testIamPermissions); the organization policies that break the stack (iam.allowed
 run.allowedIngress, cloudfunctions.allowedIngressSettings, gcp.resourceLocations); an existing
 Firestore database with the stack's id; the Pub/Sub service agent; and once deployed, whether
 Customer.io can reach the receiver (RECEIVER_ACCESS: an allUsers binding, or the invoker check
-off). One line per check: ok, warn, BLOCKER (with the fix) or ?? (could not check, and why).
-Changes nothing.
+off). One line per check: ok, warn, BLOCKER (with the fix) or ?? (could not check, and why: checks
+that failed for one reason share a line). Changes nothing. Without usable Google credentials it
+says so in one line and checks nothing.
 
   --project ID         the project (default: GOOGLE_CLOUD_PROJECT)
   --prefix P           resource name prefix (default: PIPELINE_PREFIX or cio)
   --timeout SECONDS    bound on each API call (default 10)
   --json               the checks as one JSON document
 
-exit status: 0 no blocker found, 1 a blocker found, 2 wrong arguments`;
+exit status: 0 every check ran and found no blocker, 1 a blocker found (or no credentials),
+2 wrong arguments, 3 no blocker found but a check could not run (the verdict is incomplete)`;
 
 /** testIamPermissions takes at most 100 permissions per call. */
 const PERMISSIONS_PER_CALL = 100;
@@ -166,11 +169,11 @@ export async function doctor(args: string[]): Promise<number> {
   const checks = await runDoctor(createGoogleApi(env, credentials), config, env, timeoutMs);
   const blockers = checks.filter((c) => c.status === 'blocker').length;
   const unknown = checks.filter((c) => c.status === 'unknown').length;
+  const verdict = doctorVerdict(checks);
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ project: config.project, region: config.region, checks, blockers, unknown })}\n`);
+    process.stdout.write(`${JSON.stringify({ project: config.project, region: config.region, checks, blockers, unknown, exit_code: verdict.exitCode })}\n`);
   } else {
-    process.stdout.write(`checking ${config.project} for a deploy to ${config.region} (prefix ${config.prefix})\n${renderChecks(checks)}\n`);
-    process.stdout.write(`${blockers === 0 ? 'no blocker found' : `${blockers} blocker(s): fix them before cdktf deploy`}${unknown ? `; ${unknown} check(s) could not run` : ''}\n`);
+    process.stdout.write(`checking ${config.project} for a deploy to ${config.region} (prefix ${config.prefix})\n${renderChecks(checks)}\n${verdict.summary}\n`);
   }
-  return blockers === 0 ? 0 : 1;
+  return verdict.exitCode;
 }

@@ -221,6 +221,38 @@ export function unknownCheck(name: string, reason: string): Check {
 
 const MARK: Record<CheckStatus, string> = { ok: 'ok     ', warn: 'warn   ', blocker: 'BLOCKER', unknown: '??     ' };
 
+/**
+ * One line per check; checks that could not run for the same reason (an API that does not
+ * answer, a refused call) share one line naming them all, where that reason first shows.
+ */
 export function renderChecks(checks: Check[]): string {
-  return checks.map((c) => `${MARK[c.status]}  ${c.name}: ${c.detail}${c.fix ? `\n         fix: ${c.fix}` : ''}`).join('\n');
+  const unknownByReason = new Map<string, string[]>();
+  for (const c of checks) if (c.status === 'unknown') unknownByReason.set(c.detail, [...(unknownByReason.get(c.detail) ?? []), c.name]);
+  const lines: string[] = [];
+  for (const c of checks) {
+    if (c.status !== 'unknown') {
+      lines.push(`${MARK[c.status]}  ${c.name}: ${c.detail}${c.fix ? `\n         fix: ${c.fix}` : ''}`);
+      continue;
+    }
+    const names = unknownByReason.get(c.detail);
+    if (!names) continue;
+    unknownByReason.delete(c.detail);
+    lines.push(`${MARK.unknown}  ${names.length > 1 ? `${names.length} checks (${names.join(', ')})` : c.name}: ${c.detail}`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * ops doctor's exit status: a blocker is 1; no blocker found but some check could not run is 3 (the
+ * verdict is incomplete: a pre-deploy gate must not pass on it); every check ran, no blocker, 0.
+ */
+export const DOCTOR_INCOMPLETE_EXIT = 3;
+
+export function doctorVerdict(checks: Check[]): { exitCode: 0 | 1 | 3; summary: string } {
+  const blockers = checks.filter((c) => c.status === 'blocker').length;
+  const unknown = checks.filter((c) => c.status === 'unknown').length;
+  const couldNot = unknown ? `${unknown} check(s) could not run` : '';
+  if (blockers > 0) return { exitCode: 1, summary: `${blockers} blocker(s): fix them before cdktf deploy${couldNot ? `; ${couldNot}` : ''}` };
+  if (unknown > 0) return { exitCode: DOCTOR_INCOMPLETE_EXIT, summary: `no blocker found, but ${couldNot}: the verdict is incomplete` };
+  return { exitCode: 0, summary: 'no blocker found' };
 }

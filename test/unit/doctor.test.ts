@@ -13,10 +13,14 @@ import {
   checkPubsubAgent,
   checkReceiverAccess,
   checkResourceLocations,
+  doctorVerdict,
   enabledServiceNames,
   listPolicyAllows,
   locationValueCovers,
   projectNumberOf,
+  renderChecks,
+  unknownCheck,
+  type Check,
   type EffectivePolicy,
 } from '../../ops/doctor/checks.js';
 import { PERMISSIONS_BY_RESOURCE_TYPE, permissionsFor, stackResourceTypes } from '../../ops/doctor/permissions.js';
@@ -167,5 +171,32 @@ describe('a deployed receiver Customer.io can reach', () => {
 
   it('is fine before the first deploy', () => {
     expect(checkReceiverAccess(null, null, 'no-invoker-check')).toMatchObject({ status: 'ok', detail: 'no receiver deployed yet' });
+  });
+});
+
+describe('the verdict', () => {
+  const ok: Check = { name: 'billing', status: 'ok', detail: 'enabled' };
+  const blocker: Check = { name: 'your permissions', status: 'blocker', detail: 'missing 1 of 80', fix: 'grant yourself Owner' };
+  const cannot = (name: string, reason = 'no answer from cloudbilling.googleapis.com within 10 s') => unknownCheck(name, reason);
+
+  it.each([
+    ['every check ran, no blocker', 0, [ok], 'no blocker found'],
+    ['a blocker', 1, [ok, blocker], '1 blocker(s): fix them before cdktf deploy'],
+    ['a blocker and a check that could not run', 1, [blocker, cannot('billing')], '1 blocker(s): fix them before cdktf deploy; 1 check(s) could not run'],
+    // Nothing found because nothing could be looked at is not a pass.
+    ['no blocker, but a check could not run', 3, [ok, cannot('org policy run.allowedIngress')], 'no blocker found, but 1 check(s) could not run: the verdict is incomplete'],
+  ] as const)('%s: exit %i', (_, exitCode, checks, summary) => {
+    expect(doctorVerdict([...checks])).toEqual({ exitCode, summary });
+  });
+
+  it('says a reason shared by several checks once, naming them, where it first shows', () => {
+    const text = renderChecks([ok, cannot('APIs and your permissions'), cannot('Pub/Sub service agent'), cannot('Firestore database cio-dedupe', 'HTTP 500'), blocker]);
+    expect(text.split('\n')).toEqual([
+      'ok       billing: enabled',
+      '??       2 checks (APIs and your permissions, Pub/Sub service agent): could not check: no answer from cloudbilling.googleapis.com within 10 s',
+      '??       Firestore database cio-dedupe: could not check: HTTP 500',
+      'BLOCKER  your permissions: missing 1 of 80',
+      '         fix: grant yourself Owner',
+    ]);
   });
 });
