@@ -157,6 +157,9 @@ function openClients(projectId: string, databaseId: string, { pubsubEndpoint, au
 }
 
 export async function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): Promise<Target> {
+  if (flags.local && (flags.project !== undefined || flags.prefix !== undefined)) {
+    throw new UsageError(`--local and --${flags.project !== undefined ? 'project' : 'prefix'} name two different targets: use one`);
+  }
   if (flags.local) {
     const stack = requireLocalStack();
     // No metadata server on a laptop: without this, google-auth probes for one and prints

@@ -40,6 +40,9 @@ describe('argument errors', () => {
     ['send', ['--object-type', 'fax', '--url', 'http://127.0.0.1:9/', '--key', 'k'], 'unknown --object-type "fax"'],
     ['send', ['--object-type', 'sms', '--metric', 'opened', '--url', 'http://127.0.0.1:9/', '--key', 'k'], 'no sms emits --metric "opened"'],
     ['send', ['--count', '0', '--url', 'http://127.0.0.1:9/', '--key', 'k'], '--count must be a positive whole number (got "0")'],
+    // Two targets named at once: refused, not one silently ignored.
+    ['ops', ['stats', '--local', '--project', 'foo'], '--local and --project name two different targets: use one'],
+    ['ops', ['dlq', 'show', '--local', '--prefix', 'acme'], '--local and --prefix name two different targets: use one'],
   ] as const)('%s %j', async (script, args, message) => {
     const { code, stdout, stderr } = await runScript(script, [...args], { CIO_LOCAL_STATE_DIR: '/nonexistent', GOOGLE_CLOUD_PROJECT: '' });
     expect(code).toBe(2);
@@ -64,12 +67,6 @@ describe('argument errors', () => {
     const { code, stderr } = await runScript('ops', ['deliverability', '--project', 'p'], { DELIVERABILITY_BOUNCE_WARNING: '6%', DELIVERABILITY_MIN_SENT: 'lots' });
     expect(code).toBe(1);
     expect(stderr.trim()).toBe('ops: DELIVERABILITY_MIN_SENT: must be a whole number from 1 to 100000000 (got "lots"); DELIVERABILITY_BOUNCE_WARNING: (6%) must be below DELIVERABILITY_BOUNCE_CRITICAL (5%)');
-  });
-
-  it('a destructive step without a terminal needs --yes', async () => {
-    const { code, stderr } = await runScript('ops', ['snapshot', 'delete', 'snap', '--project', 'p'], {});
-    expect(code).toBe(2);
-    expect(stderr).toContain('refusing without --yes (no terminal to confirm on)');
   });
 
   it.each(['doctor', 'trace', 'replay', 'snapshot', 'dlq', 'smoke', 'stats', 'deliverability', 'erase', 'invoker-check'])('ops %s --help exits 0 with usage', async (command) => {

@@ -174,9 +174,10 @@ describe('ops erase', () => {
     expect(run.stdout).toContain('fail-safe');
   });
 
-  it('refuses without a terminal to ask on, unless --yes', async () => {
+  it('refuses without a terminal to ask on, unless --yes: exit 1, as declined', async () => {
     const { code, stderr } = await ops('erase', '--cio-id', (done.data.identifiers as { cio_id: string }).cio_id);
-    expect(code).toBe(2);
-    expect(stderr).toContain('refusing without --yes');
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain('refusing without --yes (no terminal to confirm on)');
   });
 });
