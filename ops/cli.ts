@@ -16,9 +16,32 @@ export class CommandFailed extends Error {
   override readonly name = 'CommandFailed';
 }
 
+/**
+ * `--count -3` as `--count=-3`: parseArgs takes a value starting with a dash for another option
+ * ("argument is ambiguous"); a negative number after an option that takes a value is that value,
+ * so the option's own check can say what is wrong with it.
+ */
+function joinNegativeValues(args: string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
+  const takesValue = new Set<string>();
+  for (const [name, option] of Object.entries(options)) {
+    if (option.type !== 'string') continue;
+    takesValue.add(`--${name}`);
+    if (option.short) takesValue.add(`-${option.short}`);
+  }
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const next = args[i + 1];
+    if (takesValue.has(args[i]!) && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${args[i]}=${next}`);
+      i += 1;
+    } else joined.push(args[i]!);
+  }
+  return joined;
+}
+
 export function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, allowPositionals = false) {
   try {
-    return parseArgs({ args, options, allowPositionals, strict: true });
+    return parseArgs({ args: joinNegativeValues(args, options), options, allowPositionals, strict: true });
   } catch (error) {
     throw new UsageError((error as Error).message.split('\n')[0]!);
   }
@@ -79,5 +102,12 @@ export function runCli(name: string, main: () => Promise<number | void>): void {
 export function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--${name} must be a positive whole number (got ${JSON.stringify(value)})`);
+  return Number(value);
+}
+
+/** A count that may be 0. */
+export function wholeNumber(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number, 0 or more (got ${JSON.stringify(value)})`);
   return Number(value);
 }

@@ -1,8 +1,8 @@
 /**
  * `npm run send -- [options]`: signs and posts realistic sample events to a receiver.
  */
-import { METRICS_BY_OBJECT_TYPE, isKnownObjectType, type KnownObjectType } from '../shared/events.js';
-import { UsageError, parse, positiveInt, readLocalStack, runCli } from '../ops/cli.js';
+import { ALL_METRICS, METRICS_BY_OBJECT_TYPE, OBJECT_TYPES, isKnownObjectType, type KnownObjectType } from '../shared/events.js';
+import { UsageError, parse, positiveInt, readLocalStack, runCli, wholeNumber } from '../ops/cli.js';
 import { percentile, sendBodies } from './local/sender.js';
 import { samplePayload, type SamplePayload } from './local/samples.js';
 
@@ -24,10 +24,13 @@ Signs (v0:<timestamp>:<body>, HMAC-SHA256) and posts sample Customer.io events t
 exit status: 0 when every request got 2xx, 1 otherwise, 2 on wrong arguments`;
 
 export function selectSamples(objectType: string | undefined, metric: string | undefined, count: number): SamplePayload[] {
-  if (objectType !== undefined && !isKnownObjectType(objectType)) throw new UsageError(`unknown --object-type ${JSON.stringify(objectType)}`);
-  const types = objectType ? [objectType as KnownObjectType] : (Object.keys(METRICS_BY_OBJECT_TYPE) as KnownObjectType[]);
+  if (objectType !== undefined && !isKnownObjectType(objectType)) throw new UsageError(`unknown --object-type ${JSON.stringify(objectType)}: one of ${OBJECT_TYPES.join(', ')}`);
+  const types = objectType ? [objectType as KnownObjectType] : OBJECT_TYPES;
   const pairs = types.flatMap((type) => (METRICS_BY_OBJECT_TYPE[type] as readonly string[]).filter((m) => metric === undefined || m === metric).map((m) => [type, m] as const));
-  if (pairs.length === 0) throw new UsageError(`no ${objectType ?? 'object type'} emits --metric ${JSON.stringify(metric)}`);
+  if (pairs.length === 0) {
+    const valid = objectType ? `${objectType} metrics are ${METRICS_BY_OBJECT_TYPE[objectType as KnownObjectType].join(', ')}` : `metrics are ${ALL_METRICS.join(', ')}`;
+    throw new UsageError(`no ${objectType ?? 'object type'} emits --metric ${JSON.stringify(metric)}: ${valid}`);
+  }
   let seq = 1;
   return Array.from({ length: count }, () => pairs.map(([type, m]) => samplePayload(type, m, { seq: seq++ }))).flat();
 }
@@ -49,14 +52,13 @@ async function main(): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  const local = readLocalStack();
+  const samples = selectSamples(values['object-type'], values.metric, positiveInt('count', values.count, 1));
+  const duplicates = wholeNumber('duplicates', values.duplicates, 0);
+  const rate = values.rate === undefined ? undefined : positiveInt('rate', values.rate, 1);
+  const local = values.url && values.key ? null : readLocalStack();
   const url = values.url ?? local?.receiverUrl;
   const key = values.key ?? local?.signingKey;
   if (!url || !key) throw new UsageError('--url and --key are required when no npm start stack is running');
-  const samples = selectSamples(values['object-type'], values.metric, positiveInt('count', values.count, 1));
-  const duplicates = values.duplicates === undefined ? 0 : Number(values.duplicates);
-  if (!Number.isInteger(duplicates) || duplicates < 0) throw new UsageError('--duplicates must be a whole number');
-  const rate = values.rate === undefined ? undefined : positiveInt('rate', values.rate, 1);
 
   const bodies = samples.map((s) => JSON.stringify(s));
   for (let i = 0; i < duplicates; i++) bodies.push(bodies[i % samples.length]!);

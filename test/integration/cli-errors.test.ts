@@ -40,6 +40,12 @@ describe('argument errors', () => {
     ['send', ['--object-type', 'fax', '--url', 'http://127.0.0.1:9/', '--key', 'k'], 'unknown --object-type "fax"'],
     ['send', ['--object-type', 'sms', '--metric', 'opened', '--url', 'http://127.0.0.1:9/', '--key', 'k'], 'no sms emits --metric "opened"'],
     ['send', ['--count', '0', '--url', 'http://127.0.0.1:9/', '--key', 'k'], '--count must be a positive whole number (got "0")'],
+    // A negative number after an option is its value (not another option), refused for what it is.
+    ['send', ['--duplicates', '-3', '--url', 'http://127.0.0.1:9/', '--key', 'k'], '--duplicates must be a whole number, 0 or more (got "-3")'],
+    ['send', ['--duplicates=-3', '--url', 'http://127.0.0.1:9/', '--key', 'k'], '--duplicates must be a whole number, 0 or more (got "-3")'],
+    ['send', ['--count', '-1', '--url', 'http://127.0.0.1:9/', '--key', 'k'], '--count must be a positive whole number (got "-1")'],
+    ['send', ['--metric', 'bounce', '--url', 'http://127.0.0.1:9/', '--key', 'k'], 'no object type emits --metric "bounce": metrics are '],
+    ['send', ['--object-type', 'email', '--metric', 'bounce', '--url', 'http://127.0.0.1:9/', '--key', 'k'], 'no email emits --metric "bounce": email metrics are drafted, attempted, sent, delivered, opened, clicked, converted, unsubscribed, bounced, dropped, spammed, failed, undeliverable'],
     // Two targets named at once: refused, not one silently ignored.
     ['ops', ['stats', '--local', '--project', 'foo'], '--local and --project name two different targets: use one'],
     ['ops', ['dlq', 'show', '--local', '--prefix', 'acme'], '--local and --prefix name two different targets: use one'],
