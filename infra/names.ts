@@ -36,3 +36,20 @@ export const DEFAULT_PREFIX = 'cio';
 export const STACK_NAME = 'cio-webhooks';
 /** The handler's default collection (DEDUPE_COLLECTION); the TTL policy must name the same one. */
 export const DEDUPE_COLLECTION = SETTINGS.dedupeCollection.default;
+
+/**
+ * Pub/Sub's rule for topic, subscription and snapshot ids (the API's resource-name documentation,
+ * google/pubsub/v1/pubsub.proto): 3–255 characters, starting with a letter, of letters, digits and
+ * - _ . ~ + %, not starting with "goog". Returns what `id` breaks, or null.
+ */
+export function pubsubIdProblem(id: string): string | null {
+  if (id.length < 3) return 'is shorter than 3 characters';
+  if (id.length > 255) return 'is longer than 255 characters';
+  if (!/^[A-Za-z]/.test(id)) return 'does not start with a letter';
+  const bad = [...new Set(id.replace(/[A-Za-z0-9\-_.~+%]/g, ''))];
+  if (bad.length > 0) return `holds ${bad.map((c) => JSON.stringify(c)).join(', ')}`;
+  if (id.startsWith('goog')) return 'starts with "goog"';
+  return null;
+}
+
+export const PUBSUB_ID_RULE = 'Pub/Sub names are 3–255 characters, start with a letter, hold only letters, digits and - _ . ~ + %, and do not start with "goog"';

@@ -11,6 +11,8 @@ import type { AuthClient } from 'google-auth-library';
 import { SETTINGS } from '../shared/config.js';
 import { dedupeDocumentId } from '../shared/dedupe.js';
 import { DEDUPE_COLLECTION, DEFAULT_PREFIX, pipelineNames, type PipelineNames } from '../infra/names.js';
+import { DEFAULT_STATE_DIR } from '../scripts/local/stack-file.js';
+import { localSnapshotOrigins, type SnapshotOrigins } from '../scripts/local/snapshot-origins.js';
 import { UsageError, requireLocalStack } from './cli.js';
 import { resolveCredentials } from './credentials.js';
 import { createGoogleApi, type GoogleApi } from './google-api.js';
@@ -50,6 +52,8 @@ export interface Target {
   logLines(eventId: string, since: Date): Promise<LogLine[]>;
   /** Google's REST APIs with the caller's credentials (deployed only). */
   api: GoogleApi | null;
+  /** Where snapshot origins are kept besides the snapshots' labels (local: the emulator drops labels). */
+  snapshotOrigins: SnapshotOrigins | null;
   local: boolean;
   close(): Promise<void>;
 }
@@ -177,6 +181,7 @@ export async function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv =
       dedupeRecord: (eventId) => readDedupeRecord(firestore, stack.dedupeCollection, eventId),
       logLines: async (eventId) => localLogLines(stack.logFiles, eventId),
       api: null,
+      snapshotOrigins: localSnapshotOrigins(DEFAULT_STATE_DIR),
       local: true,
     };
   }
@@ -198,6 +203,7 @@ export async function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv =
     dedupeRecord: (eventId) => readDedupeRecord(firestore, env[SETTINGS.dedupeCollection.name] ?? DEDUPE_COLLECTION, eventId),
     logLines: (eventId, since) => cloudLogLines(api, project, names, eventId, since),
     api,
+    snapshotOrigins: null,
     local: false,
   };
 }

@@ -9,7 +9,7 @@ import { boundedEach } from '../drain.js';
 import { SUBSCRIPTION_HELP, resolveSubscription } from '../subscriptions.js';
 import { TARGET_HELP, TARGET_OPTIONS, resolveTarget, type Target } from '../target.js';
 import { TIME_HELP, parseRange, parseTime } from '../time.js';
-import { snapshotOrigin } from './snapshot.js';
+import { checkSnapshotName, originIs, snapshotOrigin } from './snapshot.js';
 
 export const REPLAY_HELP = `usage: npm run ops -- replay --subscription SUB (--time TIME | --snapshot NAME [--force]) [--yes]
        npm run ops -- replay --from-warehouse --since TIME [--until TIME] [--object-type T] [--metric M] [--yes]
@@ -43,6 +43,7 @@ const REPLAY_PAGE = 500;
 function seekArguments(values: { subscription?: string; time?: string; snapshot?: string }): { subscription: string; time: Date | undefined } {
   if (!values.subscription) throw new UsageError('replay needs --subscription (or --from-warehouse)');
   if ((values.time === undefined) === (values.snapshot === undefined)) throw new UsageError('replay needs exactly one of --time or --snapshot');
+  if (values.snapshot !== undefined) checkSnapshotName(values.snapshot);
   const now = new Date();
   const time = values.time === undefined ? undefined : parseTime('time', values.time, now);
   if (time && time.getTime() > now.getTime() + 1000) {
@@ -65,7 +66,7 @@ async function seek(target: Target, { subscription: alias, time }: ReturnType<ty
     }
   } else {
     const origin = await snapshotOrigin(target, values.snapshot!);
-    if (origin !== name && !values.force) {
+    if (!originIs(origin, name) && !values.force) {
       throw new CommandFailed(`snapshot ${values.snapshot} was made from ${origin ?? 'an unknown subscription'}, not ${name}: seeking ${name} to it acknowledges and redelivers by another subscription's state; pass --force if that is meant`);
     }
     what = `everything since snapshot ${values.snapshot}`;

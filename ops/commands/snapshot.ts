@@ -1,4 +1,5 @@
 /** `ops snapshot create|list|delete`: points to seek a subscription back to (Pub/Sub keeps one 7 days at most). */
+import { PUBSUB_ID_RULE, pubsubIdProblem } from '../../infra/names.js';
 import { CommandFailed, UsageError, parse } from '../cli.js';
 import { confirm } from '../confirm.js';
 import { SUBSCRIPTION_HELP, resolveSubscription } from '../subscriptions.js';
@@ -20,19 +21,31 @@ ${TARGET_HELP}`;
 /** The label a snapshot carries naming its subscription. Label values: lowercase, digits, - and _. */
 const ORIGIN_LABEL = 'source_subscription';
 const labelValue = (subscription: string) => subscription.toLowerCase().replace(/[^a-z0-9_-]/g, '_').slice(0, 63);
+/** Whether a snapshot's recorded origin (a label value) is this subscription. */
+export const originIs = (origin: string | null, subscription: string) => origin !== null && origin === labelValue(subscription);
 
 const expiry = (value: unknown): string => {
   const seconds = (value as { seconds?: number | string | { toString(): string } } | null | undefined)?.seconds;
   return seconds === undefined || seconds === null ? 'unknown (not reported)' : new Date(Number(String(seconds)) * 1000).toISOString();
 };
 
-/** Which subscription a snapshot was made from, as its label says (null if unlabelled or missing). */
+const grpcCode = (error: unknown) => (error as { code?: unknown }).code;
+
+/** A snapshot name Pub/Sub would refuse, refused here first with the rule it breaks (exit 2). */
+export function checkSnapshotName(name: string): string {
+  const problem = pubsubIdProblem(name);
+  if (problem) throw new UsageError(`snapshot name ${JSON.stringify(name)} ${problem}: ${PUBSUB_ID_RULE}`);
+  return name;
+}
+
+/** Which subscription a snapshot was made from, as its label (or the local record) says; null if unknown. */
 export async function snapshotOrigin(target: Target, snapshot: string): Promise<string | null> {
+  const name = target.pubsub.snapshot(snapshot).name;
   try {
-    const [found] = await target.subscriber.getSnapshot({ snapshot: target.pubsub.snapshot(snapshot).name });
-    return found.labels?.[ORIGIN_LABEL] ?? null;
+    const [found] = await target.subscriber.getSnapshot({ snapshot: name });
+    return found.labels?.[ORIGIN_LABEL] ?? target.snapshotOrigins?.read(name) ?? null;
   } catch (error) {
-    if ((error as { code?: number }).code === 5) throw new CommandFailed(`snapshot ${snapshot} does not exist in ${target.project}`);
+    if (grpcCode(error) === 5) throw new CommandFailed(`snapshot ${snapshot} does not exist in ${target.project} (ops snapshot list shows those that do)`);
     throw error;
   }
 }
@@ -47,20 +60,25 @@ export async function snapshot(args: string[]): Promise<number> {
   if (action === 'create' && (!snapshotName || !values.subscription)) throw new UsageError('snapshot create needs NAME and --subscription');
   if (action === 'delete' && !snapshotName) throw new UsageError('snapshot delete needs NAME');
   if (!['create', 'list', 'delete'].includes(action)) throw new UsageError(`unknown snapshot action ${JSON.stringify(action)}: create, list or delete`);
+  if (snapshotName !== undefined && action !== 'list') checkSnapshotName(snapshotName);
   const target = await resolveTarget(values);
   try {
     if (action === 'create') {
       const name = resolveSubscription(target, values.subscription!);
+      const snapshotPath = target.pubsub.snapshot(snapshotName!).name;
       try {
         const [created] = await target.subscriber.createSnapshot({
-          name: target.pubsub.snapshot(snapshotName!).name,
+          name: snapshotPath,
           subscription: target.pubsub.subscription(name).name,
           labels: { [ORIGIN_LABEL]: labelValue(name) },
         });
+        target.snapshotOrigins?.record(snapshotPath, labelValue(name));
         process.stdout.write(`created snapshot ${snapshotName} of ${name}; it expires ${expiry(created.expireTime)}\n`);
       } catch (error) {
         // FAILED_PRECONDITION: the oldest unacknowledged message would expire within the hour.
-        if ((error as { code?: number }).code === 9) throw new CommandFailed(`snapshot ${snapshotName} not created: ${(error as Error).message} (a snapshot must live at least an hour; its oldest message may be too old)`);
+        if (grpcCode(error) === 9) throw new CommandFailed(`snapshot ${snapshotName} not created: ${(error as Error).message} (a snapshot must live at least an hour; its oldest message may be too old)`);
+        if (grpcCode(error) === 6) throw new CommandFailed(`snapshot ${snapshotName} already exists in ${target.project}: delete it first (ops snapshot delete ${snapshotName}), or choose another name`);
+        if (grpcCode(error) === 5) throw new CommandFailed(`subscription ${name} does not exist in ${target.project}`);
         throw error;
       }
       return 0;
@@ -68,11 +86,21 @@ export async function snapshot(args: string[]): Promise<number> {
     if (action === 'list') {
       const [snapshots] = await target.subscriber.listSnapshots({ project: `projects/${target.project}` }, { autoPaginate: true });
       if (snapshots.length === 0) process.stdout.write('no snapshots\n');
-      for (const s of snapshots) process.stdout.write(`${s.name?.split('/').pop()}  of ${s.labels?.[ORIGIN_LABEL] ?? '(unknown subscription)'}  expires ${expiry(s.expireTime)}\n`);
+      for (const s of snapshots) {
+        const origin = s.labels?.[ORIGIN_LABEL] ?? (s.name ? target.snapshotOrigins?.read(s.name) : null) ?? '(unknown subscription)';
+        process.stdout.write(`${s.name?.split('/').pop()}  of ${origin}  expires ${expiry(s.expireTime)}\n`);
+      }
       return 0;
     }
     if (!(await confirm(`Delete snapshot ${snapshotName} in ${target.project}?`, values.yes))) return 1;
-    await target.subscriber.deleteSnapshot({ snapshot: target.pubsub.snapshot(snapshotName!).name });
+    const snapshotPath = target.pubsub.snapshot(snapshotName!).name;
+    try {
+      await target.subscriber.deleteSnapshot({ snapshot: snapshotPath });
+    } catch (error) {
+      if (grpcCode(error) === 5) throw new CommandFailed(`snapshot ${snapshotName} does not exist in ${target.project} (ops snapshot list shows those that do)`);
+      throw error;
+    }
+    target.snapshotOrigins?.forget(snapshotPath);
     process.stdout.write(`deleted snapshot ${snapshotName}\n`);
     return 0;
   } finally {

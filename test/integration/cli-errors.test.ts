@@ -49,6 +49,11 @@ describe('argument errors', () => {
     // Two targets named at once: refused, not one silently ignored.
     ['ops', ['stats', '--local', '--project', 'foo'], '--local and --project name two different targets: use one'],
     ['ops', ['dlq', 'show', '--local', '--prefix', 'acme'], '--local and --prefix name two different targets: use one'],
+    // Names Pub/Sub would refuse are refused first, with the rule they break.
+    ['ops', ['snapshot', 'create', 's1', '--subscription', 'handler', '--project', 'p'], 'snapshot name "s1" is shorter than 3 characters: Pub/Sub names are 3–255 characters, start with a letter'],
+    ['ops', ['snapshot', 'delete', 'goog-snap', '--project', 'p'], 'snapshot name "goog-snap" starts with "goog"'],
+    ['ops', ['replay', '--subscription', 'handler', '--snapshot', '1st-try', '--project', 'p'], 'snapshot name "1st-try" does not start with a letter'],
+    ['ops', ['snapshot', 'create', 'before test', '--subscription', 'handler', '--project', 'p'], 'snapshot name "before test" holds " "'],
   ] as const)('%s %j', async (script, args, message) => {
     const { code, stdout, stderr } = await runScript(script, [...args], { CIO_LOCAL_STATE_DIR: '/nonexistent', GOOGLE_CLOUD_PROJECT: '' });
     expect(code).toBe(2);

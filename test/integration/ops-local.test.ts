@@ -4,6 +4,8 @@
  * history from the warehouse so the handler acts on an old event once and the warehouse gains no row;
  * show dead letters by source and error; erase a person.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Firestore } from '@google-cloud/firestore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dedupeDocumentId } from '../../shared/dedupe.js';
@@ -179,5 +181,81 @@ describe('ops erase', () => {
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toContain('refusing without --yes (no terminal to confirm on)');
+  });
+});
+
+describe('ops snapshot and replay --snapshot', () => {
+  const later = samplePayload('email', 'bounced', { seq: 60 });
+
+  it('snapshots the handler subscription; a replay to it redelivers what came after, with no second Customer.io call', async () => {
+    const created = await ops('snapshot', 'create', 'before-test', '--subscription', 'handler');
+    expect(created.stderr).toBe('');
+    expect(created.stdout).toMatch(new RegExp(`^created snapshot before-test of ${stack.names.pushSubscription}; it expires \\d{4}-`));
+    // The emulator drops labels: the local stack remembers where the snapshot came from.
+    expect((await ops('snapshot', 'list')).stdout).toContain(`before-test  of ${stack.names.pushSubscription}  expires`);
+
+    const handledBefore = handled().length;
+    expect((await sendBodies({ url: stack.receiverUrl, key: stack.signingKey, bodies: [JSON.stringify(later)] })).statuses).toEqual({ 204: 1 });
+    await waitFor(() => handled().slice(handledBefore).some((e) => e.event_id === later.event_id && e.outcome === 'done'), { what: 'the later event acted on' });
+    const calls = fake.requests.filter((r) => r.path === pathOf(later)).length;
+    expect(calls).toBe(1);
+
+    const replay = await ops('replay', '--subscription', 'handler', '--snapshot', 'before-test', '--yes');
+    expect(replay.stderr).toBe('');
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toContain(`seeked ${stack.names.pushSubscription}: everything since snapshot before-test is being redelivered`);
+    await waitFor(() => handled().slice(handledBefore).some((e) => e.event_id === later.event_id && e.outcome === 'duplicate'), { what: 'the later event redelivered' });
+    await sleep(500);
+    expect(fake.requests.filter((r) => r.path === pathOf(later))).toHaveLength(calls);
+  });
+
+  it('refuses a snapshot of another subscription without --force', async () => {
+    const { code, stderr } = await ops('replay', '--subscription', 'warehouse', '--snapshot', 'before-test', '--yes');
+    expect(code).toBe(1);
+    expect(stderr.trim()).toContain(`snapshot before-test was made from ${stack.names.pushSubscription}, not ${stack.warehouseSubscription}`);
+  });
+
+  it.each([
+    [['snapshot', 'create', 'before-test', '--subscription', 'handler'], 1, 'snapshot before-test already exists'],
+    [['snapshot', 'create', 'other-snap', '--subscription', 'no-such-subscription'], 1, 'subscription no-such-subscription does not exist'],
+    [['snapshot', 'delete', 'no-such-snapshot', '--yes'], 1, 'snapshot no-such-snapshot does not exist'],
+    [['replay', '--subscription', 'handler', '--snapshot', 'no-such-snapshot', '--yes'], 1, 'snapshot no-such-snapshot does not exist'],
+    [['snapshot', 'delete', 'before-test'], 1, 'refusing without --yes'],
+    [['snapshot', 'create', 's1', '--subscription', 'handler'], 2, 'snapshot name "s1" is shorter than 3 characters: Pub/Sub names are 3–255 characters'],
+  ] as const)('ops %j: one line, exit %i', async (args, exitCode, message) => {
+    const { code, stdout, stderr } = await ops(...args);
+    expect(code).toBe(exitCode);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toEqual([expect.stringContaining(message)]);
+    expect(stderr).not.toMatch(/INVALID_ARGUMENT|NOT_FOUND|ALREADY_EXISTS|    at /);
+  });
+
+  it('deletes a snapshot', async () => {
+    expect((await ops('snapshot', 'delete', 'before-test', '--yes')).stdout).toBe('deleted snapshot before-test\n');
+    expect((await ops('snapshot', 'list')).stdout).not.toContain('before-test');
+  });
+});
+
+describe('the local commands and the metadata server', () => {
+  let metadata: Server;
+  const probes: string[] = [];
+  beforeAll(async () => {
+    metadata = createServer((req, res) => {
+      probes.push(`${req.method} ${req.url}`);
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => metadata.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(() => metadata?.close());
+
+  it('never probe it, even when nothing in the environment says not to', async () => {
+    // The test run sets METADATA_SERVER_DETECTION=none for itself; here the commands must.
+    const env = { ...stack.cliEnv, METADATA_SERVER_DETECTION: '', GCE_METADATA_HOST: `127.0.0.1:${(metadata.address() as AddressInfo).port}` };
+    for (const args of [['stats'], ['trace', done.event_id], ['dlq', 'show'], ['snapshot', 'list'], ['replay', '--from-warehouse', '--since', '2d', '--until', '1d', '--yes']]) {
+      const result = await runScript('ops', [...args, '--local'], env);
+      expect(result.code, args.join(' ')).toBe(0);
+      expect(result.stderr, args.join(' ')).toBe('');
+    }
+    expect(probes).toEqual([]);
   });
 });
