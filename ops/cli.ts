@@ -1,10 +1,9 @@
 /** Small helpers shared by the command-line entry points: usage errors, local stack discovery. */
-import { isAbsolute, join, relative } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DEFAULT_STATE_DIR, STACK_FILE, readLocalStack, type LocalStackInfo } from '../scripts/local/stack-file.js';
+import { noStackReason, readStackStatus, type LocalStackInfo } from '../scripts/local/stack-file.js';
 import { googleFailure } from './google-errors.js';
 
-export { readLocalStack } from '../scripts/local/stack-file.js';
+export { readLocalStack, shownPath } from '../scripts/local/stack-file.js';
 
 /** Wrong arguments: one line on stderr, exit code 2. */
 export class UsageError extends Error {
@@ -48,15 +47,10 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: s
 }
 
 export function requireLocalStack(): LocalStackInfo {
-  const stack = readLocalStack();
-  if (!stack) throw new CommandFailed(`no local stack is running (${join(DEFAULT_STATE_DIR, STACK_FILE)} is missing): run npm start first`);
-  return stack;
-}
-
-/** A path as the user would type it from where they are: relative when it is below, absolute otherwise. */
-export function shownPath(path: string, from = process.cwd()): string {
-  const rel = relative(from, path);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+  const status = readStackStatus();
+  const reason = noStackReason(status);
+  if (reason || status.kind !== 'live' || !status.record.stack) throw new CommandFailed(reason ?? 'no local stack is running: run npm start first');
+  return status.record.stack;
 }
 
 /**

@@ -1,13 +1,17 @@
 /**
- * `npm start`: the whole pipeline on this machine (see scripts/local/local-stack.ts). Ctrl-C or
- * SIGTERM stops every child process and emulator.
+ * `npm start`: the whole pipeline on this machine (see scripts/local/local-stack.ts). Ctrl-C,
+ * SIGTERM or SIGHUP (the terminal closed) stops every child process and emulator; if this process
+ * is killed outright, each child's watchdog stops it (scripts/local/watchdog.ts). One stack per
+ * state directory: a second start while one runs is refused, saying where it runs.
+ *
+ * Exit status: 0 stopped by a signal, 1 did not start (one line on stderr saying why).
  */
 import { createServer } from 'node:net';
-import { shownPath as shown } from '../ops/cli.js';
 import { DELIVERABILITY_SETTINGS, formatPpm } from '../shared/deliverability.js';
 import { freePort } from './local/emulators.js';
 import { startLocalStack } from './local/local-stack.js';
 import { formatLogLine } from './local/log-format.js';
+import { shownPath } from './local/stack-file.js';
 
 const PASSED_THROUGH = ['CIO_SITE_ID', 'CIO_TRACK_API_KEY', 'CIO_REGION', 'CIO_TRACK_URL', 'CIO_SUPPRESS_ON', 'CIO_ACTIONS', 'LOG_LEVEL'];
 
@@ -20,17 +24,29 @@ async function preferredPort(): Promise<number> {
   return free ? wanted : freePort();
 }
 
+/** Writes to the terminal, which may be gone (SIGHUP): a closed terminal must not stop the clean-up. */
+function say(text: string): void {
+  try {
+    process.stdout.write(text);
+  } catch {
+    // nobody is reading
+  }
+}
+
 async function main() {
-  process.stdout.write('starting the local pipeline (Pub/Sub and Firestore emulators take a few seconds)…\n');
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+  say('starting the local pipeline (Pub/Sub and Firestore emulators take a few seconds)…\n');
   const handlerEnv = Object.fromEntries(PASSED_THROUGH.filter((k) => process.env[k]).map((k) => [k, process.env[k]!]));
   const stack = await startLocalStack({
-    pubsubHost: process.env.PUBSUB_EMULATOR_HOST,
-    firestoreHost: process.env.FIRESTORE_EMULATOR_HOST,
+    // Set and non-empty: emulators you already run; otherwise the stack starts its own.
+    pubsubHost: process.env.PUBSUB_EMULATOR_HOST || undefined,
+    firestoreHost: process.env.FIRESTORE_EMULATOR_HOST || undefined,
     receiverPort: await preferredPort(),
     signingKey: process.env.CIO_WEBHOOK_SIGNING_KEYS,
     handlerEnv,
     // The guard judges with the deploy's variables when they are set here.
     deliverability: { env: Object.fromEntries(Object.values(DELIVERABILITY_SETTINGS).map((s) => [s.name, process.env[s.name]])) },
+    onRecovered: (message) => say(`note: ${message}\n`),
     echo: process.env.LOCAL_ECHO_LOGS === '0' ? undefined : process.stdout,
     // A compact line per entry for a person; LOCAL_LOG_FORMAT=json for the JSON the cloud gets.
     echoFormat: process.env.LOCAL_LOG_FORMAT === 'json' ? undefined : (line, target) => formatLogLine(line, target),
@@ -40,34 +56,36 @@ async function main() {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write(`\n${signal}: stopping the receiver, handler, warehouse sink and emulators…\n`);
+    say(`\n${signal}: stopping the receiver, handler, warehouse sink and emulators…\n`);
     await stack.stop();
-    process.stdout.write(`stopped (${stack.sink.stats.written} rows written to the warehouse this run)\n`);
+    say(`stopped (${stack.sink.stats.written} rows written to the warehouse this run)\n`);
     process.exit(0);
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
 
-  process.stdout.write(`
+  say(`
   receiver       ${stack.receiverUrl}
   signing key    ${stack.signingKey}
   handler        ${stack.handlerUrl}  (${stack.dryRun ? 'dry run: Customer.io calls are logged, not made' : 'calling the Customer.io Track API'})
   Pub/Sub        ${stack.pubsubHost}  topics ${stack.names.topic}, ${stack.names.replayTopic}, ${stack.names.deadLetterTopic}; subscriptions ${stack.names.pushSubscription}, ${stack.names.replaySubscription}, ${stack.warehouseSubscription}, ${stack.names.deadLetterSubscription}
   Firestore      ${stack.firestoreHost}  database ${stack.dedupeDatabase}
-  warehouse      ${shown(stack.warehousePath)}  (DuckDB: table events, views events_unique, daily_funnel,
+  warehouse      ${shownPath(stack.warehousePath)}  (DuckDB: table events, views events_unique, daily_funnel,
                  table functions events_unique_between, funnel_between, deliverability_between;
                  the same in schema analytics, pseudonymized)
   guard          every minute: complaint rate ≥ ${formatPpm(stack.deliverability.thresholds.complaint.warning)} / ${formatPpm(stack.deliverability.thresholds.complaint.critical)} from ${stack.deliverability.thresholds.complaint.minVolume} delivered, bounce rate ≥ ${formatPpm(stack.deliverability.thresholds.bounce.warning)} / ${formatPpm(stack.deliverability.thresholds.bounce.critical)} from ${stack.deliverability.thresholds.bounce.minVolume} sent, last ${stack.deliverability.windowHours} h
-  logs           ${shown(stack.logFiles.receiver)}, ${shown(stack.logFiles.handler)}, ${shown(stack.logFiles.guard)}
+  logs           ${shownPath(stack.logFiles.receiver)}, ${shownPath(stack.logFiles.handler)}, ${shownPath(stack.logFiles.guard)}
 
   send samples:  npm run send -- --duplicates 5
   then look:     npm run ops -- stats --local
                  npm run ops -- deliverability --local
-  stop:          Ctrl-C
+  stop:          Ctrl-C (or kill ${process.pid})
 `);
 }
 
-main().catch((error) => {
-  process.stderr.write(`npm start failed: ${(error as Error).message}\n`);
+const fail = (error: unknown) => {
+  process.stderr.write(`npm start: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}\n`);
   process.exit(1);
-});
+};
+// A library's stray failure is one line too; the children's watchdogs stop what was started.
+process.on('unhandledRejection', fail);
+main().catch(fail);

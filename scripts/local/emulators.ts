@@ -1,7 +1,8 @@
 /**
  * Starts the gcloud Pub/Sub and Firestore emulators on free loopback ports, each in its own process
  * group: killing the gcloud wrapper alone leaves the Java emulator holding the port, so stop() kills
- * the whole group. Used by the test global setup, `npm start`, the benchmarks and the soak run.
+ * the whole group. A watchdog (watchdog.ts) kills the group if this process dies without stopping
+ * it, even by SIGKILL. Used by the test global setup, `npm start`, the benchmarks and the soak run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
@@ -9,13 +10,18 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { groupPids } from '../bench/proc-stats.js';
+import { processStartTime } from './stack-file.js';
+import { watchChild } from './watchdog.js';
 
 export interface Emulator {
   readonly name: 'pubsub' | 'firestore';
   /** host:port, the value of PUBSUB_EMULATOR_HOST / FIRESTORE_EMULATOR_HOST. */
   readonly host: string;
   readonly port: number;
+  /** The gcloud wrapper's pid: also the emulator's process group id. */
   readonly pid: number;
+  /** The wrapper's start time (Linux), so a record of the group is not mistaken for a reused pid. */
+  readonly startTime: string | null;
   readonly logFile: string;
   stop(): Promise<void>;
 }
@@ -88,6 +94,8 @@ async function start(name: Emulator['name'], args: (port: number) => string[], p
   let spawnError: Error | undefined;
   child.once('error', (error) => (spawnError = error));
   running.add(child);
+  const watchdog = child.pid === undefined ? null : watchChild({ pid: child.pid, group: true });
+  const startTime = child.pid === undefined ? null : processStartTime(child.pid);
   // A spawn that failed (no gcloud) emits 'error' and never 'exit'.
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
@@ -105,6 +113,7 @@ async function start(name: Emulator['name'], args: (port: number) => string[], p
       if (i === 30) killGroup(child, 'SIGKILL');
       await new Promise((r) => setTimeout(r, 100));
     }
+    watchdog?.release();
   };
   try {
     await waitUntilReady(host, child, 60_000, logFile, () => spawnError);
@@ -112,7 +121,7 @@ async function start(name: Emulator['name'], args: (port: number) => string[], p
     await stop();
     throw error;
   }
-  return { name, host, port: chosen, pid: child.pid ?? -1, logFile, stop };
+  return { name, host, port: chosen, pid: child.pid ?? -1, startTime, logFile, stop };
 }
 
 export interface PubSubEmulatorOptions {

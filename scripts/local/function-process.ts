@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './emulators.js';
+import { watchChild } from './watchdog.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const FRAMEWORK_MAIN = join(ROOT, 'node_modules/@google-cloud/functions-framework/build/src/main.js');
@@ -60,6 +61,9 @@ export async function startFunction(options: FunctionProcessOptions): Promise<Fu
   const port = options.port ?? (await freePort());
   const started = performance.now();
   const child = spawnFunction({ ...options, port });
+  // Killed with the stack if the stack dies without stopping it; released once it has exited.
+  const watchdog = child.pid === undefined ? null : watchChild({ pid: child.pid, group: false });
+  child.once('exit', () => watchdog?.release());
   const lines: string[] = [];
   const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
   for (const stream of [child.stdout!, child.stderr!]) {

@@ -6,7 +6,7 @@
  * timer. Used by `npm start`, the end-to-end tests and the soak run.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
 import { createLogger, type Logger } from '../../shared/log.js';
@@ -19,10 +19,13 @@ import { startFirestoreEmulator, startPubSubEmulator, type Emulator } from './em
 import { startFunction, type FunctionProcess, type FunctionProcessOptions } from './function-process.js';
 import { startLocalGuard, type LocalGuard } from './local-guard.js';
 import { ensureWarehouse } from './local-warehouse.js';
-import { DEFAULT_STATE_DIR, STACK_FILE, type LocalStackInfo } from './stack-file.js';
+import { SNAPSHOT_ORIGINS_FILE } from './snapshot-origins.js';
+import { DEFAULT_STATE_DIR, type LocalStackInfo } from './stack-file.js';
+import { StackLock } from './stack-lock.js';
 import { WarehouseSink } from './warehouse-sink.js';
 
 export { DEFAULT_STATE_DIR, STACK_FILE, type LocalStackInfo } from './stack-file.js';
+export { StackAlreadyRunning } from './stack-lock.js';
 /** Pub/Sub's minimum; the emulator retries a nack about every second, so dead-lettering takes seconds. */
 export const LOCAL_MAX_DELIVERY_ATTEMPTS = 5;
 
@@ -44,6 +47,8 @@ export interface LocalStackOptions {
   pseudonymKey?: string;
   /** Extra handler environment: credentials (otherwise dry run), CIO_TRACK_URL, DEDUPE_COLLECTION, … */
   handlerEnv?: Record<string, string>;
+  /** Told when the state directory held a stale stack file, and what was done about it. */
+  onRecovered?: (message: string) => void;
   /** Delivery attempts before dead-lettering (default LOCAL_MAX_DELIVERY_ATTEMPTS). */
   maxDeliveryAttempts?: number;
   /** The guard's DELIVERABILITY_* settings (defaults otherwise) and how often it runs (default once a minute). */
@@ -95,19 +100,37 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const { config: deliverability, problems } = readDeliverabilityConfig((name) => guardEnv[name]);
   if (problems.length > 0) throw new Error(problems.map((p) => `${p.variable}: ${p.message}`).join('; '));
   mkdirSync(stateDir, { recursive: true });
+  // Every Google client here talks to an emulator: none may look for a metadata server.
   process.env.METADATA_SERVER_DETECTION = 'none';
+  // One stack per state directory; refused (StackAlreadyRunning) while another holds it.
+  const lock = await StackLock.acquire(stateDir, options.onRecovered ?? ((message) => logger.info(message)));
 
   const started: Emulator[] = [];
   const cleanup: Array<() => Promise<unknown>> = [];
-  const stopAll = async () => {
-    for (const step of cleanup.reverse()) await step().catch(() => undefined);
-    for (const emulator of started) await emulator.stop();
+  let stopping: Promise<void> | undefined;
+  const stopAll = () =>
+    (stopping ??= (async () => {
+      try {
+        lock.update({ state: 'stopping' });
+      } catch {
+        // taken over: stop all the same
+      }
+      for (const step of cleanup.reverse()) await step().catch(() => undefined);
+      for (const emulator of started) await emulator.stop();
+      lock.release();
+    })());
+  const emulatorStarted = (emulator: Emulator) => {
+    started.push(emulator);
+    lock.update({ group: { name: emulator.name, pid: emulator.pid, startTime: emulator.startTime } });
+    return emulator.host;
   };
 
   try {
+    // A new emulator holds no snapshots: forget the origins recorded for the last one's.
+    if (!options.pubsubHost) rmSync(join(stateDir, SNAPSHOT_ORIGINS_FILE), { force: true });
     const [pubsubHost, firestoreHost] = await Promise.all([
-      options.pubsubHost ?? startPubSubEmulator({ project, logDir: stateDir }).then((e) => (started.push(e), e.host)),
-      options.firestoreHost ?? startFirestoreEmulator({ logDir: stateDir }).then((e) => (started.push(e), e.host)),
+      options.pubsubHost ?? startPubSubEmulator({ project, logDir: stateDir }).then(emulatorStarted),
+      options.firestoreHost ?? startFirestoreEmulator({ logDir: stateDir }).then(emulatorStarted),
     ]);
     const emulatorEnv = {
       GOOGLE_CLOUD_PROJECT: project,
@@ -192,9 +215,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dedupeDatabase: handlerEnv.DEDUPE_DATABASE!, dedupeCollection: handlerEnv.DEDUPE_COLLECTION ?? DEDUPE_COLLECTION, logFiles,
       deliverability,
     };
-    const stackFile = join(stateDir, STACK_FILE);
-    writeFileSync(stackFile, `${JSON.stringify(info, null, 2)}\n`);
-    cleanup.unshift(async () => rmSync(stackFile, { force: true }));
+    lock.running(info);
 
     const restart: LocalStack['restart'] = async (target, { signal = 'SIGKILL', downMs = 0 } = {}) => {
       const entry = processes[target];

@@ -1,0 +1,99 @@
+/**
+ * `npm start` as the real process a newcomer runs: one stack per state directory, stopped by every
+ * signal a terminal sends, nothing left running when it is killed outright, and no
+ * metadata-server probe anywhere.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/local/emulators.js';
+import { accepts, runningStack, spawnStart, stackPorts, type StartProcess } from '../support/start-process.js';
+import { runScript } from '../support/run-script.js';
+import { waitFor } from '../support/waiting.js';
+
+/** Stands in for the metadata server (GCE_METADATA_HOST points Google's libraries at it): counts every probe. */
+let metadata: Server;
+const probes: string[] = [];
+let metadataHost: string;
+const started: StartProcess[] = [];
+
+/** Google's libraries left to decide for themselves whether to probe: only our own settings prevent it. */
+const probeWatched = () => ({ METADATA_SERVER_DETECTION: undefined, GCE_METADATA_HOST: metadataHost });
+/** Its own emulators (none shared), so their fate is the stack's. */
+const ownEmulators = { PUBSUB_EMULATOR_HOST: undefined, FIRESTORE_EMULATOR_HOST: undefined };
+
+beforeAll(async () => {
+  metadata = createServer((req, res) => {
+    probes.push(`${req.method} ${req.url}`);
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => metadata.listen(0, '127.0.0.1', resolve));
+  metadataHost = `127.0.0.1:${(metadata.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  // Whatever a failed test left running.
+  for (const start of started) if (start.child.exitCode === null) start.child.kill('SIGKILL');
+  metadata?.close();
+});
+
+describe('npm start', () => {
+  it('refuses a second start while one runs, says where it runs and how to stop it; SIGHUP stops everything', { timeout: 180_000 }, async () => {
+    const first = spawnStart({ ...ownEmulators, ...probeWatched(), PORT: String(await freePort()) });
+    started.push(first);
+    const record = await runningStack(first);
+    const stack = record.stack!;
+    const ports = stackPorts(record);
+
+    const second = spawnStart({ PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST!, FIRESTORE_EMULATOR_HOST: process.env.FIRESTORE_EMULATOR_HOST!, PORT: String(await freePort()) }, first.stateDir);
+    started.push(second);
+    expect(await second.exited).toBe(1);
+    const refusal = second.output().stderr.trim();
+    expect(refusal.split('\n')).toHaveLength(1);
+    expect(refusal).toContain(`pid ${first.child.pid}`);
+    expect(refusal).toContain(stack.receiverUrl);
+    expect(refusal).toContain(first.stateDir);
+    expect(refusal).toContain(`kill ${first.child.pid}`);
+
+    // The first is untouched: its stack file stands, the tools still find it.
+    const stats = await runScript('ops', ['stats', '--local', '--json'], { CIO_LOCAL_STATE_DIR: first.stateDir, METADATA_SERVER_DETECTION: '', GCE_METADATA_HOST: metadataHost });
+    expect(stats.stderr).toBe('');
+    expect(stats.code).toBe(0);
+
+    first.child.kill('SIGHUP');
+    expect(await first.exited).toBe(0);
+    expect(first.output().stdout).toContain('SIGHUP: stopping');
+    for (const port of ports) expect(await accepts(port), `port ${port} after SIGHUP`).toBe(false);
+    expect(existsSync(join(first.stateDir, 'stack.json'))).toBe(false);
+    // Neither the stack, its functions nor the ops CLI looked for a metadata server.
+    expect(probes).toEqual([]);
+  });
+
+  it('leaves nothing running when killed with SIGKILL, and the next start recovers from the stale file', { timeout: 180_000 }, async () => {
+    const doomed = spawnStart({ ...ownEmulators, PORT: String(await freePort()) });
+    started.push(doomed);
+    const record = await runningStack(doomed);
+    const ports = stackPorts(record);
+    for (const port of ports) expect(await accepts(port)).toBe(true);
+
+    doomed.child.kill('SIGKILL');
+    await doomed.exited;
+    // The watchdogs stop the emulators' process groups and the functions: every port comes free.
+    await waitFor(async () => (await Promise.all(ports.map((p) => accepts(p)))).every((open) => !open), { timeoutMs: 30_000, what: 'every port of the killed stack to be free' });
+
+    // The file it left is not obeyed: the tools say the stack is gone.
+    const stale = await runScript('ops', ['stats', '--local'], { CIO_LOCAL_STATE_DIR: doomed.stateDir });
+    expect(stale.code).toBe(1);
+    expect(stale.stderr.trim()).toContain(`stack.json is stale (the npm start that wrote it (pid ${doomed.child.pid}) is gone)`);
+
+    const next = spawnStart({ PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST!, FIRESTORE_EMULATOR_HOST: process.env.FIRESTORE_EMULATOR_HOST!, PORT: String(await freePort()) }, doomed.stateDir);
+    started.push(next);
+    const recovered = await runningStack(next);
+    expect(recovered.owner.pid).toBe(next.child.pid);
+    expect(next.output().stdout).toContain('stack.json was stale');
+    next.child.kill('SIGTERM');
+    expect(await next.exited).toBe(0);
+  });
+});
