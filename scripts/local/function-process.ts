@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,16 @@ import { watchChild } from './watchdog.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const FRAMEWORK_MAIN = join(ROOT, 'node_modules/@google-cloud/functions-framework/build/src/main.js');
+/** Makes the framework's server.listen(port) listen on LOCAL_BIND_HOST (it has no host option). */
+const LISTEN_ON_HOST = join(ROOT, 'scripts/local/listen-on-host.mjs');
+/** Where local functions listen unless told otherwise: this machine only. */
+export const DEFAULT_BIND_HOST = '127.0.0.1';
+
+/** The host to put in a URL for a server bound to `bindHost` (a wildcard is reached on loopback). */
+export function urlHost(bindHost: string): string {
+  if (bindHost === '0.0.0.0' || bindHost === '::') return '127.0.0.1';
+  return isIPv6(bindHost) ? `[${bindHost}]` : bindHost;
+}
 /** The compiled bundle `npm run build` produces (what deploys). */
 export const BUNDLE_ENTRY = join(ROOT, 'build/bundle/functions/index.js');
 
@@ -35,6 +46,8 @@ export interface FunctionProcessOptions {
   /** Another module registering `target` (benchmarks); default: the project's functions. */
   source?: string;
   port?: number;
+  /** The address to listen on (default 127.0.0.1: loopback only). */
+  host?: string;
   /** 'source' runs the TypeScript through tsx; 'bundle' runs build/bundle (run `npm run build` first). */
   from?: 'source' | 'bundle';
   /** Mirror the process output to this stream, each line passed through echoFormat (default: prefixed). */
@@ -46,13 +59,14 @@ export interface FunctionProcessOptions {
 }
 
 export function spawnFunction(options: FunctionProcessOptions & { port: number }): ChildProcess {
-  const { target, env, port, from = 'source' } = options;
+  const { target, env, port, from = 'source', host = DEFAULT_BIND_HOST } = options;
   const source = options.source ?? (from === 'bundle' ? BUNDLE_ENTRY : join(ROOT, 'functions/index.ts'));
   if (from === 'bundle' && !existsSync(BUNDLE_ENTRY)) throw new Error(`${BUNDLE_ENTRY} is missing: run npm run build`);
   const loader = source.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  return spawn(process.execPath, [...loader, FRAMEWORK_MAIN, `--target=${target}`, `--source=${source}`, `--port=${port}`], {
+  return spawn(process.execPath, ['--import', LISTEN_ON_HOST, ...loader, FRAMEWORK_MAIN, `--target=${target}`, `--source=${source}`, `--port=${port}`], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, METADATA_SERVER_DETECTION: 'none', FUNCTION_TARGET: target, ...env },
+    // Nothing local reaches a metadata server: there is none, and the probe would only wait and warn.
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, METADATA_SERVER_DETECTION: 'none', FUNCTION_TARGET: target, ...env, LOCAL_BIND_HOST: host },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
@@ -76,7 +90,7 @@ export async function startFunction(options: FunctionProcessOptions): Promise<Fu
   // 'close', not 'exit': the last lines may still be in the pipes when the process exits.
   child.once('close', () => log?.end());
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
-  const url = `http://127.0.0.1:${port}/`;
+  const url = `http://${urlHost(options.host ?? DEFAULT_BIND_HOST)}:${port}/`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${options.target} exited with ${child.exitCode}: ${lines.join(' | ')}`);

@@ -16,7 +16,7 @@ import { readDeliverabilityConfig } from '../../shared/deliverability.js';
 import { DEDUPE_COLLECTION, DEFAULT_PREFIX, pipelineNames } from '../../infra/names.js';
 import { TIMING } from '../../infra/timing.js';
 import { startFirestoreEmulator, startPubSubEmulator, type Emulator } from './emulators.js';
-import { startFunction, type FunctionProcess, type FunctionProcessOptions } from './function-process.js';
+import { DEFAULT_BIND_HOST, startFunction, type FunctionProcess, type FunctionProcessOptions } from './function-process.js';
 import { startLocalGuard, type LocalGuard } from './local-guard.js';
 import { ensureWarehouse } from './local-warehouse.js';
 import { SNAPSHOT_ORIGINS_FILE } from './snapshot-origins.js';
@@ -42,6 +42,8 @@ export interface LocalStackOptions {
    */
   functionHosts?: { pubsub?: string; firestore?: string };
   receiverPort?: number;
+  /** Where the receiver and the handler listen (default 127.0.0.1: this machine only). */
+  bindHost?: string;
   signingKey?: string;
   /** Hex key of the keyed hash in the handler's logs and the analytics views; random per start when absent. */
   pseudonymKey?: string;
@@ -96,6 +98,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const names = pipelineNames(prefix);
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
   const logger = options.logger ?? createLogger({ base: { component: 'local-stack' } });
+  const bindHost = options.bindHost ?? DEFAULT_BIND_HOST;
   const guardEnv = options.deliverability?.env ?? {};
   const { config: deliverability, problems } = readDeliverabilityConfig((name) => guardEnv[name]);
   if (problems.length > 0) throw new Error(problems.map((p) => `${p.variable}: ${p.message}`).join('; '));
@@ -156,6 +159,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const handler = await launch('handler', {
       target: 'handler',
       env: { CIO_DRY_RUN: dryRun ? '1' : '0', CIO_DEADLINE_SECONDS: String(TIMING.cioDeadlineSeconds), ...handlerEnv },
+      host: bindHost,
       echo: options.echo,
       echoFormat: options.echoFormat,
       logFile: logFiles.handler,
@@ -203,6 +207,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const receiver = await launch('receiver', {
       target: 'receiver',
       port: options.receiverPort,
+      host: bindHost,
       env: { ...emulatorEnv, PUBSUB_TOPIC: names.topic, CIO_WEBHOOK_SIGNING_KEYS: signingKey },
       echo: options.echo,
       echoFormat: options.echoFormat,

@@ -1,15 +1,17 @@
 /**
  * `npm start` as the real process a newcomer runs: one stack per state directory, stopped by every
- * signal a terminal sends, nothing left running when it is killed outright, and no
- * metadata-server probe anywhere.
+ * signal a terminal sends, nothing left running when it is killed outright, listening on loopback
+ * only, and no metadata-server probe anywhere.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/local/emulators.js';
-import { accepts, runningStack, spawnStart, stackPorts, type StartProcess } from '../support/start-process.js';
+import { startFunction } from '../../scripts/local/function-process.js';
+import { LOOPBACK_HEX, accepts, listeningAddresses, runningStack, spawnStart, stackPorts, type StartProcess } from '../support/start-process.js';
 import { runScript } from '../support/run-script.js';
 import { waitFor } from '../support/waiting.js';
 
@@ -39,6 +41,8 @@ afterAll(async () => {
   metadata?.close();
 });
 
+const nonLoopbackAddress = () => Object.values(networkInterfaces()).flat().find((i) => i && !i.internal && i.family === 'IPv4')?.address;
+
 describe('npm start', () => {
   it('refuses a second start while one runs, says where it runs and how to stop it; SIGHUP stops everything', { timeout: 180_000 }, async () => {
     const first = spawnStart({ ...ownEmulators, ...probeWatched(), PORT: String(await freePort()) });
@@ -46,6 +50,20 @@ describe('npm start', () => {
     const record = await runningStack(first);
     const stack = record.stack!;
     const ports = stackPorts(record);
+
+    // The receiver and the handler listen on loopback only, as the banner says.
+    expect(first.output().stdout).toContain('listening on   127.0.0.1 only');
+    for (const url of [stack.receiverUrl, stack.handlerUrl]) {
+      const port = Number(new URL(url).port);
+      const addresses = listeningAddresses(port);
+      if (addresses) {
+        expect(addresses.length, url).toBeGreaterThan(0);
+        for (const address of addresses) expect(LOOPBACK_HEX, `${url} listens on ${address}`).toContain(address);
+      }
+      const outside = nonLoopbackAddress();
+      if (outside) expect(await accepts(port, outside), `${url} through ${outside}`).toBe(false);
+      expect(await accepts(port)).toBe(true);
+    }
 
     const second = spawnStart({ PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST!, FIRESTORE_EMULATOR_HOST: process.env.FIRESTORE_EMULATOR_HOST!, PORT: String(await freePort()) }, first.stateDir);
     started.push(second);
@@ -95,5 +113,24 @@ describe('npm start', () => {
     expect(next.output().stdout).toContain('stack.json was stale');
     next.child.kill('SIGTERM');
     expect(await next.exited).toBe(0);
+  });
+
+  it('refuses a LOCAL_BIND_HOST that is not an address, with one line naming it', async () => {
+    const start = spawnStart({ LOCAL_BIND_HOST: 'everywhere' });
+    started.push(start);
+    expect(await start.exited).toBe(1);
+    expect(start.output().stderr.trim().split('\n')).toEqual([expect.stringContaining('npm start: LOCAL_BIND_HOST must be an IP address')]);
+    expect(existsSync(join(start.stateDir, 'stack.json'))).toBe(false);
+  });
+
+  it('listens where LOCAL_BIND_HOST says when the user asks for every interface', async () => {
+    const receiver = await startFunction({ target: 'receiver', host: '0.0.0.0', env: { GOOGLE_CLOUD_PROJECT: process.env.GOOGLE_CLOUD_PROJECT, PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST, CIO_WEBHOOK_SIGNING_KEYS: 'k' } });
+    try {
+      expect(receiver.url).toBe(`http://127.0.0.1:${receiver.port}/`);
+      const addresses = listeningAddresses(receiver.port);
+      if (addresses) expect(addresses).toEqual(['00000000']);
+    } finally {
+      await receiver.stop();
+    }
   });
 });

@@ -36,14 +36,14 @@ export function spawnStart(env: Record<string, string | undefined>, stateDir = m
   return { child, stateDir, output: () => ({ stdout, stderr }), exited };
 }
 
-/** Resolves with the stack file once the stack is running; throws with its output if it exits first. */
+/** Resolves with the stack file once the stack runs and has printed its banner; throws with its output if it exits first. */
 export async function runningStack(start: StartProcess, timeoutMs = 90_000): Promise<StackFile> {
   let record: StackFile | null = null;
   await waitFor(() => {
     if (start.child.exitCode !== null) throw new Error(`npm start exited with ${start.child.exitCode}: ${JSON.stringify(start.output())}`);
     const status = readStackStatus(start.stateDir);
     if (status.kind === 'live' && status.record.state === 'running') record = status.record;
-    return record !== null;
+    return record !== null && start.output().stdout.includes('  stop:');
   }, { timeoutMs, what: 'npm start to be running' });
   return record!;
 }
