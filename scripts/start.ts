@@ -10,11 +10,10 @@ import { createServer, isIP } from 'node:net';
 import { DELIVERABILITY_SETTINGS, formatPpm } from '../shared/deliverability.js';
 import { freePort } from './local/emulators.js';
 import { DEFAULT_BIND_HOST } from './local/function-process.js';
-import { startLocalStack } from './local/local-stack.js';
+import { forwardedEnv, startLocalStack } from './local/local-stack.js';
 import { formatLogLine } from './local/log-format.js';
-import { shownPath } from './local/stack-file.js';
-
-const PASSED_THROUGH = ['CIO_SITE_ID', 'CIO_TRACK_API_KEY', 'CIO_REGION', 'CIO_TRACK_URL', 'CIO_SUPPRESS_ON', 'CIO_ACTIONS', 'LOG_LEVEL'];
+import { DEFAULT_STATE_DIR, shownPath } from './local/stack-file.js';
+import { StackLock } from './local/stack-lock.js';
 
 function bindHostSetting(env: NodeJS.ProcessEnv): string {
   const host = env.LOCAL_BIND_HOST?.trim() || DEFAULT_BIND_HOST;
@@ -22,13 +21,22 @@ function bindHostSetting(env: NodeJS.ProcessEnv): string {
   return host;
 }
 
-async function preferredPort(host: string): Promise<number> {
-  const wanted = Number(process.env.PORT ?? 8080);
-  // Take the usual port when it is free (handy for tunnels); any free port otherwise.
+function portSetting(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.PORT?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 65_535) throw new Error(`PORT must be a port number from 1 to 65535 (got ${JSON.stringify(raw)})`);
+  return Number(raw);
+}
+
+/** PORT when given (refused if taken: the user chose it); else 8080 when free, any free port otherwise. */
+async function receiverPort(wanted: number | undefined, host: string): Promise<number> {
+  const port = wanted ?? 8080;
   const free = await new Promise<boolean>((resolve) => {
-    const server = createServer().once('error', () => resolve(false)).listen(wanted, host, () => server.close(() => resolve(true)));
+    const server = createServer().once('error', () => resolve(false)).listen(port, host, () => server.close(() => resolve(true)));
   });
-  return free ? wanted : freePort();
+  if (free) return port;
+  if (wanted !== undefined) throw new Error(`PORT ${wanted} is in use on ${host}: stop what holds it, or choose another PORT`);
+  return freePort();
 }
 
 /** Writes to the terminal, which may be gone (SIGHUP): a closed terminal must not stop the clean-up. */
@@ -40,25 +48,32 @@ function say(text: string): void {
   }
 }
 
-async function main() {
+async function main(): Promise<void> {
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
-  const host = bindHostSetting(process.env);
+  const env = process.env;
+  const host = bindHostSetting(env);
+  const wantedPort = portSetting(env);
+  // A running stack is the first thing to say (its port is taken, too); startLocalStack takes the lock.
+  StackLock.refuseIfHeld(DEFAULT_STATE_DIR);
   say('starting the local pipeline (Pub/Sub and Firestore emulators take a few seconds)…\n');
-  const handlerEnv = Object.fromEntries(PASSED_THROUGH.filter((k) => process.env[k]).map((k) => [k, process.env[k]!]));
+  // Every variable the functions read reaches them, and they check it as deployed.
+  const forwarded = forwardedEnv(env);
   const stack = await startLocalStack({
     // Set and non-empty: emulators you already run; otherwise the stack starts its own.
-    pubsubHost: process.env.PUBSUB_EMULATOR_HOST || undefined,
-    firestoreHost: process.env.FIRESTORE_EMULATOR_HOST || undefined,
-    receiverPort: await preferredPort(host),
+    pubsubHost: env.PUBSUB_EMULATOR_HOST || undefined,
+    firestoreHost: env.FIRESTORE_EMULATOR_HOST || undefined,
+    receiverPort: await receiverPort(wantedPort, host),
     bindHost: host,
-    signingKey: process.env.CIO_WEBHOOK_SIGNING_KEYS,
-    handlerEnv,
+    signingKey: env.CIO_WEBHOOK_SIGNING_KEYS || undefined,
+    pseudonymKey: env.PSEUDONYM_KEY || undefined,
+    handlerEnv: forwarded.handler,
+    receiverEnv: forwarded.receiver,
     // The guard judges with the deploy's variables when they are set here.
-    deliverability: { env: Object.fromEntries(Object.values(DELIVERABILITY_SETTINGS).map((s) => [s.name, process.env[s.name]])) },
+    deliverability: { env: Object.fromEntries(Object.values(DELIVERABILITY_SETTINGS).map((s) => [s.name, env[s.name]])) },
     onRecovered: (message) => say(`note: ${message}\n`),
-    echo: process.env.LOCAL_ECHO_LOGS === '0' ? undefined : process.stdout,
+    echo: env.LOCAL_ECHO_LOGS === '0' ? undefined : process.stdout,
     // A compact line per entry for a person; LOCAL_LOG_FORMAT=json for the JSON the cloud gets.
-    echoFormat: process.env.LOCAL_LOG_FORMAT === 'json' ? undefined : (line, target) => formatLogLine(line, target),
+    echoFormat: env.LOCAL_LOG_FORMAT === 'json' ? undefined : (line, target) => formatLogLine(line, target),
   });
 
   let stopping = false;

@@ -71,6 +71,22 @@ export function spawnFunction(options: FunctionProcessOptions & { port: number }
   });
 }
 
+/**
+ * What a function that exited at start-up said: its configuration error's message (one line naming
+ * the variable) when it printed one, else everything it printed.
+ */
+export function startFailure(target: string, code: number | null, lines: string[]): string {
+  for (const line of [...lines].reverse()) {
+    try {
+      const entry = JSON.parse(line) as { severity?: string; message?: string };
+      if (entry.severity === 'ERROR' && typeof entry.message === 'string') return `${target}: ${entry.message.replace(/^configuration error: /, '')}`;
+    } catch {
+      // not a structured line
+    }
+  }
+  return `${target} exited with ${code}: ${lines.join(' | ')}`;
+}
+
 export async function startFunction(options: FunctionProcessOptions): Promise<FunctionProcess> {
   const port = options.port ?? (await freePort());
   const started = performance.now();
@@ -78,6 +94,8 @@ export async function startFunction(options: FunctionProcessOptions): Promise<Fu
   // Killed with the stack if the stack dies without stopping it; released once it has exited.
   const watchdog = child.pid === undefined ? null : watchChild({ pid: child.pid, group: false });
   child.once('exit', () => watchdog?.release());
+  let closed = false;
+  child.once('close', () => (closed = true));
   const lines: string[] = [];
   const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
   for (const stream of [child.stdout!, child.stderr!]) {
@@ -93,7 +111,11 @@ export async function startFunction(options: FunctionProcessOptions): Promise<Fu
   const url = `http://${urlHost(options.host ?? DEFAULT_BIND_HOST)}:${port}/`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${options.target} exited with ${child.exitCode}: ${lines.join(' | ')}`);
+    if (child.exitCode !== null) {
+      // Its last lines may still be in the pipes.
+      for (let i = 0; i < 50 && !closed; i++) await new Promise((r) => setTimeout(r, 20));
+      throw new Error(startFailure(options.target, child.exitCode, lines));
+    }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`${options.target} did not answer on ${url}: ${lines.join(' | ')}`);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
 import { createLogger, type Logger } from '../../shared/log.js';
 import { renderPushFilter } from '../../shared/policy.js';
-import { loadPolicyConfig } from '../../shared/config.js';
+import { HANDLER_VARIABLES, RECEIVER_VARIABLES, SETTINGS, loadPolicyConfig } from '../../shared/config.js';
 import { readDeliverabilityConfig } from '../../shared/deliverability.js';
 import { DEDUPE_COLLECTION, DEFAULT_PREFIX, pipelineNames } from '../../infra/names.js';
 import { TIMING } from '../../infra/timing.js';
@@ -28,6 +28,24 @@ export { DEFAULT_STATE_DIR, STACK_FILE, type LocalStackInfo } from './stack-file
 export { StackAlreadyRunning } from './stack-lock.js';
 /** Pub/Sub's minimum; the emulator retries a nack about every second, so dead-lettering takes seconds. */
 export const LOCAL_MAX_DELIVERY_ATTEMPTS = 5;
+
+/**
+ * The functions' variables the local stack sets itself, whatever the environment says: they name
+ * its topology (project, topic, dedupe database) or are generated per start (the dev signing key
+ * and the pseudonym key, which npm start takes as options instead).
+ */
+export const STACK_SETS = [SETTINGS.project, SETTINGS.topic, SETTINGS.dedupeDatabase, SETTINGS.signingKeys, SETTINGS.pseudonymKey].map((s) => s.name);
+
+/**
+ * What of `env` each function gets: every variable it reads (shared/config.ts's lists), except
+ * those the stack sets. A bad value is then refused by the function's own start-up check, with one
+ * line naming the variable, as deployed.
+ */
+export function forwardedEnv(env: Readonly<Record<string, string | undefined>>): { receiver: Record<string, string>; handler: Record<string, string> } {
+  const pick = (names: readonly string[]) =>
+    Object.fromEntries(names.filter((name) => !STACK_SETS.includes(name) && env[name] !== undefined && env[name] !== '').map((name) => [name, env[name]!]));
+  return { receiver: pick(RECEIVER_VARIABLES), handler: pick(HANDLER_VARIABLES) };
+}
 
 export interface LocalStackOptions {
   project?: string;
@@ -49,6 +67,8 @@ export interface LocalStackOptions {
   pseudonymKey?: string;
   /** Extra handler environment: credentials (otherwise dry run), CIO_TRACK_URL, DEDUPE_COLLECTION, … */
   handlerEnv?: Record<string, string>;
+  /** Extra receiver environment: LOG_LEVEL, RECEIVER_MAX_BODY_BYTES, … */
+  receiverEnv?: Record<string, string>;
   /** Told when the state directory held a stale stack file, and what was done about it. */
   onRecovered?: (message: string) => void;
   /** Delivery attempts before dead-lettering (default LOCAL_MAX_DELIVERY_ATTEMPTS). */
@@ -90,6 +110,19 @@ async function recreateSubscription(pubsub: PubSub, name: string, topic: string,
 async function ensureTopic(pubsub: PubSub, name: string) {
   const [exists] = await pubsub.topic(name).exists();
   if (!exists) await pubsub.createTopic(name);
+}
+
+/** Dry run unless the handler has Track API credentials, or as CIO_DRY_RUN says when it is set (and valid). */
+function dryRunOf(handlerEnv: Record<string, string>): boolean {
+  const setting = handlerEnv[SETTINGS.dryRun.name];
+  if (setting !== undefined && setting.trim() !== '') {
+    try {
+      return SETTINGS.dryRun.parse(setting.trim());
+    } catch {
+      // The handler refuses it at start-up, naming the variable.
+    }
+  }
+  return !(handlerEnv[SETTINGS.siteId.name] && handlerEnv[SETTINGS.trackApiKey.name]);
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -149,7 +182,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const logFiles = { receiver: join(logDir, 'receiver.log'), handler: join(logDir, 'handler.log'), guard: join(logDir, 'guard.log') };
     // The deployed topology's named database: the emulator creates it on first use.
     const handlerEnv: Record<string, string> = { ...emulatorEnv, DEDUPE_DATABASE: names.dedupeDatabase, PSEUDONYM_KEY: pseudonymKey, ...options.handlerEnv };
-    const dryRun = !(handlerEnv.CIO_SITE_ID && handlerEnv.CIO_TRACK_API_KEY);
+    const dryRun = dryRunOf(handlerEnv);
     const processes = {} as Record<'receiver' | 'handler', { options: FunctionProcessOptions; current: FunctionProcess }>;
     const launch = async (target: 'receiver' | 'handler', launchOptions: FunctionProcessOptions) => {
       processes[target] = { options: launchOptions, current: await startFunction(launchOptions) };
@@ -208,7 +241,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       target: 'receiver',
       port: options.receiverPort,
       host: bindHost,
-      env: { ...emulatorEnv, PUBSUB_TOPIC: names.topic, CIO_WEBHOOK_SIGNING_KEYS: signingKey },
+      env: { ...emulatorEnv, ...options.receiverEnv, PUBSUB_TOPIC: names.topic, CIO_WEBHOOK_SIGNING_KEYS: signingKey },
       echo: options.echo,
       echoFormat: options.echoFormat,
       logFile: logFiles.receiver,

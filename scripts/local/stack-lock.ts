@@ -77,6 +77,12 @@ export class StackLock {
     this.record = record;
   }
 
+  /** Throws StackAlreadyRunning when a live stack holds the directory (before anything else is checked or started). */
+  static refuseIfHeld(stateDir: string): void {
+    const status = readStackStatus(stateDir);
+    if (status.kind === 'live') throw new StackAlreadyRunning(refusal(status));
+  }
+
   /**
    * Takes the state directory, or throws StackAlreadyRunning. A stale file is recovered from:
    * what its stack left running is stopped, and `onRecovered` says so.

@@ -1,7 +1,7 @@
 /**
  * `npm start` as the real process a newcomer runs: one stack per state directory, stopped by every
  * signal a terminal sends, nothing left running when it is killed outright, listening on loopback
- * only, and no metadata-server probe anywhere.
+ * only, its settings checked with one line each, and no metadata-server probe anywhere.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +9,8 @@ import { existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HANDLER_VARIABLES, RECEIVER_VARIABLES } from '../../shared/config.js';
+import { STACK_SETS, forwardedEnv } from '../../scripts/local/local-stack.js';
 import { freePort } from '../../scripts/local/emulators.js';
 import { startFunction } from '../../scripts/local/function-process.js';
 import { LOOPBACK_HEX, accepts, listeningAddresses, runningStack, spawnStart, stackPorts, type StartProcess } from '../support/start-process.js';
@@ -68,6 +70,8 @@ describe('npm start', () => {
     const second = spawnStart({ PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST!, FIRESTORE_EMULATOR_HOST: process.env.FIRESTORE_EMULATOR_HOST!, PORT: String(await freePort()) }, first.stateDir);
     started.push(second);
     expect(await second.exited).toBe(1);
+    // Refused before it starts anything, or says it is starting.
+    expect(second.output().stdout).toBe('');
     const refusal = second.output().stderr.trim();
     expect(refusal.split('\n')).toHaveLength(1);
     expect(refusal).toContain(`pid ${first.child.pid}`);
@@ -115,11 +119,40 @@ describe('npm start', () => {
     expect(await next.exited).toBe(0);
   });
 
-  it('refuses a LOCAL_BIND_HOST that is not an address, with one line naming it', async () => {
-    const start = spawnStart({ LOCAL_BIND_HOST: 'everywhere' });
+  it.each([
+    [{ PORT: 'abc' }, 'npm start: PORT must be a port number from 1 to 65535 (got "abc")'],
+    [{ PORT: '70000' }, 'npm start: PORT must be a port number from 1 to 65535 (got "70000")'],
+    [{ LOCAL_BIND_HOST: 'everywhere' }, 'npm start: LOCAL_BIND_HOST must be an IP address'],
+  ])('refuses %j with one line naming it', async (env, message) => {
+    const start = spawnStart(env);
     started.push(start);
     expect(await start.exited).toBe(1);
-    expect(start.output().stderr.trim().split('\n')).toEqual([expect.stringContaining('npm start: LOCAL_BIND_HOST must be an IP address')]);
+    expect(start.output().stderr.trim().split('\n')).toEqual([expect.stringContaining(message)]);
+    expect(existsSync(join(start.stateDir, 'stack.json'))).toBe(false);
+  });
+
+  it('refuses a PORT that is taken, rather than quietly choosing another', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as AddressInfo).port;
+    try {
+      const start = spawnStart({ PORT: String(port) });
+      started.push(start);
+      expect(await start.exited).toBe(1);
+      expect(start.output().stderr.trim().split('\n')).toEqual([`npm start: PORT ${port} is in use on 127.0.0.1: stop what holds it, or choose another PORT`]);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('hands the functions every variable they read, so the handler\'s own check refuses DEDUPE_TTL_DAYS=3', { timeout: 60_000 }, async () => {
+    const start = spawnStart({ PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST!, FIRESTORE_EMULATOR_HOST: process.env.FIRESTORE_EMULATOR_HOST!, PORT: String(await freePort()), DEDUPE_TTL_DAYS: '3' });
+    started.push(start);
+    expect(await start.exited).toBe(1);
+    const stderr = start.output().stderr.trim();
+    expect(stderr.split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/^npm start: handler: DEDUPE_TTL_DAYS: \(3 days\) must outlast CIO_SIGNATURE_MAX_AGE_SECONDS/);
+    // Nothing stays behind: the state directory is free again.
     expect(existsSync(join(start.stateDir, 'stack.json'))).toBe(false);
   });
 
@@ -132,5 +165,17 @@ describe('npm start', () => {
     } finally {
       await receiver.stop();
     }
+  });
+});
+
+describe('forwardedEnv', () => {
+  it('forwards every variable each function reads, except the ones the stack sets itself', () => {
+    const env = Object.fromEntries([...RECEIVER_VARIABLES, ...HANDLER_VARIABLES, 'UNRELATED'].map((name) => [name, `value-of-${name}`]));
+    const { receiver, handler } = forwardedEnv(env);
+    expect(Object.keys(receiver).sort()).toEqual(RECEIVER_VARIABLES.filter((n) => !STACK_SETS.includes(n)).sort());
+    expect(Object.keys(handler).sort()).toEqual(HANDLER_VARIABLES.filter((n) => !STACK_SETS.includes(n)).sort());
+    expect(handler.DEDUPE_TTL_DAYS).toBe('value-of-DEDUPE_TTL_DAYS');
+    // A project id in the shell (the user's real one) must not redirect the local topology.
+    expect(receiver.GOOGLE_CLOUD_PROJECT).toBeUndefined();
   });
 });
