@@ -61,6 +61,8 @@ export class WarehouseSink {
       else this.flushSoon(this.flushMs);
     });
     this.subscription.on('error', (error) => {
+      // Closing the stream in stop() may end it with an error: a stopped sink has nothing to reopen.
+      if (this.stopped) return;
       // A fatal stream error (the emulator restarted, the subscription is gone for a moment) closes
       // the subscription: reopen it, as the managed BigQuery subscription would keep going.
       this.options.logger.warn('warehouse subscription error; reopening', { error: (error as Error).message });
