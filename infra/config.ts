@@ -5,6 +5,7 @@
  */
 import { SETTINGS, loadPolicyConfig, replayWindowProblem, type PolicyConfig } from '../shared/config.js';
 import { DELIVERABILITY_SETTINGS, GUARD_SETTINGS, parseSetting, readDeliverabilityConfig, type DeliverabilityConfig, type SettingProblem } from '../shared/deliverability.js';
+import { FIRESTORE_LOCATIONS, FIRESTORE_MULTI_REGIONS, FUNCTIONS_REGIONS, regionsLike } from './locations.js';
 
 /** How Customer.io, which holds no Google credentials, gets through to the public receiver. */
 export const RECEIVER_ACCESS_MODES = ['all-users', 'no-invoker-check'] as const;
@@ -126,7 +127,15 @@ export function loadStackConfig(env: Record<string, string | undefined>, context
     problems.push(`${STACK_VARIABLES.project} must be a Google Cloud project id (got ${JSON.stringify(project)})`);
   }
   const region = get('region') ?? 'us-central1';
-  if (!/^[a-z]+-[a-z]+\d+$/.test(region)) problems.push(`${STACK_VARIABLES.region} must be a region such as us-central1 (got ${JSON.stringify(region)})`);
+  // Checked against the regions Google documents (infra/locations.ts): a typo fails here, not mid-apply.
+  if (!(FUNCTIONS_REGIONS as readonly string[]).includes(region)) {
+    const like = regionsLike(region, FUNCTIONS_REGIONS);
+    problems.push(`${STACK_VARIABLES.region} must be a region Cloud Run functions runs in, such as us-central1 (got ${JSON.stringify(region)}${like.length ? `; in that area: ${like.join(', ')}` : ''})`);
+  }
+  const firestoreLocation = get('firestoreLocation') ?? region;
+  if (firestoreLocation !== region && !FIRESTORE_LOCATIONS.includes(firestoreLocation)) {
+    problems.push(`${STACK_VARIABLES.firestoreLocation} must be a Firestore location: a multi-region (${FIRESTORE_MULTI_REGIONS.join(', ')}) or a region such as us-central1 (got ${JSON.stringify(firestoreLocation)})`);
+  }
   const prefix = get('prefix') ?? 'cio';
   if (!/^[a-z][a-z0-9]{1,11}$/.test(prefix)) problems.push(`${STACK_VARIABLES.prefix} must be 2–12 lowercase letters or digits (got ${JSON.stringify(prefix)})`);
   const cioRegion = get('cioRegion') ?? 'us';
@@ -221,7 +230,7 @@ export function loadStackConfig(env: Record<string, string | undefined>, context
     retentionDays,
     alertEmail,
     stateBucket,
-    firestoreLocation: get('firestoreLocation') ?? region,
+    firestoreLocation,
     deletionProtection: protection !== '0',
     policy,
     deliverability,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StackConfigError, loadStackConfig } from '../../infra/config.js';
+import { FIRESTORE_LOCATIONS, FUNCTIONS_REGIONS } from '../../infra/locations.js';
 
 describe('loadStackConfig', () => {
   it('applies the defaults', () => {
@@ -23,12 +24,33 @@ describe('loadStackConfig', () => {
       expect(error).toBeInstanceOf(StackConfigError);
       expect((error as StackConfigError).problems).toEqual([
         'GOOGLE_CLOUD_PROJECT must be a Google Cloud project id (got "")',
-        'PIPELINE_REGION must be a region such as us-central1 (got "moon")',
+        'PIPELINE_REGION must be a region Cloud Run functions runs in, such as us-central1 (got "moon")',
         'ALERT_EMAIL must be an email address',
         'RETENTION_DAYS must be a whole number from 1 to 31 (got "90")',
         'CIO_SUPPRESS_ON: unknown metric complained (got "complained")',
       ]);
     }
+  });
+
+  it('takes only the regions and Firestore locations Google documents (infra/locations.ts)', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadStackConfig({ GOOGLE_CLOUD_PROJECT: 'acme-prod-1', ...env });
+        return [];
+      } catch (error) {
+        return (error as StackConfigError).problems;
+      }
+    };
+    expect(problems({ PIPELINE_REGION: 'europe-west99' })).toEqual([
+      expect.stringMatching(/^PIPELINE_REGION must be a region Cloud Run functions runs in, such as us-central1 \(got "europe-west99"; in that area: europe-north1, .*europe-west1,.*\)$/),
+    ]);
+    expect(problems({ FIRESTORE_LOCATION: 'europe' })).toEqual([
+      'FIRESTORE_LOCATION must be a Firestore location: a multi-region (eur3, nam5, nam7) or a region such as us-central1 (got "europe")',
+    ]);
+    for (const location of ['eur3', 'nam5', 'europe-west3']) expect(problems({ PIPELINE_REGION: 'europe-west1', FIRESTORE_LOCATION: location }), location).toEqual([]);
+    // FIRESTORE_LOCATION defaults to the region: every functions region must be a Firestore location too.
+    expect(FUNCTIONS_REGIONS.filter((r) => !FIRESTORE_LOCATIONS.includes(r))).toEqual([]);
+    expect(new Set(FUNCTIONS_REGIONS).size).toBe(FUNCTIONS_REGIONS.length);
   });
 
   it('gives each handler instance its share of CIO_MAX_REQUEST_RATE, and refuses a share under 1 request/s', () => {
