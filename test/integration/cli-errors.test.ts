@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScript } from '../support/run-script.js';
 
 describe('argument errors', () => {
-  it.each([
+  // Each row is its own process: run several at a time.
+  it.concurrent.each([
     ['ops', ['frobnicate'], 'unknown command "frobnicate"'],
     ['ops', ['replay', '--subscription', 'handler'], 'replay needs exactly one of --time or --snapshot'],
     ['ops', ['replay', '--time', '1h'], 'replay needs --subscription'],
@@ -80,7 +81,7 @@ describe('argument errors', () => {
     expect(stderr.trim()).toBe('ops: DELIVERABILITY_MIN_SENT: must be a whole number from 1 to 100000000 (got "lots"); DELIVERABILITY_BOUNCE_WARNING: (6%) must be below DELIVERABILITY_BOUNCE_CRITICAL (5%)');
   });
 
-  it.each(['doctor', 'trace', 'replay', 'snapshot', 'dlq', 'smoke', 'stats', 'deliverability', 'erase', 'invoker-check'])('ops %s --help exits 0 with usage', async (command) => {
+  it.concurrent.each(['doctor', 'trace', 'replay', 'snapshot', 'dlq', 'smoke', 'stats', 'deliverability', 'erase', 'invoker-check'])('ops %s --help exits 0 with usage', async (command) => {
     const { code, stdout } = await runScript('ops', [command, '--help']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^usage: npm run ops -- /);
@@ -124,6 +125,9 @@ describe('deployed commands without Google credentials', () => {
     ['stats'],
     ['smoke', '--url', 'http://127.0.0.1:9/', '--key', 'k'],
     ['erase', '--email', 'person@example.com', '--yes'],
+    ['queries'],
+    ['deliverability'],
+    ['invoker-check', 'show'],
   ];
 
   const expectOneLine = (result: { code: number; stdout: string; stderr: string }, message: string) => {
@@ -135,7 +139,7 @@ describe('deployed commands without Google credentials', () => {
     expect(result.stderr).not.toContain('MetadataLookupWarning');
   };
 
-  it.each(commands.map((args) => [args.join(' '), args] as const))('ops %s: says GOOGLE_APPLICATION_CREDENTIALS names a missing file, and the fix', async (_, args) => {
+  it.concurrent.each(commands.map((args) => [args.join(' '), args] as const))('ops %s: says GOOGLE_APPLICATION_CREDENTIALS names a missing file, and the fix', async (_, args) => {
     const started = performance.now();
     const result = await runScript('ops', [...args, '--project', PROJECT], { ...noLogin, GOOGLE_APPLICATION_CREDENTIALS: join(empty, 'missing.json'), METADATA_SERVER_DETECTION: 'none' });
     // Only a bound against a hang: the answer comes before any client is built.
@@ -143,7 +147,7 @@ describe('deployed commands without Google credentials', () => {
     expectOneLine(result, `ops: GOOGLE_APPLICATION_CREDENTIALS names ${join(empty, 'missing.json')}, which cannot be read`);
   });
 
-  it.each([['stats'], ['snapshot', 'list'], ['doctor'], ['dlq', 'show']].map((args) => [args.join(' '), args] as const))('ops %s: with no login at all says so, without probing a metadata server off Google Cloud', async (_, args) => {
+  it.concurrent.each([['stats'], ['snapshot', 'list'], ['doctor'], ['dlq', 'show']].map((args) => [args.join(' '), args] as const))('ops %s: with no login at all says so, without probing a metadata server off Google Cloud', async (_, args) => {
     const result = await runScript('ops', [...args, '--project', PROJECT], {
       ...noLogin,
       GOOGLE_APPLICATION_CREDENTIALS: '',

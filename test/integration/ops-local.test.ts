@@ -185,7 +185,7 @@ describe('ops erase', () => {
 });
 
 describe('ops snapshot and replay --snapshot', () => {
-  const later = samplePayload('email', 'bounced', { seq: 60 });
+  const later = samplePayload('email', 'bounced', { seq: 70 });
 
   it('snapshots the handler subscription; a replay to it redelivers what came after, with no second Customer.io call', async () => {
     const created = await ops('snapshot', 'create', 'before-test', '--subscription', 'handler');
@@ -251,7 +251,7 @@ describe('the local commands and the metadata server', () => {
   it('never probe it, even when nothing in the environment says not to', async () => {
     // The test run sets METADATA_SERVER_DETECTION=none for itself; here the commands must.
     const env = { ...stack.cliEnv, METADATA_SERVER_DETECTION: '', GCE_METADATA_HOST: `127.0.0.1:${(metadata.address() as AddressInfo).port}` };
-    for (const args of [['stats'], ['trace', done.event_id], ['dlq', 'show'], ['snapshot', 'list'], ['replay', '--from-warehouse', '--since', '2d', '--until', '1d', '--yes']]) {
+    for (const args of [['stats'], ['queries'], ['trace', done.event_id], ['dlq', 'show'], ['snapshot', 'list'], ['replay', '--from-warehouse', '--since', '2d', '--until', '1d', '--yes']]) {
       const result = await runScript('ops', [...args, '--local'], env);
       expect(result.code, args.join(' ')).toBe(0);
       expect(result.stderr, args.join(' ')).toBe('');
