@@ -7,7 +7,7 @@
 export const LOGIN_COMMAND = 'gcloud auth application-default login';
 const CREDENTIALS_VARIABLE = 'GOOGLE_APPLICATION_CREDENTIALS';
 /** Where the roles each command needs are listed. */
-const ROLES_HINT = 'the roles each ops command needs are listed under Operations in the docs';
+const ROLES_HINT = 'docs/operations.md lists the roles each ops command needs';
 
 /** What is wrong with the caller's credentials, in one line with the fix; null when the error is not about them. */
 export function credentialsFailure(error: unknown, env: NodeJS.ProcessEnv = process.env): string | null {

@@ -92,7 +92,7 @@ async function main(): Promise<void> {
   const listening = wildcard
     ? `every interface (LOCAL_BIND_HOST=${host}): other machines can post to the receiver and the handler`
     : loopback
-      ? `${host} only: this machine (LOCAL_BIND_HOST=0.0.0.0 lets other machines in)`
+      ? `${host} only (LOCAL_BIND_HOST=0.0.0.0 opens the receiver and handler to other machines)`
       : `${host} only (LOCAL_BIND_HOST)`;
   say(`
   receiver       ${stack.receiverUrl}
