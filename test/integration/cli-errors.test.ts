@@ -3,12 +3,11 @@
  * A deployed command without Google credentials says what is missing and the fix, in one line.
  */
 import { mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gcpMetadata } from 'google-auth-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMetadataStandIn, type MetadataStandIn } from '../support/metadata-stand-in.js';
 import { runScript } from '../support/run-script.js';
 
 describe('argument errors', () => {
@@ -99,15 +98,9 @@ describe('deployed commands without Google credentials', () => {
   /** A machine with no gcloud login: an empty home and gcloud config directory. */
   const empty = mkdtempSync(join(tmpdir(), 'no-credentials-'));
   const noLogin = { HOME: empty, CLOUDSDK_CONFIG: empty, GOOGLE_CLOUD_PROJECT: PROJECT, PUBSUB_EMULATOR_HOST: '', FIRESTORE_EMULATOR_HOST: '', CIO_OPS_GOOGLE_API_ENDPOINT: '' };
-  /** Stands in for the metadata server: counts every probe. */
-  let metadata: Server;
-  const probes: string[] = [];
+  let metadata: MetadataStandIn;
   beforeAll(async () => {
-    metadata = createServer((req, res) => {
-      probes.push(`${req.method} ${req.url}`);
-      res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => metadata.listen(0, '127.0.0.1', resolve));
+    metadata = await startMetadataStandIn();
   });
   afterAll(() => metadata?.close());
 
@@ -153,9 +146,9 @@ describe('deployed commands without Google credentials', () => {
       GOOGLE_APPLICATION_CREDENTIALS: '',
       // Left to the CLI to decide: it must not probe where nothing says this is Google Cloud.
       METADATA_SERVER_DETECTION: '',
-      GCE_METADATA_HOST: `127.0.0.1:${(metadata.address() as AddressInfo).port}`,
+      GCE_METADATA_HOST: metadata.host,
     });
     expectOneLine(result, 'ops: no Google credentials found (application default credentials): run gcloud auth application-default login');
-    if (!gcpMetadata.getGCPResidency()) expect(probes).toEqual([]);
+    if (!gcpMetadata.getGCPResidency()) expect(metadata.probes).toEqual([]);
   });
 });

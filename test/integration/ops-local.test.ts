@@ -4,8 +4,6 @@
  * history from the warehouse so the handler acts on an old event once and the warehouse gains no row;
  * show dead letters by source and error; erase a person.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Firestore } from '@google-cloud/firestore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dedupeDocumentId } from '../../shared/dedupe.js';
@@ -15,6 +13,7 @@ import { samplePayload } from '../../scripts/local/samples.js';
 import { sendBodies } from '../../scripts/local/sender.js';
 import type { Trace } from '../../ops/commands/trace.js';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
+import { startMetadataStandIn, type MetadataStandIn } from '../support/metadata-stand-in.js';
 import { runScript } from '../support/run-script.js';
 import { logEntries, sleep, waitFor } from '../support/waiting.js';
 
@@ -237,25 +236,20 @@ describe('ops snapshot and replay --snapshot', () => {
 });
 
 describe('the local commands and the metadata server', () => {
-  let metadata: Server;
-  const probes: string[] = [];
+  let metadata: MetadataStandIn;
   beforeAll(async () => {
-    metadata = createServer((req, res) => {
-      probes.push(`${req.method} ${req.url}`);
-      res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => metadata.listen(0, '127.0.0.1', resolve));
+    metadata = await startMetadataStandIn();
   });
   afterAll(() => metadata?.close());
 
   it('never probe it, even when nothing in the environment says not to', async () => {
     // The test run sets METADATA_SERVER_DETECTION=none for itself; here the commands must.
-    const env = { ...stack.cliEnv, METADATA_SERVER_DETECTION: '', GCE_METADATA_HOST: `127.0.0.1:${(metadata.address() as AddressInfo).port}` };
+    const env = { ...stack.cliEnv, METADATA_SERVER_DETECTION: '', GCE_METADATA_HOST: metadata.host };
     for (const args of [['stats'], ['queries'], ['trace', done.event_id], ['dlq', 'show'], ['snapshot', 'list'], ['replay', '--from-warehouse', '--since', '2d', '--until', '1d', '--yes']]) {
       const result = await runScript('ops', [...args, '--local'], env);
       expect(result.code, args.join(' ')).toBe(0);
       expect(result.stderr, args.join(' ')).toBe('');
     }
-    expect(probes).toEqual([]);
+    expect(metadata.probes).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@
  * signal a terminal sends, nothing left running when it is killed outright, listening on loopback
  * only, its settings checked with one line each, and no metadata-server probe anywhere.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
@@ -14,27 +14,20 @@ import { STACK_SETS, forwardedEnv } from '../../scripts/local/local-stack.js';
 import { freePort } from '../../scripts/local/emulators.js';
 import { startFunction } from '../../scripts/local/function-process.js';
 import { LOOPBACK_HEX, accepts, listeningAddresses, runningStack, spawnStart, stackPorts, type StartProcess } from '../support/start-process.js';
+import { startMetadataStandIn, type MetadataStandIn } from '../support/metadata-stand-in.js';
 import { runScript } from '../support/run-script.js';
 import { waitFor } from '../support/waiting.js';
 
-/** Stands in for the metadata server (GCE_METADATA_HOST points Google's libraries at it): counts every probe. */
-let metadata: Server;
-const probes: string[] = [];
-let metadataHost: string;
+let metadata: MetadataStandIn;
 const started: StartProcess[] = [];
 
 /** Google's libraries left to decide for themselves whether to probe: only our own settings prevent it. */
-const probeWatched = () => ({ METADATA_SERVER_DETECTION: undefined, GCE_METADATA_HOST: metadataHost });
+const probeWatched = () => ({ METADATA_SERVER_DETECTION: undefined, GCE_METADATA_HOST: metadata.host });
 /** Its own emulators (none shared), so their fate is the stack's. */
 const ownEmulators = { PUBSUB_EMULATOR_HOST: undefined, FIRESTORE_EMULATOR_HOST: undefined };
 
 beforeAll(async () => {
-  metadata = createServer((req, res) => {
-    probes.push(`${req.method} ${req.url}`);
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => metadata.listen(0, '127.0.0.1', resolve));
-  metadataHost = `127.0.0.1:${(metadata.address() as AddressInfo).port}`;
+  metadata = await startMetadataStandIn();
 });
 
 afterAll(async () => {
@@ -80,7 +73,7 @@ describe('npm start', () => {
     expect(refusal).toContain(`kill ${first.child.pid}`);
 
     // The first is untouched: its stack file stands, the tools still find it.
-    const stats = await runScript('ops', ['stats', '--local', '--json'], { CIO_LOCAL_STATE_DIR: first.stateDir, METADATA_SERVER_DETECTION: '', GCE_METADATA_HOST: metadataHost });
+    const stats = await runScript('ops', ['stats', '--local', '--json'], { CIO_LOCAL_STATE_DIR: first.stateDir, METADATA_SERVER_DETECTION: '', GCE_METADATA_HOST: metadata.host });
     expect(stats.stderr).toBe('');
     expect(stats.code).toBe(0);
 
@@ -90,7 +83,7 @@ describe('npm start', () => {
     for (const port of ports) expect(await accepts(port), `port ${port} after SIGHUP`).toBe(false);
     expect(existsSync(join(first.stateDir, 'stack.json'))).toBe(false);
     // Neither the stack, its functions nor the ops CLI looked for a metadata server.
-    expect(probes).toEqual([]);
+    expect(metadata.probes).toEqual([]);
   });
 
   it('leaves nothing running when killed with SIGKILL, and the next start recovers from the stale file', { timeout: 180_000 }, async () => {
