@@ -6,6 +6,7 @@ import { PubSub } from '@google-cloud/pubsub';
 import { SETTINGS, loadReceiverConfig, type Env, type ReceiverConfig } from '../shared/config.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { createBufferPool } from './buffer-pool.js';
+import { createByteGate } from './byte-gate.js';
 import { createTopicPublisher } from './pubsub-publisher.js';
 import { createReceiver } from './receiver.js';
 import { createRefreshingSecret } from './refreshing-secret.js';
@@ -57,10 +58,12 @@ export function buildReceiver(env: Env) {
   const guard = createRequestGuard({
     maxBodyBytes: config.maxBodyBytes,
     pool: createBufferPool(config.maxBufferedBytes),
+    // Processing a body copies it several times outside the pool (functions/byte-gate.ts): large
+    // bodies in processing add up to at most one body of the largest size.
+    processing: createByteGate(config.maxBodyBytes),
     maxAgeSeconds: config.maxAgeSeconds,
     bodyTimeoutMs: config.bodyTimeoutMs,
     logger,
   });
   return { receiver: createReceiver({ config, publisher, logger, signingKeys }), guard, logger, config };
 }
-

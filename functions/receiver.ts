@@ -96,7 +96,8 @@ export function createReceiver({ config, publisher, logger, signingKeys, now = (
       return reply(res, 401, 'invalid signature');
     }
 
-    const parsed = parseBody(bodyText(body));
+    const text = bodyText(body);
+    const parsed = parseBody(text);
     // Customer.io always sends JSON: a JSON body that does not parse is answered 400 (the contract's
     // row; the framework's parser used to give it, the request guard now reads bodies itself).
     // Other content types are stored whatever they hold.
@@ -104,7 +105,7 @@ export function createReceiver({ config, publisher, logger, signingKeys, now = (
       logger.warn('signed JSON body that does not parse', { bytes: body.length });
       return reply(res, 400, 'body is not valid JSON');
     }
-    const row = normalizeWebhook({ body, receivedAt, parsed });
+    const row = normalizeWebhook({ body, receivedAt, parsed, text });
     const data = Buffer.from(JSON.stringify(row));
     if (data.length > MAX_MESSAGE_BYTES) {
       logger.error('event too large for Pub/Sub once encoded', { event_id: row.event_id, bytes: data.length });

@@ -88,10 +88,12 @@ export interface NormalizeInput {
   receivedAt: Date;
   /** The body already parsed (parseBody of its UTF-8 text); parsed here when absent. */
   parsed?: ParsedBody;
+  /** The body's UTF-8 text, when the caller already decoded it (a large body is not decoded twice). */
+  text?: string;
 }
 
-export function normalizeWebhook({ body, receivedAt, parsed }: NormalizeInput): EventRow {
-  const payload = bodyText(body);
+export function normalizeWebhook({ body, receivedAt, parsed, text }: NormalizeInput): EventRow {
+  const payload = text ?? bodyText(body);
   const read = parsed ?? parseBody(payload);
   const root = read.json && isObject(read.value) ? read.value : undefined;
   const rawData = field(root, 'data');
