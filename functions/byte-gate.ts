@@ -5,9 +5,11 @@
  * (measured for a signed 1–7 MiB webhook: its text, the parsed JSON, the row, the row's JSON, the
  * message Buffer and the Pub/Sub client's request), several times the body's size, alive until the
  * publish is acknowledged and then garbage until the collector runs. 40 concurrent signed 1–7 MiB
- * bodies peaked at 534 MiB RSS without this bound, on an instance of 512 MiB. A body over the free
- * size enters this gate after it is read and leaves when its answer is done; the bodies inside add
- * up to at most `total` bytes. Arrival order, as in the pool: a large body is not starved by small ones.
+ * bodies peaked at 534–586 MiB RSS without this bound, on an instance of 512 MiB (with it, and the
+ * pool's reuse of larger idle buffers: 374–379 MiB from the compiled bundle; test/faults/large-bodies).
+ * A body over the free size enters this gate after it is read and leaves when its answer is done;
+ * the bodies inside add up to at most `total` bytes. Arrival order, as in the pool: a large body is
+ * not starved by small ones.
  */
 export interface ByteGate {
   /** Resolves with a leave() function once `bytes` fit, or null after `waitMs` or an abort. */
