@@ -7,7 +7,7 @@ import type { ReceiverConfig } from '../shared/config.js';
 import { createDeadlineGroup } from '../shared/deadline.js';
 import type { Logger } from '../shared/log.js';
 import { LOG_EVENTS } from '../shared/log-events.js';
-import { bodyText, normalizeWebhook, parseBody } from '../shared/normalize.js';
+import { EVENT_ID_HASH_PREFIX, MAX_EVENT_ID_BYTES, bodyText, normalizeWebhook, parseBody } from '../shared/normalize.js';
 import { attributesOf } from '../shared/row.js';
 import { SignatureVerificationError, verifySignature } from '../shared/signature.js';
 import type { Publisher } from './pubsub-publisher.js';
@@ -106,6 +106,12 @@ export function createReceiver({ config, publisher, logger, signingKeys, now = (
       return reply(res, 400, 'body is not valid JSON');
     }
     const row = normalizeWebhook({ body, receivedAt, parsed, text });
+    if (row.event_id.startsWith(EVENT_ID_HASH_PREFIX) && parsed.json) {
+      // The row keeps the whole id in its payload; the log says which one it was.
+      const original = String((parsed.value as { event_id?: unknown }).event_id);
+      const bytes = Buffer.byteLength(original);
+      if (bytes > MAX_EVENT_ID_BYTES) logger.warn(`event_id over ${MAX_EVENT_ID_BYTES} bytes: stored as the hash of the id`, { event_id: row.event_id, event_id_bytes: bytes, event_id_start: original.slice(0, 64) });
+    }
     const data = Buffer.from(JSON.stringify(row));
     if (data.length > MAX_MESSAGE_BYTES) {
       logger.error('event too large for Pub/Sub once encoded', { event_id: row.event_id, bytes: data.length });

@@ -27,7 +27,7 @@ const flag = <N extends string>(name: N, description: string) =>
 export const EVENT_COLUMNS = [
   {
     name: 'event_id', type: 'STRING', mode: 'REQUIRED',
-    description: 'Customer.io event_id; "sha256:<hex>" of the raw body when the payload has none',
+    description: 'Customer.io event_id; "sha256:<hex>" of the raw body when the payload has none; "event_id-sha256:<hex>" of the id when it is over 256 bytes',
   },
   text('object_type', 'customer, email, push, sms, in_app, slack, webhook, whatsapp, or a newer value'),
   text('metric', 'sent, delivered, opened, clicked, bounced, ... (unknown values are kept)'),

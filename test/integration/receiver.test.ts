@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadReceiverConfig } from '../../shared/config.js';
@@ -179,11 +179,16 @@ describe('receiver against the Pub/Sub emulator', () => {
     expect(logger.entries.find((e) => e.message === 'webhook accepted')).toMatchObject({ severity: 'DEBUG', metric: 'clicked', message_id: expect.any(String) });
   });
 
-  it('fits oversized attribute values into Pub/Sub limits instead of failing the publish', async () => {
-    const body = JSON.stringify({ event_id: 'e'.repeat(3000), object_type: 'email', metric: 'm'.repeat(2000), data: {} });
+  it('fits oversized attribute values into Pub/Sub limits instead of failing the publish, and keys a 10,000-character event_id by its hash', async () => {
+    const id = 'e'.repeat(10_000);
+    const body = JSON.stringify({ event_id: id, object_type: 'email', metric: 'm'.repeat(2000), data: {} });
     expect((await post(body, signedHeaders(KEY, body))).status).toBe(204);
     const [message] = await probe.waitFor(1);
-    expect(Buffer.byteLength(message!.attributes.event_id!)).toBe(1024);
-    expect(JSON.parse(message!.data).event_id).toBe('e'.repeat(3000));
+    const hashed = `event_id-sha256:${createHash('sha256').update(id).digest('hex')}`;
+    // The attribute and the row carry the same id, so the dead letters and ops trace find it by it.
+    expect(message!.attributes.event_id).toBe(hashed);
+    expect(JSON.parse(message!.data)).toMatchObject({ event_id: hashed, payload: body });
+    expect(Buffer.byteLength(message!.attributes.metric!)).toBe(1024);
+    expect(logger.entries).toContainEqual(expect.objectContaining({ severity: 'WARNING', event_id: hashed, event_id_bytes: 10_000, event_id_start: 'e'.repeat(64) }));
   });
 });
