@@ -64,6 +64,7 @@ export function buildReceiver(env: Env) {
     maxAgeSeconds: config.maxAgeSeconds,
     bodyTimeoutMs: config.bodyTimeoutMs,
     logger,
+    project: config.project,
   });
   return { receiver: createReceiver({ config, publisher, logger, signingKeys }), guard, logger, config };
 }

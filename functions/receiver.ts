@@ -10,6 +10,7 @@ import { LOG_EVENTS } from '../shared/log-events.js';
 import { EVENT_ID_HASH_PREFIX, MAX_EVENT_ID_BYTES, bodyText, normalizeWebhook, parseBody } from '../shared/normalize.js';
 import { attributesOf } from '../shared/row.js';
 import { SignatureVerificationError, verifySignature } from '../shared/signature.js';
+import { newTrace, traceLogFields, traceOfHeaders, type TraceContext } from '../shared/trace-context.js';
 import type { Publisher } from './pubsub-publisher.js';
 
 /** With the age check off, timestamps older than this are still logged: a sign of backlog or replay. */
@@ -54,13 +55,16 @@ function reply(res: Response, status: number, error: string): void {
   res.status(status).json({ error });
 }
 
-export function createReceiver({ config, publisher, logger, signingKeys, now = () => new Date() }: ReceiverDeps) {
+export function createReceiver({ config, publisher, logger: processLogger, signingKeys, now = () => new Date() }: ReceiverDeps) {
   const withinPublishTimeout = createDeadlineGroup(config.publishTimeoutMs, 'publish');
   const given = config.signingKeys;
   if (given.kind === 'secret' && !signingKeys) throw new Error(`the receiver needs a reader for ${given.secret}`);
   const currentKeys = signingKeys ?? (async () => (given.kind === 'value' ? given.value : []));
   return async function receiver(req: Request, res: Response): Promise<void> {
     const started = performance.now();
+    // The request guard found (or made) the trace already; without it (tests), read the headers.
+    const trace = (req as Request & { trace?: TraceContext }).trace ?? traceOfHeaders(req.headers) ?? newTrace();
+    const logger = processLogger.child(traceLogFields(config.project, trace));
     if (req.method !== 'POST') {
       res.set('Allow', 'POST');
       return reply(res, 405, 'method not allowed; Customer.io sends POST');
@@ -117,7 +121,8 @@ export function createReceiver({ config, publisher, logger, signingKeys, now = (
       logger.error('event too large for Pub/Sub once encoded', { event_id: row.event_id, bytes: data.length });
       return reply(res, 413, 'event too large once encoded');
     }
-    const attributes = attributesOf(row);
+    // The handler's entries for this event carry the same trace (shared/trace-context.ts).
+    const attributes = attributesOf(row, trace);
     try {
       const messageId = await withinPublishTimeout(publisher.publish(data, attributes));
       // DEBUG, not INFO: at webhook volume a line per event costs CPU and log ingestion, and the

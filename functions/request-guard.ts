@@ -24,6 +24,7 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Logger } from '../shared/log.js';
 import { LOG_EVENTS } from '../shared/log-events.js';
 import { SignatureVerificationError, checkSignatureHeaders } from '../shared/signature.js';
+import { newTrace, traceLogFields, traceOfHeaders, type TraceContext } from '../shared/trace-context.js';
 import { BodyBuffer } from './body-buffer.js';
 import type { BufferPool } from './buffer-pool.js';
 import type { ByteGate } from './byte-gate.js';
@@ -37,6 +38,8 @@ export interface RequestGuardOptions {
   processing: ByteGate;
   maxAgeSeconds: number | 'off';
   logger: Logger;
+  /** The project the trace ids in the log entries belong to. */
+  project: string;
   /** Bodies up to this size are plain allocations outside the pool: every genuine webhook fits. */
   freeBytesPerRequest?: number;
   /** The whole body must arrive within this (RECEIVER_BODY_TIMEOUT_MS). */
@@ -46,7 +49,8 @@ export interface RequestGuardOptions {
   now?: () => Date;
 }
 
-export type GuardedRequest = IncomingMessage & { rawBody?: Buffer };
+/** `trace`: the request's trace (from Cloud Run's headers, or one of our own), for every entry about it. */
+export type GuardedRequest = IncomingMessage & { rawBody?: Buffer; trace?: TraceContext };
 export type RequestGuard = (req: GuardedRequest, res: ServerResponse, next: () => void) => void;
 
 /** Encodings the guard inflates itself, each with a hard cap on the inflated bytes. */
@@ -82,9 +86,11 @@ export function createRequestGuard(options: RequestGuardOptions): RequestGuard {
   const poolWaitMs = options.poolWaitMs ?? 2_000;
 
   return function guard(req, res, next) {
+    req.trace = traceOfHeaders(req.headers) ?? newTrace();
+    const log = logger.child(traceLogFields(options.project, req.trace));
     const refuse = (answer: EarlyAnswer, fields: Record<string, unknown>) => {
       // A GET or HEAD at a public URL is a probe or a crawler, not a sender gone wrong: DEBUG.
-      logger[answer.status === 405 ? 'debug' : 'warn']('request rejected before its body was read', { status: answer.status, ...fields });
+      log[answer.status === 405 ? 'debug' : 'warn']('request rejected before its body was read', { status: answer.status, ...fields });
       answerEarly(req, res, answer, drain);
     };
 
@@ -100,7 +106,7 @@ export function createRequestGuard(options: RequestGuardOptions): RequestGuard {
     } catch (error) {
       if (!(error instanceof SignatureVerificationError)) throw error;
       // The same message the receiver logs after the HMAC, so the log-based metric counts both.
-      logger.warn(LOG_EVENTS.signatureRejected, { status: 401, reason: error.reason, detail: error.message, stage: 'headers' });
+      log.warn(LOG_EVENTS.signatureRejected, { status: 401, reason: error.reason, detail: error.message, stage: 'headers' });
       return answerEarly(req, res, { status: 401, error: 'invalid signature' }, drain);
     }
     const encoding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
@@ -114,10 +120,10 @@ export function createRequestGuard(options: RequestGuardOptions): RequestGuard {
     const declared = req.headers['content-length'] === undefined ? null : Number(req.headers['content-length']);
     if (declared !== null && declared > maxBodyBytes) return refuse({ status: 413, error: `body over ${maxBodyBytes} bytes` }, { declared_bytes: declared, limit: maxBodyBytes });
 
-    readBody(req, res, next, decoder === null ? null : decoder(), declared);
+    readBody(req, res, next, log, decoder === null ? null : decoder(), declared);
   };
 
-  function readBody(req: GuardedRequest, res: ServerResponse, next: () => void, decoder: Transform | null, declared: number | null): void {
+  function readBody(req: GuardedRequest, res: ServerResponse, next: () => void, log: Logger, decoder: Transform | null, declared: number | null): void {
     // Memory for the bytes that arrive, not for the declared length: a known length only caps the
     // buffer (a compressed body's inflated size is not known in advance).
     const body = new BodyBuffer({ pool, freeBytes: free, capacityLimit: declared !== null && decoder === null ? declared : maxBodyBytes, poolWaitMs });
@@ -148,7 +154,7 @@ export function createRequestGuard(options: RequestGuardOptions): RequestGuard {
         req.unpipe(decoder);
         decoder.destroy();
       }
-      logger.warn('request rejected while its body was read', { status, ...fields });
+      log.warn('request rejected while its body was read', { status, ...fields });
       answerEarly(req, res, { status, error }, drain);
       body.release();
     }
@@ -172,7 +178,7 @@ export function createRequestGuard(options: RequestGuardOptions): RequestGuard {
       void processing.enter(body.size, poolWaitMs, gone.signal).then((leave) => {
         if (!leave) {
           if (gone.signal.aborted) return;
-          logger.warn('request rejected after its body was read', { status: 503, reason: 'processing gate full', bytes: body.size });
+          log.warn('request rejected after its body was read', { status: 503, reason: 'processing gate full', bytes: body.size });
           return answerEarly(req, res, { status: 503, error: 'receiver busy; retry later' }, drain);
         }
         leaveProcessing = leave;

@@ -54,7 +54,8 @@ describe('receiver against the Pub/Sub emulator', () => {
   it('publishes exactly one message whose data and attributes match the row', async () => {
     const sample = samplePayload('email', 'bounced', { seq: 7, timestamp: 1_700_000_000 });
     const body = JSON.stringify(sample);
-    const response = await post(body, signedHeaders(KEY, body));
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const response = await post(body, { ...signedHeaders(KEY, body), traceparent });
     expect(response.status).toBe(204);
 
     const [message, ...extra] = await probe.waitFor(1);
@@ -72,7 +73,8 @@ describe('receiver against the Pub/Sub emulator', () => {
       payload: body,
     });
     expect(Date.parse(row.received_at)).toBeGreaterThan(Date.now() - 60_000);
-    expect(message!.attributes).toEqual({ event_id: sample.event_id, object_type: 'email', metric: 'bounced', schema_version: '1' });
+    // The request's trace travels with the message, for the handler's entries (shared/trace-context.ts).
+    expect(message!.attributes).toEqual({ event_id: sample.event_id, object_type: 'email', metric: 'bounced', schema_version: '1', googclient_traceparent: traceparent });
   });
 
   it('accepts a request signed with the older rotation key', async () => {

@@ -44,7 +44,7 @@ export async function startHandlerHarness({ fake, env = {}, nowMs }: HarnessOpti
   const logger = createMemoryLogger();
   const dedupe = createFirestoreDedupeStore({ firestore, collection, leaseSeconds: config.leaseSeconds, ttlDays: config.ttlDays, deadlineMs: config.dedupeDeadlineSeconds * 1000 });
   const cio = selectExecutor(config, logger);
-  const server = await serveFunction(createHandler({ policy: config, dedupe, cio, logger, pseudonymKey: config.pseudonymKey, ...(nowMs ? { nowMs } : {}) }));
+  const server = await serveFunction(createHandler({ policy: config, dedupe, cio, logger, project: config.project, pseudonymKey: config.pseudonymKey, ...(nowMs ? { nowMs } : {}) }));
 
   return {
     config,
