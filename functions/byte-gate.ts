@@ -7,9 +7,10 @@
  * publish is acknowledged and then garbage until the collector runs. 40 concurrent signed 1–7 MiB
  * bodies peaked at 534–586 MiB RSS without this bound, on an instance of 512 MiB (with it, and the
  * pool's reuse of larger idle buffers: 374–379 MiB from the compiled bundle; test/faults/large-bodies).
- * A body over the free size enters this gate after it is read and leaves when its answer is done;
- * the bodies inside add up to at most `total` bytes. Arrival order, as in the pool: a large body is
- * not starved by small ones.
+ * A body over the free size enters this gate once its signature verifies (a forged one never
+ * does: checking the HMAC copies nothing) and leaves when its answer is done; the bodies inside add
+ * up to at most `total` bytes. Arrival order, as in the pool: a large body is not starved by small
+ * ones.
  */
 export interface ByteGate {
   /** Resolves with a leave() function once `bytes` fit, or null after `waitMs` or an abort. */

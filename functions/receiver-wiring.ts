@@ -58,13 +58,13 @@ export function buildReceiver(env: Env) {
   const guard = createRequestGuard({
     maxBodyBytes: config.maxBodyBytes,
     pool: createBufferPool(config.maxBufferedBytes),
-    // Processing a body copies it several times outside the pool (functions/byte-gate.ts): large
-    // bodies in processing add up to at most one body of the largest size.
-    processing: createByteGate(config.maxBodyBytes),
     maxAgeSeconds: config.maxAgeSeconds,
     bodyTimeoutMs: config.bodyTimeoutMs,
     logger,
     project: config.project,
   });
-  return { receiver: createReceiver({ config, publisher, logger, signingKeys }), guard, logger, config };
+  // Processing a body copies it several times outside the pool (functions/byte-gate.ts): large
+  // bodies in processing add up to at most one body of the largest size.
+  const processing = createByteGate(config.maxBodyBytes);
+  return { receiver: createReceiver({ config, publisher, logger, signingKeys, processing }), guard, logger, config };
 }

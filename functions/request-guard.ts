@@ -11,9 +11,8 @@
  * br, 413 for a declared length over the limit. Otherwise it reads the body itself: counting bytes
  * as they arrive (a body without a length is cut at the limit, a compressed one at the limit of its
  * inflated bytes), reserving memory only for bytes received (functions/body-buffer.ts) with large
- * bodies in a fixed pool of reusable buffers (functions/buffer-pool.ts), within a time bound; then
- * it lets large bodies into processing only as many bytes at a time as the processing gate holds
- * (functions/byte-gate.ts). It hands the request on with `rawBody` set and the stream consumed, so
+ * bodies in a fixed pool of reusable buffers (functions/buffer-pool.ts), within a time bound. It
+ * hands the request on with `rawBody` set and the stream consumed, so
  * the framework's parsers find the body already read and skip it (body-parser's
  * `onFinished.isFinished(req)` check). Every refusal is one JSON answer that leaves the connection
  * safe for the next request (functions/early-answer.ts) and at most one log line.
@@ -25,17 +24,14 @@ import type { Logger } from '../shared/log.js';
 import { LOG_EVENTS } from '../shared/log-events.js';
 import { SignatureVerificationError, checkSignatureHeaders } from '../shared/signature.js';
 import { newTrace, traceLogFields, traceOfHeaders, type TraceContext } from '../shared/trace-context.js';
-import { BodyBuffer } from './body-buffer.js';
+import { BodyBuffer, FREE_BODY_BYTES } from './body-buffer.js';
 import type { BufferPool } from './buffer-pool.js';
-import type { ByteGate } from './byte-gate.js';
 import { answerEarly, type DrainBounds, type EarlyAnswer } from './early-answer.js';
 
 export interface RequestGuardOptions {
   maxBodyBytes: number;
   /** Where bodies over the free size are held (RECEIVER_MAX_BUFFERED_BYTES in all). */
   pool: BufferPool;
-  /** Bodies over the free size are processed only as many bytes at a time as this holds. */
-  processing: ByteGate;
   maxAgeSeconds: number | 'off';
   logger: Logger;
   /** The project the trace ids in the log entries belong to. */
@@ -44,7 +40,7 @@ export interface RequestGuardOptions {
   freeBytesPerRequest?: number;
   /** The whole body must arrive within this (RECEIVER_BODY_TIMEOUT_MS). */
   bodyTimeoutMs?: number;
-  /** How long a request may wait for room in the pool, or in the processing gate, before it is answered 503. */
+  /** How long a request may wait for room in the pool before it is answered 503. */
   poolWaitMs?: number;
   now?: () => Date;
 }
@@ -79,9 +75,9 @@ function decodablePath(url: string | undefined): boolean {
 }
 
 export function createRequestGuard(options: RequestGuardOptions): RequestGuard {
-  const { maxBodyBytes, pool, processing, logger, now = () => new Date() } = options;
+  const { maxBodyBytes, pool, logger, now = () => new Date() } = options;
   const drain: DrainBounds = { bytes: Math.max(maxBodyBytes, DRAIN_BYTES), ms: DRAIN_MS };
-  const free = options.freeBytesPerRequest ?? 256 * 1024;
+  const free = options.freeBytesPerRequest ?? FREE_BODY_BYTES;
   const bodyTimeoutMs = options.bodyTimeoutMs ?? 5_000;
   const poolWaitMs = options.poolWaitMs ?? 2_000;
 
@@ -127,15 +123,11 @@ export function createRequestGuard(options: RequestGuardOptions): RequestGuard {
     // Memory for the bytes that arrive, not for the declared length: a known length only caps the
     // buffer (a compressed body's inflated size is not known in advance).
     const body = new BodyBuffer({ pool, freeBytes: free, capacityLimit: declared !== null && decoder === null ? declared : maxBodyBytes, poolWaitMs });
-    const gone = new AbortController();
-    let leaveProcessing: (() => void) | null = null;
     // When the response is done (or the client gone), nothing reads the body any more: the row and
     // the message are copies.
     res.once('close', () => {
       settle();
-      gone.abort();
       body.release();
-      leaveProcessing?.();
     });
 
     const source: NodeJS.ReadableStream & { pause(): unknown; resume(): unknown } = decoder ?? req;
@@ -163,7 +155,7 @@ export function createRequestGuard(options: RequestGuardOptions): RequestGuard {
       if (settled) return;
       if (body.size + chunk.length > maxBodyBytes) return fail(413, `body over ${maxBodyBytes} bytes`, { bytes: body.size + chunk.length, limit: maxBodyBytes, inflated: decoder !== null });
       if (body.fits(chunk)) return body.append(chunk);
-      // Grow by doubling, never past the limit, waiting for pool room if need be.
+      // Grow, never past the limit, waiting for pool room if need be.
       source.pause();
       void body.grow(body.size + chunk.length).then((grown) => {
         if (settled) return;
@@ -174,22 +166,9 @@ export function createRequestGuard(options: RequestGuardOptions): RequestGuard {
     });
     source.once('end', () => {
       if (!settle()) return;
-      if (body.size <= free) return handOn();
-      void processing.enter(body.size, poolWaitMs, gone.signal).then((leave) => {
-        if (!leave) {
-          if (gone.signal.aborted) return;
-          log.warn('request rejected after its body was read', { status: 503, reason: 'processing gate full', bytes: body.size });
-          return answerEarly(req, res, { status: 503, error: 'receiver busy; retry later' }, drain);
-        }
-        leaveProcessing = leave;
-        if (gone.signal.aborted) return leave();
-        handOn();
-      });
-    });
-    function handOn() {
       req.rawBody = body.bytes();
       next();
-    }
+    });
     source.once('error', (error: Error) => {
       if (decoder) return fail(400, 'body could not be decompressed', { encoding: req.headers['content-encoding'], error: error.message });
       settle();

@@ -199,9 +199,10 @@ describe('a receiver no single request can take down', () => {
     try {
       const answers = await signedLargeWebhooks(receiver.url, (b) => signedHeaders(KEY, b), [300 * 1024, 1 * MiB, 4 * MiB, 7 * MiB]);
       expect(answers.map((a) => a.error ?? a.status)).toEqual([204, 204, 204, 204]);
-      // The 100-continue ones were told to go on; none was answered with anything else yet.
+      // The 100-continue ones were told to go on; the rest heard nothing, or 408 once the body
+      // timeout passed (on a busy machine the signed bodies may take that long).
       expect(held.slice(8).every((c) => c.answer().startsWith('HTTP/1.1 100 Continue'))).toBe(true);
-      expect(held.slice(0, 8).every((c) => c.answer() === '')).toBe(true);
+      expect(held.slice(0, 8).map((c) => c.answer().slice(0, 12)).filter((a) => a !== '' && a !== 'HTTP/1.1 408')).toEqual([]);
     } finally {
       for (const c of held) c.hangUp();
     }
@@ -220,7 +221,8 @@ describe('a receiver no single request can take down', () => {
     expect(logged.length).toBeLessThanOrEqual(1);
     for (const line of logged) {
       expect(JSON.parse(line)).toMatchObject({ status: 400, reason: 'malformed URL' });
-      expect(line.length).toBeLessThan(400);
+      // A few hundred bytes (the trace's fields among them), not the 14 KB URL.
+      expect(line.length).toBeLessThan(600);
     }
   });
 });

@@ -4,7 +4,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { loadReceiverConfig } from '../../shared/config.js';
 import { createMemoryLogger } from '../../shared/log.js';
 import { createTopicPublisher } from '../../functions/pubsub-publisher.js';
-import { createReceiver } from '../../functions/receiver.js';
+import { PROCESSING_WAIT_MS, createReceiver } from '../../functions/receiver.js';
+import { createByteGate, type ByteGate } from '../../functions/byte-gate.js';
 import { allSamples, samplePayload } from '../../scripts/local/samples.js';
 import { serveFunction, type FunctionServer } from '../support/function-server.js';
 import { createTopicProbe, type TopicProbe } from '../support/pubsub.js';
@@ -18,7 +19,7 @@ let probe: TopicProbe;
 let server: FunctionServer;
 let logger: ReturnType<typeof createMemoryLogger>;
 
-async function startReceiver(env: Record<string, string> = {}) {
+async function startReceiver(env: Record<string, string> = {}, processing?: ByteGate) {
   const config = loadReceiverConfig({
     GOOGLE_CLOUD_PROJECT: process.env.GOOGLE_CLOUD_PROJECT,
     CIO_WEBHOOK_SIGNING_KEYS: `${KEY},${OLD_KEY}`,
@@ -28,7 +29,7 @@ async function startReceiver(env: Record<string, string> = {}) {
   });
   logger = createMemoryLogger();
   const publisher = createTopicPublisher({ pubsub, topic: config.topic, timeoutMs: config.publishTimeoutMs });
-  server = await serveFunction(createReceiver({ config, publisher, logger }));
+  server = await serveFunction(createReceiver({ config, publisher, logger, processing }));
 }
 
 function post(body: string | Buffer, headers: Record<string, string>, method = 'POST') {
@@ -192,5 +193,24 @@ describe('receiver against the Pub/Sub emulator', () => {
     expect(JSON.parse(message!.data)).toMatchObject({ event_id: hashed, payload: body });
     expect(Buffer.byteLength(message!.attributes.metric!)).toBe(1024);
     expect(logger.entries).toContainEqual(expect.objectContaining({ severity: 'WARNING', event_id: hashed, event_id_bytes: 10_000, event_id_start: 'e'.repeat(64) }));
+  });
+  it('lets a large signed body wait its turn in the processing gate, then 503; a forged one never waits', async () => {
+    await server.close();
+    const gate = createByteGate(1024 * 1024);
+    await startReceiver({ RECEIVER_MAX_BODY_BYTES: String(1024 * 1024) }, gate);
+    const leave = (await gate.enter(1024 * 1024, 0))!;
+    const payload = samplePayload('email', 'sent', { seq: 41 });
+    payload.data.subject = 's'.repeat(300 * 1024);
+    const body = JSON.stringify(payload);
+    // The gate is full: a forged body that entered it would wait and get 503, not 401.
+    expect((await post(body, { ...signedHeaders('not-the-key', body) })).status).toBe(401);
+    const busy = Date.now();
+    expect((await post(body, signedHeaders(KEY, body))).status).toBe(503);
+    expect(Date.now() - busy).toBeGreaterThanOrEqual(PROCESSING_WAIT_MS - 50);
+    expect(logger.entries).toContainEqual(expect.objectContaining({ severity: 'WARNING', status: 503, bytes: Buffer.byteLength(body) }));
+    leave();
+    expect((await post(body, signedHeaders(KEY, body))).status).toBe(204);
+    expect(gate.inUse).toBe(0);
+    expect(await probe.waitFor(1)).toHaveLength(1);
   });
 });
