@@ -1,7 +1,8 @@
 /**
- * `npm run bench:hostile` — the receiver process (from source, publishing into the Pub/Sub emulator)
- * against the traffic of issue #18, direct and behind nginx when it is installed. Prints what each
- * scenario got; asserts nothing (test/faults/ does). Figures vary with the machine's load.
+ * `npm run bench:hostile` — the receiver process (publishing into the Pub/Sub emulator) against the
+ * traffic of issue #18, direct and behind nginx when it is installed. Prints what each scenario got;
+ * asserts nothing (test/faults/ does). Figures vary with the machine's load. From source by default;
+ * BENCH_FROM=bundle runs the compiled bundle that deploys (`npm run build` first).
  */
 import { PubSub } from '@google-cloud/pubsub';
 import { startPubSubEmulator } from '../local/emulators.js';
@@ -38,12 +39,12 @@ async function main() {
   await topic.createSubscription('hostile-bench-sink');
   const receivers: FunctionProcess[] = [];
   const receiver = async () => {
-    const r = await startFunction({ target: 'receiver', env: { GOOGLE_CLOUD_PROJECT: PROJECT, PUBSUB_EMULATOR_HOST: emulator.host, PUBSUB_TOPIC: 'hostile-bench', CIO_WEBHOOK_SIGNING_KEYS: KEY } });
+    const r = await startFunction({ target: 'receiver', from: process.env.BENCH_FROM === 'bundle' ? 'bundle' : 'source', env: { GOOGLE_CLOUD_PROJECT: PROJECT, PUBSUB_EMULATOR_HOST: emulator.host, PUBSUB_TOPIC: 'hostile-bench', CIO_WEBHOOK_SIGNING_KEYS: KEY } });
     receivers.push(r);
     return r;
   };
   try {
-    process.stdout.write(`node ${process.version}; nginx ${nginxBinary() ?? 'not installed'}\n\n§1 early answers and kept-alive connections\n`);
+    process.stdout.write(`node ${process.version}; receiver from ${process.env.BENCH_FROM === 'bundle' ? 'the bundle' : 'source'}; nginx ${nginxBinary() ?? 'not installed'}\n\n§1 early answers and kept-alive connections\n`);
     const r1 = await receiver();
     const scenarios = async (label: string, url: string, shared: boolean) => {
       const run = async (name: string, scenario: (clients: Clients) => Promise<KeepAliveFigures>) => {
