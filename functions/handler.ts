@@ -112,7 +112,7 @@ export function createHandler({ policy, dedupe, cio, logger: processLogger, proj
 
     const fields = { rules: decision.rules, identifier: loggableIdentifier(decision.identifier, pseudonymKey), attempt: claim.attempt };
     try {
-      await cio.execute(decision.actions);
+      await cio.execute(decision.actions, logger.child({ event_id: row.event_id }));
     } catch (error) {
       const status = error instanceof CioCallError ? error.status : null;
       const retryAfter = error instanceof CioCallError ? error.retryAfterSeconds : null;
