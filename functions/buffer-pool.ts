@@ -11,12 +11,18 @@
  * without its hour-long back-off) instead of taking the instance down.
  */
 export interface BufferPool {
-  /** A buffer of at least `bytes`, or null if none could be had within `waitMs`. */
-  acquire(bytes: number, waitMs: number): Promise<Buffer | null>;
+  /**
+   * A buffer of at least `bytes`, or null if none could be had within `waitMs` or `signal` aborted
+   * first. An aborted wait leaves the queue at once: a buffer is never handed to a request that is
+   * gone (it would never come back).
+   */
+  acquire(bytes: number, waitMs: number, signal?: AbortSignal): Promise<Buffer | null>;
   /** Hands a buffer from acquire() back; it must not be used afterwards. */
   release(buffer: Buffer): void;
   /** Bytes in buffers, handed out or free. */
   readonly allocated: number;
+  /** Bytes in buffers handed out and not released yet. */
+  readonly inUse: number;
   readonly total: number;
 }
 
@@ -41,12 +47,29 @@ export function createBufferPool(total: number): BufferPool {
   let allocated = 0;
   let idle = 0;
 
-  /** A buffer of `size` from the free lists or new memory, making room by dropping idle buffers. */
+  /**
+   * A buffer of at least `size`: an idle one of that size, new memory while the total allows, else
+   * the smallest idle larger one (a body handed more room than it asked for grows no further), and
+   * only then new memory made by dropping idle buffers of other sizes. Each dropped buffer is
+   * garbage until the collector runs, outside the total: measured, 40 signed 1–7 MiB bodies at once,
+   * growing as they arrived, churned through 238 MiB of allocations for a 64 MiB pool when every
+   * miss dropped and reallocated.
+   */
+  const allocate = (size: number): Buffer => {
+    allocated += size;
+    return Buffer.allocUnsafeSlow(size);
+  };
   const take = (size: number): Buffer | null => {
     const reused = free.get(size)?.pop();
     if (reused) {
       idle -= size;
       return reused;
+    }
+    if (allocated + size <= total) return allocate(size);
+    const larger = [...free.keys()].filter((other) => other > size && free.get(other)!.length > 0).sort((a, b) => a - b)[0];
+    if (larger !== undefined) {
+      idle -= larger;
+      return free.get(larger)!.pop()!;
     }
     if (allocated - idle + size > total) return null;
     for (const [other, list] of free) {
@@ -56,9 +79,7 @@ export function createBufferPool(total: number): BufferPool {
         idle -= other;
       }
     }
-    if (allocated + size > total) return null;
-    allocated += size;
-    return Buffer.allocUnsafeSlow(size);
+    return allocate(size);
   };
 
   const serve = () => {
@@ -77,22 +98,35 @@ export function createBufferPool(total: number): BufferPool {
     get allocated() {
       return allocated;
     },
-    acquire(bytes, waitMs) {
+    get inUse() {
+      return allocated - idle;
+    },
+    acquire(bytes, waitMs, signal) {
       const size = sizeClass(bytes);
-      if (size > total) return Promise.resolve(null);
+      if (size > total || signal?.aborted) return Promise.resolve(null);
       const buffer = waiters.length === 0 ? take(size) : null;
       if (buffer) return Promise.resolve(buffer);
       return new Promise((resolve) => {
+        // Leaving the queue (timeout or abort) may unblock the waiters behind this one.
+        const leave = () => {
+          const index = waiters.indexOf(waiter);
+          if (index < 0) return;
+          waiters.splice(index, 1);
+          clearTimeout(waiter.timer);
+          signal?.removeEventListener('abort', leave);
+          resolve(null);
+          serve();
+        };
         const waiter: Waiter = {
           size,
-          resolve,
-          timer: setTimeout(() => {
-            waiters.splice(waiters.indexOf(waiter), 1);
-            resolve(null);
-            serve();
-          }, waitMs),
+          resolve: (got) => {
+            signal?.removeEventListener('abort', leave);
+            resolve(got);
+          },
+          timer: setTimeout(leave, waitMs),
         };
         waiters.push(waiter);
+        signal?.addEventListener('abort', leave, { once: true });
       });
     },
     release(buffer) {

@@ -46,8 +46,11 @@ export function createTrackLimiter(requestsPerSecond: number): RateGate {
 }
 
 export interface CioExecutor {
-  /** Makes the calls. A Track executor sends every request, retries included, in turn with the instance's rate. */
-  execute(actions: readonly CioAction[]): Promise<void>;
+  /**
+   * Makes the calls. A Track executor sends every request, retries included, in turn with the
+   * instance's rate. `logger`: the request's, for any entry about them (its trace, the event id).
+   */
+  execute(actions: readonly CioAction[], logger?: Logger): Promise<void>;
 }
 
 /** The HTTP request an action becomes: what dry run logs and what the Track API receives. */
@@ -73,8 +76,8 @@ export function loggableCall(action: CioAction, pseudonymKey: Uint8Array): Retur
 /** Logs each call it would make, as loggableCall shows it, and calls nothing. */
 export function createDryRunExecutor(logger: Logger, pseudonymKey: Uint8Array): CioExecutor {
   return {
-    async execute(actions) {
-      for (const action of actions) logger.info('dry run: Customer.io call not made', { cio_call: loggableCall(action, pseudonymKey) });
+    async execute(actions, requestLogger = logger) {
+      for (const action of actions) requestLogger.info('dry run: Customer.io call not made', { cio_call: loggableCall(action, pseudonymKey) });
     },
   };
 }

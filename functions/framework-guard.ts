@@ -4,7 +4,8 @@
  * `getServer`, after loading the function's module. That call is the one seam it leaves, so the
  * function's module (loaded first) wraps `http.createServer` for the next call only: the server the
  * framework creates runs the guard first and the framework's app only for requests the guard let
- * through. It is also where Node's own request and header timeouts are set.
+ * through. It is also where Node's own connection bounds are set: the request and header timeouts,
+ * how often they are checked, and how many connections the process holds at once.
  *
  * If a framework upgrade stops creating its server this way, the guard would be silently bypassed:
  * so if no server has been created through it shortly after start-up, the process stops with an
@@ -19,6 +20,10 @@ export interface FrameworkGuardOptions {
   /** Node's bound on receiving a whole request, and on its headers. */
   requestTimeoutMs: number;
   headersTimeoutMs: number;
+  /** How often Node looks for requests past those timeouts (its default is 30 s). */
+  connectionsCheckingIntervalMs: number;
+  /** Connections beyond this are closed as they arrive (file descriptors are finite). */
+  maxConnections: number;
   /** How long after start-up the framework has to create its server. */
   installWithinMs?: number;
   onNotInstalled?: () => void;
@@ -38,9 +43,11 @@ export function guardFrameworkServer(guard: RequestGuard, options: FrameworkGuar
     clearTimeout(watchdog);
     const app = args.find((arg): arg is http.RequestListener => typeof arg === 'function');
     if (!app) throw new Error('request guard: http.createServer was called without a request listener');
-    const server = original((req, res) => guard(req as GuardedRequest, res, () => app(req, res)));
+    // The checking interval is an option of the server's creation only.
+    const server = original({ connectionsCheckingInterval: options.connectionsCheckingIntervalMs }, (req, res) => guard(req as GuardedRequest, res, () => app(req, res)));
     server.requestTimeout = options.requestTimeoutMs;
     server.headersTimeout = options.headersTimeoutMs;
+    server.maxConnections = options.maxConnections;
     options.logger.debug('request guard installed in front of the Functions Framework');
     return server;
   };

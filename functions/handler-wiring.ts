@@ -83,5 +83,5 @@ export function buildHandler(env: Env) {
     dedupe_database: config.dedupeDatabase,
     emulator: env.FIRESTORE_EMULATOR_HOST ?? null,
   });
-  return createHandler({ policy: config, dedupe, cio, logger, pseudonymKey: config.pseudonymKey });
+  return createHandler({ policy: config, dedupe, cio, logger, project: config.project, pseudonymKey: config.pseudonymKey });
 }

@@ -11,6 +11,7 @@ import { loggableIdentifier } from '../shared/pseudonym.js';
 import { EnvelopeError, decodeEventRow, parsePushEnvelope } from '../shared/push-envelope.js';
 import { redactText } from '../shared/redact.js';
 import type { EventRow } from '../shared/row.js';
+import { TRACE_ATTRIBUTE, parseTraceparent, traceLogFields, traceOfHeaders } from '../shared/trace-context.js';
 import { CioCallError, CioRateLimitedError, type CioExecutor } from './customerio.js';
 import type { DedupeStore } from './dedupe-store.js';
 
@@ -21,6 +22,8 @@ export interface HandlerDeps {
   dedupe: DedupeStore;
   cio: CioExecutor;
   logger: Logger;
+  /** The project the trace ids in the log entries belong to. */
+  project: string;
   /** Keys the hash that stands for an address or phone number in the log (the analytics views use the same). */
   pseudonymKey: Uint8Array;
   nowMs?: () => number;
@@ -33,9 +36,12 @@ export interface HandlerDeps {
  */
 const errorText = (error: unknown) => redactText(error instanceof Error ? error.message : String(error));
 
-export function createHandler({ policy, dedupe, cio, logger, pseudonymKey, nowMs = Date.now }: HandlerDeps) {
+export function createHandler({ policy, dedupe, cio, logger: processLogger, project, pseudonymKey, nowMs = Date.now }: HandlerDeps) {
   return async function handler(req: Request, res: Response): Promise<void> {
     const started = performance.now();
+    // Until the message says which webhook it came from, entries join the push request's own trace.
+    const pushTrace = traceOfHeaders(req.headers);
+    let logger = pushTrace ? processLogger.child(traceLogFields(project, pushTrace)) : processLogger;
     if (req.method !== 'POST') {
       res.set('Allow', 'POST');
       res.status(405).json({ error: 'method not allowed; Pub/Sub pushes with POST' });
@@ -46,6 +52,10 @@ export function createHandler({ policy, dedupe, cio, logger, pseudonymKey, nowMs
     let context: LogFields;
     try {
       const message = parsePushEnvelope(req.body);
+      // The receiver's trace, carried in the message: one trace id finds the webhook's request, the
+      // publish, this push and the Customer.io call. The push request's own trace stays findable.
+      const eventTrace = parseTraceparent(message.attributes[TRACE_ATTRIBUTE]);
+      if (eventTrace) logger = processLogger.child({ ...traceLogFields(project, eventTrace), ...(pushTrace ? { push_trace: pushTrace.traceId } : {}) });
       row = decodeEventRow(message.data);
       // A replay from the warehouse (ops replay --from-warehouse) says so in its attributes.
       context = { message_id: message.messageId, delivery_attempt: message.deliveryAttempt, ...(message.attributes.replay ? { replay: message.attributes.replay } : {}) };
@@ -102,7 +112,7 @@ export function createHandler({ policy, dedupe, cio, logger, pseudonymKey, nowMs
 
     const fields = { rules: decision.rules, identifier: loggableIdentifier(decision.identifier, pseudonymKey), attempt: claim.attempt };
     try {
-      await cio.execute(decision.actions);
+      await cio.execute(decision.actions, logger.child({ event_id: row.event_id }));
     } catch (error) {
       const status = error instanceof CioCallError ? error.status : null;
       const retryAfter = error instanceof CioCallError ? error.retryAfterSeconds : null;

@@ -16,6 +16,18 @@ import { guardFrameworkServer } from './framework-guard.js';
 
 /** Node's own bound on a request's headers; the whole request gets the guard's body timeout plus this. */
 const HEADERS_TIMEOUT_MS = 10_000;
+/**
+ * Node checks those timeouts every 30 s by default, so a socket that never sends its headers lives
+ * up to 40 s (measured: 20,000 idle sockets held the process's file descriptors for ~35 s). Checked
+ * every second, it lives at most 11 s.
+ */
+const CONNECTIONS_CHECK_MS = 1_000;
+/**
+ * Cloud Run sends an instance at most 80 requests at once (the receiver's concurrency); its front
+ * end's idle keep-alive connections come on top. A thousand leaves room for both and keeps the
+ * process far from its file-descriptor limit when something other than the front end connects.
+ */
+const MAX_CONNECTIONS = 1_000;
 
 const TARGETS = ['receiver', 'handler', 'guard'] as const;
 
@@ -36,7 +48,13 @@ try {
     const { receiver, guard, logger, config } = (await import('./receiver-wiring.js')).buildReceiver(process.env);
     // Before the framework builds its server (it does after this module loads): the guard answers
     // what the headers decide and reads bodies within bounds, ahead of the framework's parsers.
-    guardFrameworkServer(guard, { logger, requestTimeoutMs: config.bodyTimeoutMs + HEADERS_TIMEOUT_MS, headersTimeoutMs: HEADERS_TIMEOUT_MS });
+    guardFrameworkServer(guard, {
+      logger,
+      requestTimeoutMs: config.bodyTimeoutMs + HEADERS_TIMEOUT_MS,
+      headersTimeoutMs: HEADERS_TIMEOUT_MS,
+      connectionsCheckingIntervalMs: CONNECTIONS_CHECK_MS,
+      maxConnections: MAX_CONNECTIONS,
+    });
     functions.http('receiver', receiver);
   } else if (target === 'handler') functions.http('handler', (await import('./handler-wiring.js')).buildHandler(process.env));
   else if (target === 'guard') functions.http('guard', (await import('./guard-wiring.js')).buildGuard(process.env));

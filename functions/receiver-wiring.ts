@@ -6,6 +6,7 @@ import { PubSub } from '@google-cloud/pubsub';
 import { SETTINGS, loadReceiverConfig, type Env, type ReceiverConfig } from '../shared/config.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { createBufferPool } from './buffer-pool.js';
+import { createByteGate } from './byte-gate.js';
 import { createTopicPublisher } from './pubsub-publisher.js';
 import { createReceiver } from './receiver.js';
 import { createRefreshingSecret } from './refreshing-secret.js';
@@ -60,7 +61,10 @@ export function buildReceiver(env: Env) {
     maxAgeSeconds: config.maxAgeSeconds,
     bodyTimeoutMs: config.bodyTimeoutMs,
     logger,
+    project: config.project,
   });
-  return { receiver: createReceiver({ config, publisher, logger, signingKeys }), guard, logger, config };
+  // Processing a body copies it several times outside the pool (functions/byte-gate.ts): large
+  // bodies in processing add up to at most one body of the largest size.
+  const processing = createByteGate(config.maxBodyBytes);
+  return { receiver: createReceiver({ config, publisher, logger, signingKeys, processing }), guard, logger, config };
 }
-

@@ -7,15 +7,24 @@ import type { ReceiverConfig } from '../shared/config.js';
 import { createDeadlineGroup } from '../shared/deadline.js';
 import type { Logger } from '../shared/log.js';
 import { LOG_EVENTS } from '../shared/log-events.js';
-import { bodyText, normalizeWebhook, parseBody } from '../shared/normalize.js';
+import { EVENT_ID_HASH_PREFIX, MAX_EVENT_ID_BYTES, bodyText, normalizeWebhook, parseBody } from '../shared/normalize.js';
 import { attributesOf } from '../shared/row.js';
 import { SignatureVerificationError, verifySignature } from '../shared/signature.js';
+import { newTrace, traceLogFields, traceOfHeaders, type TraceContext } from '../shared/trace-context.js';
+import { FREE_BODY_BYTES } from './body-buffer.js';
+import type { ByteGate } from './byte-gate.js';
 import type { Publisher } from './pubsub-publisher.js';
 
 /** With the age check off, timestamps older than this are still logged: a sign of backlog or replay. */
 export const STALE_LOG_SECONDS = 300;
 /** Pub/Sub's message limit is 10 MB; leave room for the attributes. */
 export const MAX_MESSAGE_BYTES = 9_900_000;
+/**
+ * How long a large signed body may wait for its turn in the processing gate before 503: what is
+ * left of Customer.io's 4 s after the upload and the publish's own bound (RECEIVER_PUBLISH_TIMEOUT_MS,
+ * 2 s by default).
+ */
+export const PROCESSING_WAIT_MS = 1_000;
 
 export interface ReceiverDeps {
   config: ReceiverConfig;
@@ -23,6 +32,8 @@ export interface ReceiverDeps {
   logger: Logger;
   /** The keys in force; required when the config names a secret (receiver-wiring.ts reads it). */
   signingKeys?: () => Promise<readonly string[]>;
+  /** Bodies over the free size are processed only as many bytes at a time as this holds. */
+  processing?: ByteGate;
   now?: () => Date;
 }
 
@@ -54,13 +65,16 @@ function reply(res: Response, status: number, error: string): void {
   res.status(status).json({ error });
 }
 
-export function createReceiver({ config, publisher, logger, signingKeys, now = () => new Date() }: ReceiverDeps) {
+export function createReceiver({ config, publisher, logger: processLogger, signingKeys, processing, now = () => new Date() }: ReceiverDeps) {
   const withinPublishTimeout = createDeadlineGroup(config.publishTimeoutMs, 'publish');
   const given = config.signingKeys;
   if (given.kind === 'secret' && !signingKeys) throw new Error(`the receiver needs a reader for ${given.secret}`);
   const currentKeys = signingKeys ?? (async () => (given.kind === 'value' ? given.value : []));
   return async function receiver(req: Request, res: Response): Promise<void> {
     const started = performance.now();
+    // The request guard found (or made) the trace already; without it (tests), read the headers.
+    const trace = (req as Request & { trace?: TraceContext }).trace ?? traceOfHeaders(req.headers) ?? newTrace();
+    const logger = processLogger.child(traceLogFields(config.project, trace));
     if (req.method !== 'POST') {
       res.set('Allow', 'POST');
       return reply(res, 405, 'method not allowed; Customer.io sends POST');
@@ -96,40 +110,59 @@ export function createReceiver({ config, publisher, logger, signingKeys, now = (
       return reply(res, 401, 'invalid signature');
     }
 
-    const parsed = parseBody(bodyText(body));
-    // Customer.io always sends JSON: a JSON body that does not parse is answered 400 (the contract's
-    // row; the framework's parser used to give it, the request guard now reads bodies itself).
-    // Other content types are stored whatever they hold.
-    if (!parsed.json && isJsonMediaType(req.get('content-type'))) {
-      logger.warn('signed JSON body that does not parse', { bytes: body.length });
-      return reply(res, 400, 'body is not valid JSON');
+    // Processing copies a body several times outside the buffer pool (functions/byte-gate.ts):
+    // large ones take turns, within what Customer.io's 4 s leave; a forged one never gets here.
+    const leave = processing && body.length > FREE_BODY_BYTES ? await processing.enter(body.length, PROCESSING_WAIT_MS) : () => undefined;
+    if (!leave) {
+      logger.warn('signed webhook refused: large bodies in processing fill the gate; answering 503 so Customer.io retries', { status: 503, bytes: body.length, gate_bytes: processing!.total });
+      return reply(res, 503, 'receiver busy; retry later');
     }
-    const row = normalizeWebhook({ body, receivedAt, parsed });
-    const data = Buffer.from(JSON.stringify(row));
-    if (data.length > MAX_MESSAGE_BYTES) {
-      logger.error('event too large for Pub/Sub once encoded', { event_id: row.event_id, bytes: data.length });
-      return reply(res, 413, 'event too large once encoded');
-    }
-    const attributes = attributesOf(row);
     try {
-      const messageId = await withinPublishTimeout(publisher.publish(data, attributes));
-      // DEBUG, not INFO: at webhook volume a line per event costs CPU and log ingestion, and the
-      // warehouse row already records it (event_id, message_id). Failures are logged at WARNING+.
-      logger.debug('webhook accepted', {
-        event_id: row.event_id,
-        object_type: row.object_type,
-        metric: row.metric,
-        message_id: messageId,
-        latency_ms: Math.round(performance.now() - started),
-      });
-      res.status(204).end();
-    } catch (error) {
-      // Customer.io retries non-2xx answers: nothing is acknowledged that was not stored.
-      logger.error('publish failed; answering 503 so Customer.io retries', {
-        event_id: row.event_id,
-        error: error instanceof Error ? error.message : String(error),
-      });
-      reply(res, 503, 'event queue unavailable; retry later');
+      const text = bodyText(body);
+      const parsed = parseBody(text);
+      // Customer.io always sends JSON: a JSON body that does not parse is answered 400 (the contract's
+      // row; the framework's parser used to give it, the request guard now reads bodies itself).
+      // Other content types are stored whatever they hold.
+      if (!parsed.json && isJsonMediaType(req.get('content-type'))) {
+        logger.warn('signed JSON body that does not parse', { bytes: body.length });
+        return reply(res, 400, 'body is not valid JSON');
+      }
+      const row = normalizeWebhook({ body, receivedAt, parsed, text });
+      if (row.event_id.startsWith(EVENT_ID_HASH_PREFIX) && parsed.json) {
+        // The row keeps the whole id in its payload; the log says which one it was.
+        const original = String((parsed.value as { event_id?: unknown }).event_id);
+        const bytes = Buffer.byteLength(original);
+        if (bytes > MAX_EVENT_ID_BYTES) logger.warn(`event_id over ${MAX_EVENT_ID_BYTES} bytes: stored as the hash of the id`, { event_id: row.event_id, event_id_bytes: bytes, event_id_start: original.slice(0, 64) });
+      }
+      const data = Buffer.from(JSON.stringify(row));
+      if (data.length > MAX_MESSAGE_BYTES) {
+        logger.error('event too large for Pub/Sub once encoded', { event_id: row.event_id, bytes: data.length });
+        return reply(res, 413, 'event too large once encoded');
+      }
+      // The handler's entries for this event carry the same trace (shared/trace-context.ts).
+      const attributes = attributesOf(row, trace);
+      try {
+        const messageId = await withinPublishTimeout(publisher.publish(data, attributes));
+        // DEBUG, not INFO: at webhook volume a line per event costs CPU and log ingestion, and the
+        // warehouse row already records it (event_id, message_id). Failures are logged at WARNING+.
+        logger.debug('webhook accepted', {
+          event_id: row.event_id,
+          object_type: row.object_type,
+          metric: row.metric,
+          message_id: messageId,
+          latency_ms: Math.round(performance.now() - started),
+        });
+        res.status(204).end();
+      } catch (error) {
+        // Customer.io retries non-2xx answers: nothing is acknowledged that was not stored.
+        logger.error('publish failed; answering 503 so Customer.io retries', {
+          event_id: row.event_id,
+          error: error instanceof Error ? error.message : String(error),
+        });
+        reply(res, 503, 'event queue unavailable; retry later');
+      }
+    } finally {
+      leave();
     }
   };
 }

@@ -10,6 +10,7 @@ import { PubSub, v1 } from '@google-cloud/pubsub';
 import type { AuthClient } from 'google-auth-library';
 import { SETTINGS } from '../shared/config.js';
 import { dedupeDocumentId } from '../shared/dedupe.js';
+import { TRACE_LOG_FIELDS } from '../shared/trace-context.js';
 import { DEDUPE_COLLECTION, DEFAULT_PREFIX, pipelineNames, type PipelineNames } from '../infra/names.js';
 import { DEFAULT_STATE_DIR } from '../scripts/local/stack-file.js';
 import { localSnapshotOrigins, type SnapshotOrigins } from '../scripts/local/snapshot-origins.js';
@@ -114,6 +115,8 @@ function localLogLines(files: Record<string, string>, eventId: string): LogLine[
 interface LogEntry {
   timestamp?: string;
   severity?: string;
+  /** Cloud Logging moves the entry's `logging.googleapis.com/trace` field here. */
+  trace?: string;
   jsonPayload?: Record<string, unknown>;
   resource?: { labels?: { service_name?: string } };
 }
@@ -129,7 +132,7 @@ async function cloudLogLines(api: GoogleApi, project: string, names: PipelineNam
     method: 'POST',
     body: { resourceNames: [`projects/${project}`], filter, orderBy: 'timestamp asc', pageSize: 200 },
   });
-  return (body.entries ?? []).map((e) => logLineOf({ severity: e.severity, ...(e.jsonPayload ?? {}) }, e.resource?.labels?.service_name ?? '?', e.timestamp ?? null));
+  return (body.entries ?? []).map((e) => logLineOf({ severity: e.severity, ...(e.jsonPayload ?? {}), ...(e.trace ? { [TRACE_LOG_FIELDS.trace]: e.trace } : {}) }, e.resource?.labels?.service_name ?? '?', e.timestamp ?? null));
 }
 
 /** The byte cap for this command's BigQuery queries (--max-gb, default 10). */

@@ -12,6 +12,8 @@ export interface Logger {
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
+  /** A logger that adds `fields` to every entry (e.g. the request's trace). */
+  child(fields: LogFields): Logger;
 }
 
 const RANK: Record<Severity, number> = { DEBUG: 0, INFO: 1, WARNING: 2, ERROR: 3 };
@@ -35,6 +37,7 @@ export function createLogger({ level = 'info', base = {}, write = (line) => proc
     info: (m, f) => emit('INFO', m, f),
     warn: (m, f) => emit('WARNING', m, f),
     error: (m, f) => emit('ERROR', m, f),
+    child: (fields) => createLogger({ level, base: { ...base, ...fields }, write }),
   };
 }
 

@@ -9,6 +9,18 @@ import type { EventRow } from './row.js';
 /** Longest value kept in a STRING column other than `payload` (which is stored whole). */
 export const MAX_FIELD_CHARS = 16_384;
 
+/**
+ * Longest event_id kept as it is, in UTF-8 bytes. Customer.io's ids are 26-character ULIDs; the id
+ * also travels as a Pub/Sub attribute, which Pub/Sub caps at 1,024 bytes, and is the key the dead
+ * letters and `ops trace` are looked up by. A longer id is stored as EVENT_ID_HASH_PREFIX + the hex
+ * SHA-256 of the id: refusing it would make Customer.io hold back every later webhook behind it,
+ * and cutting it would give two ids with a common beginning one dedupe record (the second event's
+ * actions would be skipped), while the hash keeps every id distinct and a retry's id the same. The
+ * whole id stays in `payload`.
+ */
+export const MAX_EVENT_ID_BYTES = 256;
+export const EVENT_ID_HASH_PREFIX = 'event_id-sha256:';
+
 type JsonObject = Record<string, unknown>;
 
 function isObject(value: unknown): value is JsonObject {
@@ -82,16 +94,25 @@ export function parseBody(text: string): ParsedBody {
   }
 }
 
+/** The row's event_id: the payload's (hashed when over MAX_EVENT_ID_BYTES), else the body's hash. */
+function eventIdOf(value: unknown, body: Uint8Array): string {
+  const id = typeof value === 'string' ? value.toWellFormed() : toText(value);
+  if (id === null || id === '') return `sha256:${sha256Hex(body)}`;
+  return Buffer.byteLength(id) > MAX_EVENT_ID_BYTES ? `${EVENT_ID_HASH_PREFIX}${sha256Hex(id)}` : id;
+}
+
 export interface NormalizeInput {
   /** The request body exactly as received. */
   body: Uint8Array;
   receivedAt: Date;
   /** The body already parsed (parseBody of its UTF-8 text); parsed here when absent. */
   parsed?: ParsedBody;
+  /** The body's UTF-8 text, when the caller already decoded it (a large body is not decoded twice). */
+  text?: string;
 }
 
-export function normalizeWebhook({ body, receivedAt, parsed }: NormalizeInput): EventRow {
-  const payload = bodyText(body);
+export function normalizeWebhook({ body, receivedAt, parsed, text }: NormalizeInput): EventRow {
+  const payload = text ?? bodyText(body);
   const read = parsed ?? parseBody(payload);
   const root = read.json && isObject(read.value) ? read.value : undefined;
   const rawData = field(root, 'data');
@@ -103,7 +124,7 @@ export function normalizeWebhook({ body, receivedAt, parsed }: NormalizeInput): 
   const flagFromData = (key: string) => toBool(field(data, key));
 
   return {
-    event_id: toText(field(root, 'event_id')) ?? `sha256:${sha256Hex(body)}`,
+    event_id: eventIdOf(field(root, 'event_id'), body),
     object_type: toText(field(root, 'object_type')),
     metric: toText(field(root, 'metric')),
     event_timestamp: unixSecondsToRfc3339(field(root, 'timestamp')),

@@ -5,6 +5,7 @@
  */
 import type { EventRow } from './row.js';
 import { EVENT_COLUMNS, attributesOf } from './row.js';
+import type { TraceContext } from './trace-context.js';
 
 export interface PushMessage {
   messageId: string;
@@ -32,12 +33,12 @@ const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
  * what the tests, the handler bench and the cost model send to the handler. `publishTime` and
  * `deliveryAttempt` are left out unless given, as on a subscription without them.
  */
-export function encodePushEnvelope(row: EventRow, options: { messageId: string; subscription: string; publishTime?: string; deliveryAttempt?: number }) {
-  const { messageId, subscription, publishTime, deliveryAttempt } = options;
+export function encodePushEnvelope(row: EventRow, options: { messageId: string; subscription: string; publishTime?: string; deliveryAttempt?: number; trace?: TraceContext }) {
+  const { messageId, subscription, publishTime, deliveryAttempt, trace } = options;
   return {
     message: {
       data: Buffer.from(JSON.stringify(row)).toString('base64'),
-      attributes: attributesOf(row),
+      attributes: attributesOf(row, trace),
       messageId,
       ...(publishTime === undefined ? {} : { publishTime }),
     },

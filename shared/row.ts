@@ -14,6 +14,8 @@ export interface ColumnDefinition {
   readonly description: string;
 }
 
+import { TRACE_ATTRIBUTE, formatTraceparent, type TraceContext } from './trace-context.js';
+
 /** Bumped when a column changes meaning or type; published as the `schema_version` attribute. */
 export const SCHEMA_VERSION = '1';
 
@@ -27,7 +29,7 @@ const flag = <N extends string>(name: N, description: string) =>
 export const EVENT_COLUMNS = [
   {
     name: 'event_id', type: 'STRING', mode: 'REQUIRED',
-    description: 'Customer.io event_id; "sha256:<hex>" of the raw body when the payload has none',
+    description: 'Customer.io event_id; "sha256:<hex>" of the raw body when the payload has none; "event_id-sha256:<hex>" of the id when it is over 256 bytes',
   },
   text('object_type', 'customer, email, push, sms, in_app, slack, webhook, whatsapp, or a newer value'),
   text('metric', 'sent, delivered, opened, clicked, bounced, ... (unknown values are kept)'),
@@ -100,11 +102,13 @@ export interface EventAttributes {
   [key: string]: string;
 }
 
-export function attributesOf(row: EventRow): EventAttributes {
+/** With the receiving request's trace, the message carries it to the handler (shared/trace-context.ts). */
+export function attributesOf(row: EventRow, trace?: TraceContext): EventAttributes {
   return {
     event_id: row.event_id,
     object_type: row.object_type ?? '',
     metric: row.metric ?? '',
     schema_version: SCHEMA_VERSION,
+    ...(trace ? { [TRACE_ATTRIBUTE]: formatTraceparent(trace) } : {}),
   };
 }

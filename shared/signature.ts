@@ -42,7 +42,7 @@ export interface VerifySignatureOptions {
   /** Accepted signing keys; any match passes (rotation). */
   keys: readonly string[];
   now: Date;
-  /** Reject timestamps older than this many seconds (and newer than now + the same); `'off'` disables. */
+  /** Reject timestamps older than this many seconds, and more than MAX_CLOCK_SKEW_SECONDS ahead; `'off'` disables both. */
   maxAgeSeconds: number | 'off';
 }
 
@@ -51,6 +51,15 @@ export interface VerifiedSignature {
   /** now − timestamp; negative when the sender's clock is ahead. */
   ageSeconds: number;
 }
+
+/**
+ * How far ahead of the receiver's clock an X-CIO-Timestamp may be. Customer.io stamps the time it
+ * sends the request, so only clock skew puts a genuine one ahead, and synchronized clocks differ by
+ * far less than this; 5 minutes is the customary tolerance (Stripe's and Standard Webhooks'
+ * verifiers default to it). Allowing the whole replay window ahead too would let a request stamped
+ * in the future stay replayable for its lead plus the window.
+ */
+export const MAX_CLOCK_SKEW_SECONDS = 300;
 
 // Unix seconds, no sign, no fraction; 12 digits reach the year 33658, enough to refuse overflow.
 const TIMESTAMP = /^\d{1,12}$/;
@@ -77,7 +86,7 @@ function checkWindow(timestamp: string, now: Date, maxAgeSeconds: number | 'off'
   const ageSeconds = Math.floor(now.getTime() / 1000) - timestampSeconds;
   if (maxAgeSeconds !== 'off') {
     if (ageSeconds > maxAgeSeconds) throw new SignatureVerificationError('timestamp_too_old');
-    if (-ageSeconds > maxAgeSeconds) throw new SignatureVerificationError('timestamp_too_new');
+    if (-ageSeconds > MAX_CLOCK_SKEW_SECONDS) throw new SignatureVerificationError('timestamp_too_new');
   }
   return { timestampSeconds, ageSeconds };
 }

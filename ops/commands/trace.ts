@@ -4,13 +4,16 @@ import { pullUntilDrained } from '../drain.js';
 import { TARGET_HELP, TARGET_OPTIONS, resolveTarget, type DedupeRecordView, type LogLine, type Target } from '../target.js';
 import { TIME_HELP, parseTime } from '../time.js';
 import type { TraceRow } from '../warehouse/reader.js';
+import { TRACE_ATTRIBUTE, TRACE_LOG_FIELDS, logsExplorerUrl, parseTraceparent, traceIdOf } from '../../shared/trace-context.js';
 
 export const TRACE_HELP = `usage: npm run ops -- trace EVENT_ID [--since TIME] [--json]
 
-Follows one event: its warehouse rows (how many, first and last publish time, which subscription
-wrote them, its columns), its dedupe record (status, attempts, last error, lease, expiry), whether
-it waits in the dead-letter subscription (looked at, not acknowledged), and what the receiver and
-the handler logged about it (deployed: Cloud Logging; --local: the local stack's logs).
+Follows one event: the trace of the request that brought it (deployed: with a Logs Explorer link
+to every entry of that trace, the request log's included), its warehouse rows (how many, first and
+last publish time, which subscription wrote them, its columns), its dedupe record (status,
+attempts, last error, lease, expiry), whether it waits in the dead-letter subscription (looked at,
+not acknowledged), and what the receiver and the handler logged about it (deployed: Cloud Logging;
+--local: the local stack's logs).
 
   --since TIME         look at event times (and logs) since then: ${TIME_HELP} (default 7d); the
                        warehouse query reads only those days
@@ -21,6 +24,10 @@ ${TARGET_HELP}`;
 export interface Trace {
   event_id: string;
   since: string;
+  /** The trace id of the request that delivered the event (from its message, else from the logs). */
+  trace_id: string | null;
+  /** Deployed: the Logs Explorer showing every entry of that trace. */
+  logs_url: string | null;
   warehouse: { rows: number; first_publish_time: string | null; last_publish_time: string | null; subscriptions: string[]; row: TraceRow | null };
   dedupe: DedupeRecordView | null;
   dead_letters: Array<{ message_id: string | null; source: string | null; delivery_attempts: string | null; error: string | null }>;
@@ -46,6 +53,24 @@ async function deadLetters(target: Target, eventId: string, limit: number): Prom
   }
 }
 
+/** The first row's message attribute carries it (the receiver puts it there); the entries carry it too. */
+function traceOfEvent(rows: TraceRow[], logs: LogLine[]): string | null {
+  for (const row of rows) {
+    try {
+      const attributes = JSON.parse(row.attributes ?? '{}') as Record<string, unknown>;
+      const trace = parseTraceparent(typeof attributes[TRACE_ATTRIBUTE] === 'string' ? attributes[TRACE_ATTRIBUTE] : undefined);
+      if (trace) return trace.traceId;
+    } catch {
+      // not JSON: look further
+    }
+  }
+  for (const line of logs) {
+    const id = traceIdOf(line.fields[TRACE_LOG_FIELDS.trace]);
+    if (id) return id;
+  }
+  return null;
+}
+
 export async function traceEvent(target: Target, eventId: string, since: Date, dlqLimit: number): Promise<Trace> {
   // The event may be a little in the future on the sender's clock.
   const range = { from: since, to: new Date(Date.now() + 86_400_000) };
@@ -56,9 +81,12 @@ export async function traceEvent(target: Target, eventId: string, since: Date, d
     target.logLines(eventId, since),
   ]);
   const published = rows.map((r) => r.publish_time).filter((t): t is string => t !== null).sort();
+  const traceId = traceOfEvent(rows, logs);
   return {
     event_id: eventId,
     since: since.toISOString(),
+    trace_id: traceId,
+    logs_url: traceId && !target.local ? logsExplorerUrl(target.project, traceId) : null,
     warehouse: {
       rows: rows.length,
       first_publish_time: published[0] ?? null,
@@ -73,7 +101,9 @@ export async function traceEvent(target: Target, eventId: string, since: Date, d
 }
 
 export function renderTrace(t: Trace): string {
-  const out: string[] = [`event ${t.event_id} (looked at since ${t.since})`, '', 'warehouse'];
+  const out: string[] = [`event ${t.event_id} (looked at since ${t.since})`];
+  if (t.trace_id) out.push(`trace ${t.trace_id}${t.logs_url ? `\n  every log entry of its request and its handling: ${t.logs_url}` : ''}`);
+  out.push('', 'warehouse');
   if (t.warehouse.rows === 0) out.push('  no row (not received, not written yet, or outside the window)');
   else {
     const r = t.warehouse.row!;
@@ -98,7 +128,8 @@ export function renderTrace(t: Trace): string {
   out.push('', 'logs');
   if (t.logs.length === 0) out.push('  none (the receiver logs accepted events at DEBUG only)');
   for (const l of t.logs) {
-    const fields = Object.entries(l.fields).filter(([k]) => !['event_id', 'object_type', 'metric'].includes(k)).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    const skipped = ['event_id', 'object_type', 'metric', ...Object.values(TRACE_LOG_FIELDS)];
+    const fields = Object.entries(l.fields).filter(([k]) => !skipped.includes(k)).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
     out.push(`  ${l.timestamp ? `${l.timestamp} ` : ''}${l.component} ${l.severity} ${l.message} ${fields.join(' ')}`.trimEnd());
   }
   return `${out.join('\n')}\n`;

@@ -31,6 +31,8 @@ export interface TraceRow {
   customer_id: string | null;
   cio_id: string | null;
   delivery_id: string | null;
+  /** The message's attributes as JSON (the subscription's write_metadata column). */
+  attributes: string | null;
 }
 
 export interface ReplaySelection {
@@ -129,10 +131,11 @@ export function toTraceRow(record: Record<string, unknown>): TraceRow {
     customer_id: text('customer_id'),
     cio_id: text('cio_id'),
     delivery_id: text('delivery_id'),
+    attributes: text('attributes'),
   };
 }
 
-export const TRACE_COLUMNS = ['message_id', 'subscription_name', 'publish_time', 'received_at', 'event_timestamp', 'object_type', 'metric', 'customer_id', 'cio_id', 'delivery_id'] as const;
+export const TRACE_COLUMNS = ['message_id', 'subscription_name', 'publish_time', 'received_at', 'event_timestamp', 'object_type', 'metric', 'customer_id', 'cio_id', 'delivery_id', 'attributes'] as const;
 
 /** An id the receiver derived from a body with no event_id (`sha256:…`): such rows are undated. */
 export const isBodyHashId = (eventId: string) => eventId.startsWith('sha256:');

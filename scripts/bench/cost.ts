@@ -34,6 +34,7 @@ import { DEFAULT_POLICY, decideActions } from '../../shared/policy.js';
 import { encodePushEnvelope } from '../../shared/push-envelope.js';
 import { DELIVERABILITY_FUNCTION, DELIVERABILITY_SETTINGS, GUARD_SETTINGS, loadDeliverabilityConfig, parseSetting, type SettingProblem } from '../../shared/deliverability.js';
 import { TABLE_COLUMNS, attributesOf, type EventRow } from '../../shared/row.js';
+import type { TraceContext } from '../../shared/trace-context.js';
 import { analyticsEventsSql } from '../../infra/privacy.js';
 import { DERIVED_OBJECTS, bigqueryNames, derivedSql, duckdbNames } from '../../infra/sql.js';
 import { allSamples } from '../local/samples.js';
@@ -121,20 +122,25 @@ function bigqueryRowBytes(row: Record<string, unknown>, columns: readonly string
   return bytes;
 }
 
+/** Every message carries its request's trace, and every handler entry the trace's fields. */
+const PROJECT_ID = 'acme-prod-1';
+const TRACE: TraceContext = { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), sampled: false };
+
 /** Runs the real handler on one push of `row` and returns the bytes of what it logged at INFO. */
 async function handlerLogBytes(row: EventRow): Promise<number> {
   let bytes = 0;
   const logger = createLogger({ level: 'info', write: (line) => (bytes += Buffer.byteLength(line) + 1) });
   const dedupe: DedupeStore = { claim: async () => ({ kind: 'claimed', attempt: 1 }), finish: async () => undefined };
-  const handler = createHandler({ policy: DEFAULT_POLICY, dedupe, cio: { execute: async () => undefined }, logger, pseudonymKey: Buffer.alloc(32, 1) });
+  const handler = createHandler({ policy: DEFAULT_POLICY, dedupe, cio: { execute: async () => undefined }, logger, project: PROJECT_ID, pseudonymKey: Buffer.alloc(32, 1) });
   const body = encodePushEnvelope(row, {
+    trace: TRACE,
     messageId: '1'.repeat(MESSAGE_ID_BYTES),
     subscription: 'projects/acme-prod-1/subscriptions/cio-events-push',
     publishTime: new Date().toISOString(),
     deliveryAttempt: 1,
   });
   const res = { status: () => res, json: () => res, end: () => res, set: () => res } as unknown as Response;
-  await handler({ method: 'POST', body } as Request, res);
+  await handler({ method: 'POST', headers: {}, body } as Request, res);
   return bytes;
 }
 
@@ -150,10 +156,10 @@ async function measure() {
   const samples = allSamples({ seq: 1 });
   const rows = samples.map((sample) => normalizeWebhook({ body: Buffer.from(JSON.stringify(sample)), receivedAt: new Date() }));
   const messageBytes = rows.map((row) => {
-    const attributes = Object.entries(attributesOf(row)).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+    const attributes = Object.entries(attributesOf(row, TRACE)).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
     return Buffer.byteLength(JSON.stringify(row)) + attributes + 20 + MESSAGE_ID_BYTES;
   });
-  const written = rows.map((row) => ({ ...row, subscription_name: 'projects/acme-prod-1/subscriptions/cio-events-bigquery', message_id: '1'.repeat(MESSAGE_ID_BYTES), publish_time: 'x', attributes: JSON.stringify(attributesOf(row)) }));
+  const written = rows.map((row) => ({ ...row, subscription_name: 'projects/acme-prod-1/subscriptions/cio-events-bigquery', message_id: '1'.repeat(MESSAGE_ID_BYTES), publish_time: 'x', attributes: JSON.stringify(attributesOf(row, TRACE)) }));
   const tableRows = written.map((row) => bigqueryRowBytes(row));
   const guardColumns = guardQueryColumns();
   const actionable = rows.filter((row) => decideActions(row, DEFAULT_POLICY).kind === 'act');

@@ -83,7 +83,7 @@ async function rateLimitRun(store: ReturnType<typeof createFirestoreDedupeStore>
   const { url: trackUrl, stats } = await new Promise<{ url: string; stats: string }>((resolve) => createInterface({ input: trackApi.stdout! }).once('line', (line) => resolve(JSON.parse(line))));
   const cio = createTrackExecutor({ credentials: { siteId: 's', trackApiKey: 'k' }, region: 'us', trackUrl, deadlineMs: 30_000, limiter: createTrackLimiter(handlerRate) });
   const name = `bench_rate_${handlerRate}`;
-  functions.http(name, createHandler({ policy: DEFAULT_POLICY, dedupe: store, cio, logger: createLogger({ level: 'error' }), pseudonymKey: randomBytes(32) }));
+  functions.http(name, createHandler({ policy: DEFAULT_POLICY, dedupe: store, cio, logger: createLogger({ level: 'error' }), project: PROJECT, pseudonymKey: randomBytes(32) }));
   const server = getTestServer(name);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
@@ -106,7 +106,7 @@ async function main() {
   const firestore = new Firestore({ projectId: PROJECT });
   const store = createFirestoreDedupeStore({ firestore, collection: 'cio_webhook_events', leaseSeconds: 120, ttlDays: 30, deadlineMs: 5000 });
   const cio = createTrackExecutor({ credentials: { siteId: 's', trackApiKey: 'k' }, region: 'us', trackUrl: fake.url, deadlineMs: 30_000, limiter: createTrackLimiter(1000) });
-  functions.http('bench_handler', createHandler({ policy: DEFAULT_POLICY, dedupe: store, cio, logger: createLogger({ level: 'warning' }), pseudonymKey: randomBytes(32) }));
+  functions.http('bench_handler', createHandler({ policy: DEFAULT_POLICY, dedupe: store, cio, logger: createLogger({ level: 'warning' }), project: PROJECT, pseudonymKey: randomBytes(32) }));
   const server = getTestServer('bench_handler');
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;

@@ -96,6 +96,10 @@ describe('the receiver under hostile input', () => {
       ['timestamp with a fraction', () => raw(rawPost(body, { ...good, 'x-cio-timestamp': `${ts}.0` })), 401],
       ['header injection (CR inside a value)', () => raw(rawPost(body, { ...good, 'x-cio-signature': `${good['x-cio-signature']}\rx-evil: 1` })), 400],
       ['header over 16 KB', () => raw(rawPost(body, { ...good, 'x-padding': 'p'.repeat(20_000) })), 431],
+      // Request smuggling shapes: Node's parser refuses each before anything sees the request.
+      ['Transfer-Encoding with Content-Length', () => raw(rawPost(body, { ...good, 'transfer-encoding': 'chunked' })), 400],
+      ['a chunk size that is not hex', () => raw(`POST / HTTP/1.1\r\nhost: x\r\nconnection: close\r\ntransfer-encoding: chunked\r\nx-cio-timestamp: ${ts}\r\nx-cio-signature: ${good['x-cio-signature']}\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`), 400],
+      ['two different Content-Lengths', () => raw(rawPost(body, { ...good }).replace('\r\n\r\n', '\r\ncontent-length: 3\r\n\r\n')), 400],
       // Bodies are UTF-8; another declared charset is refused from the header, before the body is read.
       ['UTF-8 body declared as UTF-16', () => raw(rawPost(body, { ...good, 'content-type': 'application/json; charset=utf-16' })), 415],
       ['malformed JSON', () => raw(rawPost('{"event_id":', signedHeaders(KEY, '{"event_id":'))), 400],

@@ -1,15 +1,18 @@
 /**
  * The receiver process (Functions Framework, our entry point) against requests built to take it down
- * (issue #13 §1). Each gets the contract's answer from the request guard in front of the framework's
- * parsers, the process's peak memory stays within a stated bound, and a genuine webhook gets 204
- * right after. If a framework upgrade routed requests around the guard, the declared-length and bomb
- * cases here would hang or blow the memory bound instead of answering at once.
+ * (issue #13 §1, and the buffer-pool attacks of issue #18 §2). Each gets the contract's answer from
+ * the request guard in front of the framework's parsers, the process's peak memory stays within a
+ * stated bound, and a genuine webhook gets 204 right after. If a framework upgrade routed requests
+ * around the guard, the declared-length and bomb cases here would hang or blow the memory bound
+ * instead of answering at once.
  */
 import { connect } from 'node:net';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import http from 'node:http';
 import { startFunction, type FunctionProcess } from '../../scripts/local/function-process.js';
+import { headerOnlyDeclarations, malformedUrl, poolLeakAttack, post, signedLargeWebhooks, signedWebhook } from '../../scripts/bench/hostile-traffic.js';
 import { peakRssMiB } from '../../scripts/bench/proc-stats.js';
 import { samplePayload } from '../../scripts/local/samples.js';
 import { createTopicProbe, type TopicProbe } from '../support/pubsub.js';
@@ -172,5 +175,54 @@ describe('a receiver no single request can take down', () => {
     const peak = peakRssMiB(receiver.child.pid!);
     expect(peak).toBeGreaterThan(0);
     expect(peak).toBeLessThan(RSS_BOUND_MIB);
+  });
+
+  it('serves signed 300 KiB webhooks after the pool-leak attack: 8 declared 8 MiB bodies, 130 gzip bodies waiting to grow, everyone hangs up', async () => {
+    await poolLeakAttack(receiver.port);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const answers = [];
+      for (let i = 0; i < 15; i++) {
+        const { body, headers } = signedWebhook((b) => signedHeaders(KEY, b), 100 + i, 300 * 1024);
+        answers.push(await post(receiver.url, agent, headers, body));
+      }
+      expect(answers.map((a) => a.error ?? a.status)).toEqual(Array(15).fill(204));
+    } finally {
+      agent.destroy();
+    }
+    expect(await probe.waitFor(15)).toHaveLength(15);
+    probe.messages.length = 0;
+  });
+
+  it('does not let header-only declarations (8 MiB each, half with Expect: 100-continue) starve signed bodies', async () => {
+    const held = [...(await headerOnlyDeclarations(receiver.port, { count: 8 })), ...(await headerOnlyDeclarations(receiver.port, { count: 8, expectContinue: true }))];
+    try {
+      const answers = await signedLargeWebhooks(receiver.url, (b) => signedHeaders(KEY, b), [300 * 1024, 1 * MiB, 4 * MiB, 7 * MiB]);
+      expect(answers.map((a) => a.error ?? a.status)).toEqual([204, 204, 204, 204]);
+      // The 100-continue ones were told to go on; the rest heard nothing, or 408 once the body
+      // timeout passed (on a busy machine the signed bodies may take that long).
+      expect(held.slice(8).every((c) => c.answer().startsWith('HTTP/1.1 100 Continue'))).toBe(true);
+      expect(held.slice(0, 8).map((c) => c.answer().slice(0, 12)).filter((a) => a !== '' && a !== 'HTTP/1.1 408')).toEqual([]);
+    } finally {
+      for (const c of held) c.hangUp();
+    }
+    expect(await probe.waitFor(4)).toHaveLength(4);
+    probe.messages.length = 0;
+  });
+
+  it('answers a URL the router cannot decode with one JSON line, and logs at most one line', async () => {
+    const before = receiver.lines.length;
+    const answer = await malformedUrl(receiver.port);
+    await sleep(200);
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer.toLowerCase()).toContain('content-type: application/json');
+    expect(answer.split('\r\n\r\n')[1]).toBe('{"error":"malformed URL"}');
+    const logged = receiver.lines.slice(before);
+    expect(logged.length).toBeLessThanOrEqual(1);
+    for (const line of logged) {
+      expect(JSON.parse(line)).toMatchObject({ status: 400, reason: 'malformed URL' });
+      // A few hundred bytes (the trace's fields among them), not the 14 KB URL.
+      expect(line.length).toBeLessThan(600);
+    }
   });
 });

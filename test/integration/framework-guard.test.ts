@@ -19,14 +19,14 @@ describe('guardFrameworkServer', () => {
         if (req.url === '/refused') res.writeHead(401).end();
         else next();
       },
-      { logger: createMemoryLogger(), requestTimeoutMs: 7_000, headersTimeoutMs: 5_000, installWithinMs: 60_000 },
+      { logger: createMemoryLogger(), requestTimeoutMs: 7_000, headersTimeoutMs: 5_000, connectionsCheckingIntervalMs: 500, maxConnections: 20, installWithinMs: 60_000 },
     );
     const server = http.createServer((req, res) => {
       seen.push(`app ${req.url}`);
       res.writeHead(204).end();
     });
     expect(http.createServer).toBe(original);
-    expect([server.requestTimeout, server.headersTimeout]).toEqual([7_000, 5_000]);
+    expect([server.requestTimeout, server.headersTimeout, server.maxConnections]).toEqual([7_000, 5_000, 20]);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
@@ -43,7 +43,7 @@ describe('guardFrameworkServer', () => {
     const logger = createMemoryLogger();
     const original = http.createServer;
     const notInstalled = new Promise<void>((resolve) => {
-      guardFrameworkServer((_req, _res, next) => next(), { logger, requestTimeoutMs: 1_000, headersTimeoutMs: 1_000, installWithinMs: 50, onNotInstalled: resolve });
+      guardFrameworkServer((_req, _res, next) => next(), { logger, requestTimeoutMs: 1_000, headersTimeoutMs: 1_000, connectionsCheckingIntervalMs: 1_000, maxConnections: 10, installWithinMs: 50, onNotInstalled: resolve });
     });
     await notInstalled;
     expect(http.createServer).toBe(original);

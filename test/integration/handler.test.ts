@@ -263,13 +263,16 @@ describe('credentials still the deploy placeholder', () => {
 });
 
 describe('dry run', () => {
-  it('makes no HTTP request at all and logs the exact call', async () => {
+  it('makes no HTTP request at all and logs the exact call, under the event and its trace', async () => {
     await harness.close();
     harness = await startHandlerHarness({ fake, env: { CIO_DRY_RUN: '1' } });
     const row = eventRow('email', 'bounced', { seq: 3 });
-    expect(await harness.push(row)).toBe(204);
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    expect(await harness.push(row, undefined, { traceId, spanId: '00f067aa0ba902b7', sampled: true })).toBe(204);
     expect(fake.requests).toEqual([]);
     expect(harness.logger.entries.find((e) => e.message === 'dry run: Customer.io call not made')).toMatchObject({
+      event_id: row.event_id,
+      'logging.googleapis.com/trace': `projects/${process.env.GOOGLE_CLOUD_PROJECT}/traces/${traceId}`,
       cio_call: { method: 'PUT', path: '/customers/cio_d9c100000003', body: { email_bounced: true, _update: true, _timestamp: T } },
     });
     expect(await harness.record(row.event_id)).toMatchObject({ status: 'done' });

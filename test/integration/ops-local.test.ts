@@ -66,6 +66,11 @@ describe('ops trace', () => {
     expect(t.dedupe?.expire_at).toBeTruthy();
     expect(t.dead_letters).toEqual([]);
     expect(t.logs.map((l) => [l.component, l.message, l.fields.outcome])).toEqual([['handler', 'event handled', 'done']]);
+    // The trace of the request that brought it, from its message; the handler's entry carries it too.
+    expect(t.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(t.logs[0]!.fields['logging.googleapis.com/trace']).toBe(`projects/${stack.project}/traces/${t.trace_id}`);
+    expect(t.logs_url).toBeNull();
+    expect((await ops('trace', done.event_id, '--since', '45d')).stdout).toContain(`\ntrace ${t.trace_id}\n`);
   });
 
   it('follows a duplicate: two rows, one action, a done and a duplicate answer', async () => {

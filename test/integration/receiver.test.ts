@@ -1,10 +1,11 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadReceiverConfig } from '../../shared/config.js';
 import { createMemoryLogger } from '../../shared/log.js';
 import { createTopicPublisher } from '../../functions/pubsub-publisher.js';
-import { createReceiver } from '../../functions/receiver.js';
+import { PROCESSING_WAIT_MS, createReceiver } from '../../functions/receiver.js';
+import { createByteGate, type ByteGate } from '../../functions/byte-gate.js';
 import { allSamples, samplePayload } from '../../scripts/local/samples.js';
 import { serveFunction, type FunctionServer } from '../support/function-server.js';
 import { createTopicProbe, type TopicProbe } from '../support/pubsub.js';
@@ -18,7 +19,7 @@ let probe: TopicProbe;
 let server: FunctionServer;
 let logger: ReturnType<typeof createMemoryLogger>;
 
-async function startReceiver(env: Record<string, string> = {}) {
+async function startReceiver(env: Record<string, string> = {}, processing?: ByteGate) {
   const config = loadReceiverConfig({
     GOOGLE_CLOUD_PROJECT: process.env.GOOGLE_CLOUD_PROJECT,
     CIO_WEBHOOK_SIGNING_KEYS: `${KEY},${OLD_KEY}`,
@@ -28,7 +29,7 @@ async function startReceiver(env: Record<string, string> = {}) {
   });
   logger = createMemoryLogger();
   const publisher = createTopicPublisher({ pubsub, topic: config.topic, timeoutMs: config.publishTimeoutMs });
-  server = await serveFunction(createReceiver({ config, publisher, logger }));
+  server = await serveFunction(createReceiver({ config, publisher, logger, processing }));
 }
 
 function post(body: string | Buffer, headers: Record<string, string>, method = 'POST') {
@@ -54,7 +55,8 @@ describe('receiver against the Pub/Sub emulator', () => {
   it('publishes exactly one message whose data and attributes match the row', async () => {
     const sample = samplePayload('email', 'bounced', { seq: 7, timestamp: 1_700_000_000 });
     const body = JSON.stringify(sample);
-    const response = await post(body, signedHeaders(KEY, body));
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const response = await post(body, { ...signedHeaders(KEY, body), traceparent });
     expect(response.status).toBe(204);
 
     const [message, ...extra] = await probe.waitFor(1);
@@ -72,7 +74,8 @@ describe('receiver against the Pub/Sub emulator', () => {
       payload: body,
     });
     expect(Date.parse(row.received_at)).toBeGreaterThan(Date.now() - 60_000);
-    expect(message!.attributes).toEqual({ event_id: sample.event_id, object_type: 'email', metric: 'bounced', schema_version: '1' });
+    // The request's trace travels with the message, for the handler's entries (shared/trace-context.ts).
+    expect(message!.attributes).toEqual({ event_id: sample.event_id, object_type: 'email', metric: 'bounced', schema_version: '1', googclient_traceparent: traceparent });
   });
 
   it('accepts a request signed with the older rotation key', async () => {
@@ -157,13 +160,16 @@ describe('receiver against the Pub/Sub emulator', () => {
     expect((await post(body, signedHeaders(KEY, body, now - 9 * 86_400))).status).toBe(401);
     expect(logger.entries.find((e) => e.message === 'webhook signature rejected')?.reason).toBe('timestamp_too_old');
     expect((await post(body, signedHeaders(KEY, body, now + 9 * 86_400))).status).toBe(401);
-    expect(logger.entries.filter((e) => e.message === 'webhook signature rejected').map((e) => e.reason)).toEqual(['timestamp_too_old', 'timestamp_too_new']);
+    // Ahead of the receiver's clock, only skew is allowed (5 minutes), not the window.
+    expect((await post(body, signedHeaders(KEY, body, now + 10 * 60))).status).toBe(401);
+    expect((await post(body, signedHeaders(KEY, body, now + 2 * 60))).status).toBe(204);
+    expect(logger.entries.filter((e) => e.message === 'webhook signature rejected').map((e) => e.reason)).toEqual(['timestamp_too_old', 'timestamp_too_new', 'timestamp_too_new']);
     await server.close();
 
     await startReceiver({ CIO_SIGNATURE_MAX_AGE_SECONDS: '0' });
     expect((await post(body, signedHeaders(KEY, body, now - 9 * 86_400))).status).toBe(204);
     expect(logger.entries.some((e) => e.severity === 'WARNING' && String(e.message).startsWith('stale X-CIO-Timestamp'))).toBe(true);
-    expect(await probe.waitFor(2)).toHaveLength(2);
+    expect(await probe.waitFor(3)).toHaveLength(3);
   });
 
   it('never logs the signing key or the payload', async () => {
@@ -176,11 +182,35 @@ describe('receiver against the Pub/Sub emulator', () => {
     expect(logger.entries.find((e) => e.message === 'webhook accepted')).toMatchObject({ severity: 'DEBUG', metric: 'clicked', message_id: expect.any(String) });
   });
 
-  it('fits oversized attribute values into Pub/Sub limits instead of failing the publish', async () => {
-    const body = JSON.stringify({ event_id: 'e'.repeat(3000), object_type: 'email', metric: 'm'.repeat(2000), data: {} });
+  it('fits oversized attribute values into Pub/Sub limits instead of failing the publish, and keys a 10,000-character event_id by its hash', async () => {
+    const id = 'e'.repeat(10_000);
+    const body = JSON.stringify({ event_id: id, object_type: 'email', metric: 'm'.repeat(2000), data: {} });
     expect((await post(body, signedHeaders(KEY, body))).status).toBe(204);
     const [message] = await probe.waitFor(1);
-    expect(Buffer.byteLength(message!.attributes.event_id!)).toBe(1024);
-    expect(JSON.parse(message!.data).event_id).toBe('e'.repeat(3000));
+    const hashed = `event_id-sha256:${createHash('sha256').update(id).digest('hex')}`;
+    // The attribute and the row carry the same id, so the dead letters and ops trace find it by it.
+    expect(message!.attributes.event_id).toBe(hashed);
+    expect(JSON.parse(message!.data)).toMatchObject({ event_id: hashed, payload: body });
+    expect(Buffer.byteLength(message!.attributes.metric!)).toBe(1024);
+    expect(logger.entries).toContainEqual(expect.objectContaining({ severity: 'WARNING', event_id: hashed, event_id_bytes: 10_000, event_id_start: 'e'.repeat(64) }));
+  });
+  it('lets a large signed body wait its turn in the processing gate, then 503; a forged one never waits', async () => {
+    await server.close();
+    const gate = createByteGate(1024 * 1024);
+    await startReceiver({ RECEIVER_MAX_BODY_BYTES: String(1024 * 1024) }, gate);
+    const leave = (await gate.enter(1024 * 1024, 0))!;
+    const payload = samplePayload('email', 'sent', { seq: 41 });
+    payload.data.subject = 's'.repeat(300 * 1024);
+    const body = JSON.stringify(payload);
+    // The gate is full: a forged body that entered it would wait and get 503, not 401.
+    expect((await post(body, { ...signedHeaders('not-the-key', body) })).status).toBe(401);
+    const busy = Date.now();
+    expect((await post(body, signedHeaders(KEY, body))).status).toBe(503);
+    expect(Date.now() - busy).toBeGreaterThanOrEqual(PROCESSING_WAIT_MS - 50);
+    expect(logger.entries).toContainEqual(expect.objectContaining({ severity: 'WARNING', status: 503, bytes: Buffer.byteLength(body) }));
+    leave();
+    expect((await post(body, signedHeaders(KEY, body))).status).toBe(204);
+    expect(gate.inUse).toBe(0);
+    expect(await probe.waitFor(1)).toHaveLength(1);
   });
 });

@@ -9,6 +9,7 @@ import { dedupeDocumentId } from '../../shared/dedupe.js';
 import { createMemoryLogger } from '../../shared/log.js';
 import { normalizeWebhook } from '../../shared/normalize.js';
 import type { EventRow } from '../../shared/row.js';
+import type { TraceContext } from '../../shared/trace-context.js';
 import { encodePushEnvelope } from '../../shared/push-envelope.js';
 import { createFirestoreDedupeStore } from '../../functions/dedupe-store.js';
 import { createHandler } from '../../functions/handler.js';
@@ -44,7 +45,7 @@ export async function startHandlerHarness({ fake, env = {}, nowMs }: HarnessOpti
   const logger = createMemoryLogger();
   const dedupe = createFirestoreDedupeStore({ firestore, collection, leaseSeconds: config.leaseSeconds, ttlDays: config.ttlDays, deadlineMs: config.dedupeDeadlineSeconds * 1000 });
   const cio = selectExecutor(config, logger);
-  const server = await serveFunction(createHandler({ policy: config, dedupe, cio, logger, pseudonymKey: config.pseudonymKey, ...(nowMs ? { nowMs } : {}) }));
+  const server = await serveFunction(createHandler({ policy: config, dedupe, cio, logger, project: config.project, pseudonymKey: config.pseudonymKey, ...(nowMs ? { nowMs } : {}) }));
 
   return {
     config,
@@ -56,8 +57,9 @@ export async function startHandlerHarness({ fake, env = {}, nowMs }: HarnessOpti
       const snapshot = await firestore.collection(collection).doc(dedupeDocumentId(eventId)).get();
       return snapshot.data();
     },
-    async push(row: EventRow, messageId: string = randomUUID()) {
-      const envelope = pushEnvelope(row, messageId);
+    /** With `trace`, the message carries it as the receiver's would. */
+    async push(row: EventRow, messageId: string = randomUUID(), trace?: TraceContext) {
+      const envelope = pushEnvelope(row, messageId, trace);
       const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(envelope) });
       return response.status;
     },
@@ -75,8 +77,8 @@ export async function startHandlerHarness({ fake, env = {}, nowMs }: HarnessOpti
   };
 }
 
-export function pushEnvelope(row: EventRow, messageId: string = randomUUID()) {
-  return encodePushEnvelope(row, { messageId, subscription: 'projects/test/subscriptions/cio-events-handler', publishTime: new Date().toISOString(), deliveryAttempt: 1 });
+export function pushEnvelope(row: EventRow, messageId: string = randomUUID(), trace?: TraceContext) {
+  return encodePushEnvelope(row, { messageId, subscription: 'projects/test/subscriptions/cio-events-handler', publishTime: new Date().toISOString(), deliveryAttempt: 1, ...(trace ? { trace } : {}) });
 }
 
 /** An event row as the receiver would publish it. */

@@ -38,6 +38,14 @@ describe('the receiver\'s buffer pool', () => {
     expect(await createBufferPool(4 * MiB).acquire(8 * MiB, 1_000)).toBeNull();
   });
 
+  it('hands out a larger idle buffer before dropping one to allocate', async () => {
+    const pool = createBufferPool(8 * MiB);
+    const big = (await pool.acquire(8 * MiB, 0))!;
+    pool.release(big);
+    expect(await pool.acquire(1 * MiB, 0)).toBe(big);
+    expect(pool.allocated).toBe(8 * MiB);
+  });
+
   it('drops idle buffers of another size to make room', async () => {
     const pool = createBufferPool(8 * MiB);
     const small = (await pool.acquire(100 * KiB, 0))!;
@@ -58,5 +66,22 @@ describe('the receiver\'s buffer pool', () => {
     pool.release(got!);
     await small;
     expect(order).toEqual(['large', 'small']);
+  });
+
+  it('takes an aborted wait out of the queue: the buffer released later goes to the next waiter, not to the request that left', async () => {
+    const pool = createBufferPool(8 * MiB);
+    const held = (await pool.acquire(8 * MiB, 0))!;
+    const gone = new AbortController();
+    const left = pool.acquire(8 * MiB, 5_000, gone.signal);
+    const next = pool.acquire(8 * MiB, 5_000);
+    gone.abort();
+    expect(await left).toBeNull();
+    pool.release(held);
+    const got = (await next)!;
+    expect(got).toBe(held);
+    expect(pool.inUse).toBe(8 * MiB);
+    pool.release(got);
+    expect(pool.inUse).toBe(0);
+    expect(await pool.acquire(1 * MiB, 0, AbortSignal.abort())).toBeNull();
   });
 });

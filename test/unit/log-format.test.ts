@@ -13,4 +13,13 @@ describe('the local terminal\'s log lines', () => {
     expect(formatLogLine(JSON.stringify({ severity: 'WARNING', message: 'publish failed', error: 'no answer in time' }), 'receiver', at)).toBe('08:15:30 receiver WARNING publish failed  error="no answer in time"');
     expect(formatLogLine('Serving function...', 'receiver', at)).toBe('08:15:30 receiver Serving function...');
   });
+
+  it('shows the trace an entry belongs to as its first 8 characters, last, without Cloud Logging\'s long field names', () => {
+    const line = JSON.stringify({
+      severity: 'INFO', message: 'event handled', component: 'handler', event_id: '01J', outcome: 'done',
+      'logging.googleapis.com/trace': 'projects/local-project/traces/4bf92f3577b34da6a3ce929d0e0e4736',
+      'logging.googleapis.com/spanId': '00f067aa0ba902b7', 'logging.googleapis.com/trace_sampled': false,
+    });
+    expect(formatLogLine(line, 'handler', at)).toBe('08:15:30 handler  INFO    event handled  event_id=01J outcome=done trace=4bf92f35');
+  });
 });

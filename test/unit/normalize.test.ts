@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { METRICS_BY_OBJECT_TYPE } from '../../shared/events.js';
-import { MAX_FIELD_CHARS, normalizeWebhook, unixSecondsToRfc3339 } from '../../shared/normalize.js';
+import { EVENT_ID_HASH_PREFIX, MAX_EVENT_ID_BYTES, MAX_FIELD_CHARS, normalizeWebhook, unixSecondsToRfc3339 } from '../../shared/normalize.js';
 import { EVENT_COLUMNS, type EventRow } from '../../shared/row.js';
 import { allSamples, samplePayload } from '../../scripts/local/samples.js';
 
@@ -159,6 +159,21 @@ describe('normalizeWebhook', () => {
     expectFitsSchema(row);
     expect(row.event_id).toBe(`sha256:${createHash('sha256').update(body).digest('hex')}`);
     expect(row.payload).toBe(body);
+  });
+
+  it('keeps an event_id up to 256 bytes, and stores a longer one as the hash of the id (distinct, stable, within the attribute limit)', () => {
+    const at = (id: string) => normalize(JSON.stringify({ event_id: id, object_type: 'email', metric: 'sent' })).event_id;
+    const longest = 'é'.repeat(MAX_EVENT_ID_BYTES / 2);
+    expect(at(longest)).toBe(longest);
+    const long = 'A'.repeat(10_000);
+    expect(at(long)).toBe(`${EVENT_ID_HASH_PREFIX}${createHash('sha256').update(long).digest('hex')}`);
+    // A retry carries the same id and gets the same key; ids that share their first 10,000
+    // characters stay apart (a cut id would merge them into one dedupe record).
+    expect(at(long)).toBe(at(long));
+    expect(at(`${long}B`)).not.toBe(at(long));
+    expect(at(`${longest}x`).startsWith(EVENT_ID_HASH_PREFIX)).toBe(true);
+    expect(Buffer.byteLength(at(long))).toBeLessThan(1024);
+    expect(normalize(JSON.stringify({ event_id: long })).payload).toContain(long);
   });
 
   it('treats __proto__ and constructor keys as data, polluting nothing', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SignatureVerificationError, computeSignature, verifySignature } from '../../shared/signature.js';
+import { MAX_CLOCK_SKEW_SECONDS, SignatureVerificationError, computeSignature, verifySignature } from '../../shared/signature.js';
 import { signedHeaders } from '../support/signing.js';
 
 // Known-answer vector from the reference (cross-checked with customerio-node 5.2.0).
@@ -106,13 +106,18 @@ describe('verifySignature', () => {
       expect(reasonOf(() => verifyAt(nowSeconds - 301, 300))).toBe('timestamp_too_old');
     });
 
-    it('rejects a timestamp too far in the future (two-sided window)', () => {
+    it('rejects a timestamp more than the clock skew ahead, whatever the window (too new is its own reason)', () => {
+      expect(MAX_CLOCK_SKEW_SECONDS).toBe(300);
       expect(reasonOf(() => verifyAt(nowSeconds + 301, 300))).toBe('timestamp_too_new');
+      expect(reasonOf(() => verifyAt(nowSeconds + 301, 8 * 86_400))).toBe('timestamp_too_new');
+      expect(reasonOf(() => verifyAt(nowSeconds + 7 * 86_400, 8 * 86_400))).toBe('timestamp_too_new');
     });
 
-    it('accepts timestamps inside the window', () => {
+    it('accepts timestamps inside the window, and up to the clock skew ahead', () => {
       expect(verifyAt(nowSeconds - 300, 300).ageSeconds).toBe(300);
       expect(verifyAt(nowSeconds + 300, 300).ageSeconds).toBe(-300);
+      expect(verifyAt(nowSeconds + 300, 60).ageSeconds).toBe(-300);
+      expect(verifyAt(nowSeconds + 300, 8 * 86_400).ageSeconds).toBe(-300);
     });
 
     it('off accepts any age and reports it', () => {
