@@ -36,6 +36,8 @@ export const COLUMN_TREATMENT: Record<EventColumnName, ColumnTreatment> = {
   failure_message: 'text',
   machine: 'keep', proxied: 'keep', prefetched: 'keep', synthetic: 'keep',
   payload: 'payload',
+  // The deployment's own name for a Customer.io workspace (CIO_WORKSPACES), not a person's.
+  workspace: 'keep',
 };
 
 export type FieldRule = 'keep' | 'hash' | 'hash-if-personal' | 'url' | 'text' | 'preferences' | { object: PayloadFields } | { each: PayloadFields };

@@ -42,8 +42,11 @@ export function judgeExisting(record: DedupeRecord, nowMs: number): ClaimVerdict
  * Firestore document ids may not contain "/", be "." or "..", match __.*__ or exceed 1,500 bytes;
  * event_ids come from outside. A hash is safe for any input and spreads writes across the keyspace.
  */
-export function dedupeDocumentId(eventId: string): string {
-  return createHash('sha256').update(eventId, 'utf8').digest('hex');
+export function dedupeDocumentId(eventId: string, workspace: string | null = null): string {
+  // One workspace: the event id alone, as before workspaces existed, so an upgrade keeps every record.
+  // Several: the workspace too (a newline cannot be part of a workspace name), so two workspaces'
+  // events never share a record even if their ids were equal.
+  return createHash('sha256').update(workspace === null ? eventId : `${workspace}\n${eventId}`, 'utf8').digest('hex');
 }
 
 const DAY_MS = 24 * 3600 * 1000;

@@ -109,9 +109,11 @@ export interface NormalizeInput {
   parsed?: ParsedBody;
   /** The body's UTF-8 text, when the caller already decoded it (a large body is not decoded twice). */
   text?: string;
+  /** The workspace whose URL received it (CIO_WORKSPACES); null or absent with one workspace. */
+  workspace?: string | null;
 }
 
-export function normalizeWebhook({ body, receivedAt, parsed, text }: NormalizeInput): EventRow {
+export function normalizeWebhook({ body, receivedAt, parsed, text, workspace = null }: NormalizeInput): EventRow {
   const payload = text ?? bodyText(body);
   const read = parsed ?? parseBody(payload);
   const root = read.json && isObject(read.value) ? read.value : undefined;
@@ -153,5 +155,6 @@ export function normalizeWebhook({ body, receivedAt, parsed, text }: NormalizeIn
     prefetched: flagFromData('prefetched'),
     synthetic: flagFromData('synthetic'),
     payload,
+    workspace,
   };
 }

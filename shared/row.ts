@@ -62,7 +62,16 @@ export const EVENT_COLUMNS = [
   flag('prefetched', 'Open by prefetching, not by a person'),
   flag('synthetic', 'Open inferred from a click'),
   text('payload', 'The raw request body as UTF-8; query it with JSON functions'),
+  // Columns added after the first release go last, here and in the table (below).
+  text('workspace', 'The Customer.io workspace whose URL received the webhook (CIO_WORKSPACES); null with one workspace'),
 ] as const satisfies readonly ColumnDefinition[];
+
+/**
+ * Columns added after tables were first created. BigQuery adds a column to an existing table in
+ * place only as a NULLABLE one, and the table keeps them after the metadata columns, in the order
+ * they were added: so an upgrade changes no existing column and its position.
+ */
+const ADDED_COLUMNS: readonly string[] = ['workspace'];
 
 /** Columns the BigQuery subscription adds with write_metadata (not written by the receiver). */
 export const METADATA_COLUMNS = [
@@ -72,8 +81,12 @@ export const METADATA_COLUMNS = [
   text('attributes', 'Pub/Sub message attributes as JSON'),
 ] as const satisfies readonly ColumnDefinition[];
 
-/** Every column of the `events` table, in table order. */
-export const TABLE_COLUMNS: readonly ColumnDefinition[] = [...EVENT_COLUMNS, ...METADATA_COLUMNS];
+/** Every column of the `events` table, in table order: the first release's, the metadata, then those added since. */
+export const TABLE_COLUMNS: readonly ColumnDefinition[] = [
+  ...EVENT_COLUMNS.filter((c) => !ADDED_COLUMNS.includes(c.name)),
+  ...METADATA_COLUMNS,
+  ...ADDED_COLUMNS.map((name) => EVENT_COLUMNS.find((c) => c.name === name)!),
+];
 
 type EventColumn = (typeof EVENT_COLUMNS)[number];
 type ValueOf<T extends ColumnType> = T extends 'INT64' ? number : T extends 'BOOL' ? boolean : string;
@@ -109,6 +122,8 @@ export function attributesOf(row: EventRow, trace?: TraceContext): EventAttribut
     object_type: row.object_type ?? '',
     metric: row.metric ?? '',
     schema_version: SCHEMA_VERSION,
+    // Only where there are several: a filter or a subscriber may select one workspace's events.
+    ...(row.workspace ? { workspace: row.workspace } : {}),
     ...(trace ? { [TRACE_ATTRIBUTE]: formatTraceparent(trace) } : {}),
   };
 }

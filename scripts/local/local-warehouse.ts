@@ -19,6 +19,8 @@ export const ANALYTICS_SCHEMA = 'analytics';
 export function warehouseDdl(pseudonymKey: Uint8Array): string[] {
   return [
     `CREATE TABLE IF NOT EXISTS events (\n${TABLE_COLUMNS.map((c) => `  ${c.name} ${DUCKDB_TYPES[c.type]}${c.mode === 'REQUIRED' ? ' NOT NULL' : ''}`).join(',\n')}\n)`,
+    // A file an earlier version wrote lacks the columns added since; they go last, as in BigQuery.
+    ...TABLE_COLUMNS.filter((c) => c.mode === 'NULLABLE').map((c) => `ALTER TABLE events ADD COLUMN IF NOT EXISTS ${c.name} ${DUCKDB_TYPES[c.type]}`),
     ...duckdbDerivedStatements(),
     // Files from before the key moved out of view text still have the old view.
     'DROP VIEW IF EXISTS pseudonym_key',

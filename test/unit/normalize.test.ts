@@ -55,7 +55,14 @@ describe('normalizeWebhook', () => {
       prefetched: null,
       synthetic: null,
       payload: body,
+      workspace: null,
     });
+  });
+
+  it('carries the workspace whose URL received the webhook, null with one workspace', () => {
+    const body = Buffer.from(JSON.stringify(samplePayload('email', 'sent', { seq: 1 })));
+    expect(normalizeWebhook({ body, receivedAt: new Date(), workspace: 'acme' }).workspace).toBe('acme');
+    expect(normalizeWebhook({ body, receivedAt: new Date() }).workspace).toBeNull();
   });
 
   it('yields a schema-fitting row for a sample of every object type and metric', () => {
