@@ -31,6 +31,20 @@ export function pipelineNames(prefix: string) {
 
 export type PipelineNames = ReturnType<typeof pipelineNames>;
 
+/**
+ * The operator-filled secrets of one Customer.io workspace: today's names with one workspace
+ * (workspace null), `<prefix>-<workspace>-…` with several, so adding a workspace adds three secrets
+ * and renames none. The stack creates them, the functions read them by name, doctor checks them.
+ */
+export function workspaceSecretIds(prefix: string, workspace: string | null) {
+  const base = workspace === null ? prefix : `${prefix}-${workspace}`;
+  return {
+    signingKeys: `${base}-webhook-signing-keys`,
+    siteId: `${base}-track-site-id`,
+    trackApiKey: `${base}-track-api-key`,
+  } as const;
+}
+
 export const DEFAULT_PREFIX = 'cio';
 /** The stack's id: its Terraform directory is cdktf.out/stacks/<STACK_NAME>. */
 export const STACK_NAME = 'cio-webhooks';

@@ -3,6 +3,7 @@ import { SecretManagerSecret } from '@cdktf/provider-google/lib/secret-manager-s
 import { SecretManagerSecretVersion } from '@cdktf/provider-google/lib/secret-manager-secret-version/index.js';
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import { workspaceSecretIds } from '../names.js';
 
 export interface SecretsProps {
   project: string;
@@ -31,16 +32,17 @@ export class Secrets extends Construct {
 
   constructor(scope: Construct, id: string, props: SecretsProps) {
     super(scope, id);
-    const secret = (key: string, name: string) =>
+    const secret = (key: string, secretId: string) =>
       new SecretManagerSecret(this, key, {
         project: props.project,
-        secretId: `${props.prefix}-${name}`,
+        secretId,
         replication: { auto: {} },
         dependsOn: props.dependsOn,
       });
-    this.signingKeys = secret('signing-keys', 'webhook-signing-keys');
-    this.siteId = secret('site-id', 'track-site-id');
-    this.trackApiKey = secret('track-api-key', 'track-api-key');
+    const ids = workspaceSecretIds(props.prefix, null);
+    this.signingKeys = secret('signing-keys', ids.signingKeys);
+    this.siteId = secret('site-id', ids.siteId);
+    this.trackApiKey = secret('track-api-key', ids.trackApiKey);
 
     // One address, so rotation is one command: terraform apply -replace=random_bytes.pseudonym_key
     // (docs/privacy.md). It replaces this version, which the handler is pinned to, and reloads the
@@ -49,7 +51,7 @@ export class Secrets extends Construct {
     const keyBytes = new Bytes(this, 'pseudonym-key-bytes', { length: 32 });
     keyBytes.overrideLogicalId(PSEUDONYM_KEY_ADDRESS.split('.')[1]!);
     this.pseudonymKeyHex = keyBytes.hex;
-    this.pseudonymKey = secret('pseudonym-key', 'pseudonym-key');
+    this.pseudonymKey = secret('pseudonym-key', `${props.prefix}-pseudonym-key`);
     // No ignore_changes: the version holds Terraform's bytes. A `versions add` outside Terraform
     // changes nothing (the handler reads this version's number); a disable is undone by the next
     // apply; a destroyed version is recreated from the same bytes, so the hashes stay the same.
