@@ -185,7 +185,9 @@ export function loadStackConfig(env: Record<string, string | undefined>, context
     for (const member of list) {
       if (!MEMBER.test(member)) problems.push(`${STACK_VARIABLES[key]}: ${JSON.stringify(member)} is not user:, group:, serviceAccount: or domain: followed by an address or domain`);
     }
-    return list;
+    // Addresses and domains in lower case: the provider compares a dataset's access entries as the
+    // API returns them, without folding case, so "Ana@Acme.com" would plan a change on every apply.
+    return list.map((member) => `${member.slice(0, member.indexOf(':'))}:${member.slice(member.indexOf(':') + 1).toLowerCase()}`);
   };
   const warehouseReaders = members('warehouseReaders');
   const warehouseRawReaders = members('warehouseRawReaders');

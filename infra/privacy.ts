@@ -385,8 +385,15 @@ export const KEY_TABLE_SCHEMA = [{ name: 'key_hex', type: 'STRING' }] as const;
 function keyPadsSql(dialect: Dialect, raw: NameResolver): string {
   if (dialect === 'duckdb') return raw(KEY_TABLE);
   const padded = "(FROM_HEX(key_hex) || REPEAT(b'\\x00', 64 - BYTE_LENGTH(FROM_HEX(key_hex))))";
-  return `(SELECT ${padded} ^ REPEAT(b'\\x36', 64) AS ipad, ${padded} ^ REPEAT(b'\\x5c', 64) AS opad FROM ${raw(KEY_TABLE)})`;
+  // The provider's load job only waits for the job to exist (provider issue #9826): a load that
+  // failed leaves the table empty with a clean apply. Then every analytics query fails with this
+  // error (and the deliverability guard's failure alert fires) instead of answering no rows.
+  const key = `(SELECT IF(COUNT(*) = 1, ANY_VALUE(key_hex), ERROR(CONCAT('${KEY_NOT_LOADED} (', CAST(COUNT(*) AS STRING), ' rows)'))) AS key_hex FROM ${raw(KEY_TABLE)})`;
+  return `(SELECT ${padded} ^ REPEAT(b'\\x36', 64) AS ipad, ${padded} ^ REPEAT(b'\\x5c', 64) AS opad FROM ${key})`;
 }
+
+/** What an analytics query answers while the key table does not hold exactly one key. */
+export const KEY_NOT_LOADED = `the pseudonym key table ${KEY_TABLE} does not hold exactly one key: its load job failed or has not finished (docs/privacy.md)`;
 
 /** The local warehouse's key relation: the pads of the local stack's key (a development key). */
 export function localKeySql(key: Uint8Array): string {

@@ -101,10 +101,9 @@ export class PipelineFunctions extends Construct {
     // and a new function revision, and nothing else is.
     const archive = writeDeterministicZip(resolve(props.bundleDir));
     const bundle = new TerraformAsset(this, 'bundle', { path: archive.path, type: AssetType.FILE, assetHash: archive.hash });
-    const bucketName = `${project}-${prefix}-functions-src`;
     const bucket = new StorageBucket(this, 'source', {
       project,
-      name: bucketName,
+      name: `${project}-${prefix}-functions-src`,
       location: region,
       uniformBucketLevelAccess: true,
       publicAccessPrevention: 'enforced',
@@ -145,18 +144,19 @@ export class PipelineFunctions extends Construct {
     // Storage Object Admin granted project-wide would reach every object in the project, the
     // pseudonym key's too (a bucket's own policy cannot take away a project-level grant). An IAM
     // condition on the resource name (IAM Conditions: storage.googleapis.com supports resource.name,
-    // "projects/_/buckets/BUCKET[/objects/OBJECT]") keeps its Cloud Storage permissions to the function
-    // source buckets: Cloud Functions' gcf-v2-sources-<number>-<region> and this stack's own; the
-    // role's few other permissions (resourcemanager.projects.get) stay as they are.
+    // "projects/_/buckets/BUCKET[/objects/OBJECT]") keeps its Cloud Storage permissions to the bucket
+    // a build reads its source from, Cloud Functions' gcf-v2-sources-<number>-<region> (provider issue
+    // #20571 shows a build reading it there, not the bucket the stack uploads to); the role's few
+    // other permissions (resourcemanager.projects.get) stay as they are.
     const buildRoles = ['roles/logging.logWriter', 'roles/storage.objectAdmin'] as const;
-    const sourceBuckets = ['gcf-v2-sources-', bucketName].map((name) => `resource.name.startsWith("projects/_/buckets/${name}")`).join(' || ');
+    const buildCondition = `resource.service != "storage.googleapis.com" || resource.name.startsWith("projects/_/buckets/gcf-v2-sources-")`;
     const buildGrants: ITerraformDependable[] = [
       ...buildRoles.map((role) => new ProjectIamMember(this, `build-${role.split('.').pop()}`, {
         project,
         role,
         member: this.buildAccount.member,
         ...(role === 'roles/storage.objectAdmin'
-          ? { condition: { title: 'function sources only', description: 'Cloud Storage access limited to the buckets function builds read their source from', expression: `resource.service != "storage.googleapis.com" || ${sourceBuckets}` } }
+          ? { condition: { title: 'function sources only', description: 'Cloud Storage access limited to the buckets function builds read their source from', expression: buildCondition } }
           : {}),
       })),
       new ArtifactRegistryRepositoryIamMember(this, 'build-repository-writer', {
@@ -172,7 +172,9 @@ export class PipelineFunctions extends Construct {
     const buildGrantsSettled = new Sleep(this, 'build-grants-propagated', {
       provider: props.timeProvider,
       createDuration: IAM_PROPAGATION_WAIT,
-      triggers: { roles: [...buildRoles, 'roles/artifactregistry.writer'].join(',') },
+      // What makes the grants new, each a reason to wait again: their roles, the build account (a
+      // new account is granted anew), and the storage condition (a change of it replaces the grant).
+      triggers: { roles: [...buildRoles, 'roles/artifactregistry.writer'].join(','), member: this.buildAccount.member, condition: buildCondition },
       dependsOn: buildGrants,
     });
 
@@ -306,7 +308,14 @@ export class PipelineFunctions extends Construct {
       // code, settings, or an update Google made).
       const stackDir = resolve(App.of(this).outdir, 'stacks', TerraformStack.of(this).node.id);
       new DataResource(this, 'receiver-invoker-check-off', {
+        // update_time is read after an update, so a trigger on it alone would only run the step on the
+        // apply after (the provider plans the old value): replace_triggered_by replaces the step in the
+        // same apply as any update or replacement of the function, and update_time still catches an
+        // update Google made on its own on the next apply.
         triggersReplace: { function_updated: this.receiver.updateTime },
+        // As a plain address: cdktf 0.21 writes a resource given here as "${type.name}", which
+        // Terraform refuses in replace_triggered_by (terraform-cdk issues #3196, #3532; never fixed).
+        lifecycle: { replaceTriggeredBy: [`${this.receiver.terraformResourceType}.${this.receiver.friendlyUniqueId}`] },
         provisioners: [{ type: 'local-exec', command: invokerCheckOffCommand(this.receiver.serviceConfig.service), workingDir: relative(stackDir, PROJECT_ROOT) || '.' }],
         dependsOn: [this.receiver],
       });

@@ -77,7 +77,8 @@ describe('loadStackConfig', () => {
       RECEIVER_ACCESS: 'no-invoker-check',
       EVENTS_RETENTION_DAYS: '400',
       BIGQUERY_TIME_TRAVEL_HOURS: '96',
-      WAREHOUSE_READERS: 'group:analysts@acme.com, user:ana@acme.com',
+      // In the case people type them: stored in lower case, as the API answers them.
+      WAREHOUSE_READERS: 'group:Analysts@Acme.com, user:ana@acme.com',
       WAREHOUSE_RAW_READERS: 'serviceAccount:etl@acme-prod-1.iam.gserviceaccount.com',
     })).toMatchObject({
       receiverAccess: 'no-invoker-check',

@@ -49,8 +49,14 @@ describe('1. the function builds can read their source', () => {
     ];
     expect([...(sleep.depends_on ?? [])].sort()).toEqual(grants.sort());
     for (const name of [names.receiver, names.handler]) expect(one(s, 'google_cloudfunctions2_function', named(name)).depends_on).toContain(wait);
-    // A change of the build roles replaces the sleep, so the builds it precedes wait again.
-    expect(sleep.triggers).toEqual({ roles: 'roles/logging.logWriter,roles/storage.objectAdmin,roles/artifactregistry.writer' });
+    // Whatever makes the grants new replaces the sleep, so the builds it precedes wait again: a change
+    // of the roles, a new build account, a changed storage condition (which replaces that grant).
+    const storage = one(s, 'google_project_iam_member', (r) => r.role === 'roles/storage.objectAdmin');
+    expect(sleep.triggers).toEqual({
+      roles: 'roles/logging.logWriter,roles/storage.objectAdmin,roles/artifactregistry.writer',
+      member: storage.member,
+      condition: (storage.condition as { expression: string }).expression,
+    });
   });
 });
 
@@ -160,8 +166,12 @@ describe('6. organizations with Domain Restricted Sharing (RECEIVER_ACCESS=no-in
     // The project's own command (npm run ops, the project's Node), not gcloud: nothing needs a gcloud login.
     expect(provisioner!['local-exec'].command).toBe(invokerCheckOffCommand(`\${${receiver}.service_config[0].service}`));
     expect(provisioner!['local-exec'].command).toMatch(/^npm run --silent ops -- invoker-check off --service /);
-    // Every update of the function changes its update_time (the provider's computed attribute at
-    // v6.50.0): code, settings, or an update Google made. That alone re-runs the step.
+    // The provider plans an updated function's update_time as its old value (the attribute is
+    // computed, never marked unknown: resource_cloudfunctions2_function.go at v6.50.0), so the step is
+    // replaced by any planned update or replacement of the function itself, in the same apply; the
+    // update_time trigger catches an update Google made, on the next apply.
+    // A plain address: Terraform refuses an interpolation ("${…}") there.
+    expect(step.lifecycle).toEqual({ replace_triggered_by: [receiver] });
     expect(step.triggers_replace).toEqual({ function_updated: `\${${receiver}.update_time}` });
   });
 

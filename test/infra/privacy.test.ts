@@ -11,7 +11,7 @@ import { ERASURE_LIMITS } from '../../ops/commands/erase.js';
 import { ROOT } from '../../scripts/local/function-process.js';
 import { EVENT_COLUMNS } from '../../shared/row.js';
 import { TEXT_REDACTIONS } from '../../shared/redact.js';
-import { ANALYTICS_COLUMNS, COLUMN_TREATMENT, KEY_TABLE, LEFT_OUT_PAYLOAD_FIELDS, PAYLOAD_FIELDS, PAYLOAD_SHAPES, analyticsEventsSql, retentionDeleteSql, type PayloadFields } from '../../infra/privacy.js';
+import { ANALYTICS_COLUMNS, COLUMN_TREATMENT, KEY_NOT_LOADED, KEY_TABLE, LEFT_OUT_PAYLOAD_FIELDS, PAYLOAD_FIELDS, PAYLOAD_SHAPES, analyticsEventsSql, retentionDeleteSql, type PayloadFields } from '../../infra/privacy.js';
 import { PSEUDONYM_KEY_ADDRESS } from '../../infra/constructs/secrets.js';
 import { bigqueryNames } from '../../infra/sql.js';
 import { type Synth, addressed, all, dependenciesOf, one, refTo, synth } from '../support/synth.js';
@@ -95,7 +95,7 @@ describe('what analysts see', () => {
     const query = analyticsQuery();
     expect(query).toBe(analyticsEventsSql('bigquery', bigqueryNames('acme-prod-1', 'cio_webhooks')));
     expect(query).toContain('FROM `acme-prod-1.cio_webhooks.events`');
-    expect(query).toContain(`FROM \`acme-prod-1.cio_webhooks.${KEY_TABLE}\`) AS k`);
+    expect(query).toContain(`FROM \`acme-prod-1.cio_webhooks.${KEY_TABLE}\`)) AS k`);
     expect([...query.matchAll(/^(?:WITH )?(\w+) AS \($/gm)].map((m) => m[1])).toEqual(['parsed', 'fields', 'texts', 'normalized', 'classified']);
   });
 
@@ -218,6 +218,14 @@ describe('the pseudonym key', () => {
     // In the dataset's location (the provider's default is US), after the object is written.
     expect(job!.location).toBe('us-central1');
     expect(job!.depends_on).toContain(refTo(s, 'google_storage_bucket_object', (r) => r.name === 'pseudonym-key.csv'));
+  });
+
+  it('fails every analytics query, loudly, while the key table does not hold exactly one key', () => {
+    // The provider's load job does not wait for the load to finish nor report its failure (provider
+    // issue #9826): an empty key table must not read as "no rows" to analysts and to the guard.
+    const query = analyticsQuery();
+    expect(query).toContain(`FROM (SELECT IF(COUNT(*) = 1, ANY_VALUE(key_hex), ERROR(CONCAT('${KEY_NOT_LOADED} (', CAST(COUNT(*) AS STRING), ' rows)'))) AS key_hex FROM \`acme-prod-1.cio_webhooks.${KEY_TABLE}\`)`);
+    expect(query.split(`\`acme-prod-1.cio_webhooks.${KEY_TABLE}\``)).toHaveLength(2);
   });
 
   it('loads again exactly when the key\'s secret version or the table is new', () => {
