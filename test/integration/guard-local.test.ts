@@ -50,6 +50,7 @@ afterAll(async () => {
 });
 
 describe('the local deliverability guard', () => {
+  // The time bounds here bound waiting, not speed: on a busy machine the stack takes longer to land ~300 events.
   it('raises a complaint spike and a bounce spike from the running stack, and nothing for a small campaign', async () => {
     const complaints = send(901, { sent: 50, delivered: 50, spammed: 2 }); // 4%: critical
     const bounces = send(902, { sent: 50, delivered: 46, bounced: 4 }); // 8%: critical
@@ -64,7 +65,7 @@ describe('the local deliverability guard', () => {
     expect(result.accepted).toHaveLength(bodies.length + retries.length);
 
     // Every event in the warehouse first: a run on half-landed data may judge other counts.
-    await waitFor(async () => Number((await queryWarehouse(stack.warehousePath, 'SELECT COUNT(*) AS n FROM events_unique'))[0]!.n) >= bodies.length, { what: 'every event to land' });
+    await waitFor(async () => Number((await queryWarehouse(stack.warehousePath, 'SELECT COUNT(*) AS n FROM events_unique'))[0]!.n) >= bodies.length, { timeoutMs: 90_000, what: 'every event to land' });
     // Every copy is a row (a 503'd publish may still have landed: a copy more); each event is one.
     expect(Number((await queryWarehouse(stack.warehousePath, 'SELECT COUNT(*) AS n FROM events'))[0]!.n)).toBeGreaterThanOrEqual(bodies.length + retries.length);
     expect(Number((await queryWarehouse(stack.warehousePath, 'SELECT COUNT(*) AS n FROM events_unique'))[0]!.n)).toBe(bodies.length);
@@ -73,7 +74,7 @@ describe('the local deliverability guard', () => {
     const landed = stack.guard.lines.length;
     // The running guard's next run (once a second here, once a minute under npm start) raises them.
     const raised = () => new Set(breaches(landed).map((e) => e.source_id));
-    await waitFor(() => ['901', '902', '904'].every((id) => raised().has(id)), { what: 'the running guard to raise campaigns 901, 902 and 904' });
+    await waitFor(() => ['901', '902', '904'].every((id) => raised().has(id)), { timeoutMs: 60_000, what: 'the running guard to raise campaigns 901, 902 and 904' });
     const latest = (id: string) => breaches(landed).filter((e) => e.source_id === id).at(-1);
     expect(latest('901')).toMatchObject({ severity: 'ERROR', source: 'campaign', action_id: '1', channel: 'email', measure: 'complaint', level: 'critical', threshold: '0.3%', numerator: 2, denominator: 50, rate_text: '4%' });
     expect(latest('902')).toMatchObject({ severity: 'ERROR', measure: 'bounce', level: 'critical', threshold: '5%', numerator: 4, denominator: 50, rate_text: '8%' });
@@ -86,7 +87,7 @@ describe('the local deliverability guard', () => {
     const logged = readFileSync(stack.logFiles.guard, 'utf8');
     expect(logged).toContain('"source_id":"901"');
     expect(logged).toContain(LOG_EVENTS.deliverabilityGuardRun);
-  });
+  }, 240_000);
 
   // Worst first: 4% complaints is 40 times its warning bar, 8% bounces 4 times its own.
   it('ops deliverability --local shows the same, worst first, judged with the stack\'s settings', async () => {

@@ -48,9 +48,9 @@ beforeAll(async () => {
   const bodies = [done, twice, twice, forgotten, failing].map((e) => JSON.stringify(e));
   expect((await sendBodies({ url: stack.receiverUrl, key: stack.signingKey, bodies, concurrency: 1 })).statuses).toEqual({ 204: 5 });
   await waitFor(async () => (await rowCount()) === 5, { what: 'five warehouse rows' });
-  await waitFor(() => fake.requests.filter((r) => r.answered === 200).length === 3, { what: 'three actions' });
+  await waitFor(() => fake.requests.filter((r) => r.answered === 200).length === 3, { timeoutMs: 90_000, what: 'three actions' });
   await waitFor(async () => (await runScript('ops', ['dlq', 'show', '--local'], stack.cliEnv)).stdout.includes('1 dead-lettered message(s)'), { timeoutMs: 60_000, what: 'the failing event in the dead letters' });
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   await stack?.stop();
