@@ -373,6 +373,11 @@ export function breachFields(breach: Breach, window: TimeWindow): Record<string,
 /** The labels the alert policies extract from a breach entry (keys of breachFields). */
 export const BREACH_LABELS = ['source', 'source_id', 'action_id', 'channel', 'measure', 'threshold'] as const;
 
+/** The same with several workspaces, where a source is one workspace's: its name is part of the rule. */
+export function breachLabels(workspaces: boolean): readonly string[] {
+  return workspaces ? ['workspace', ...BREACH_LABELS] : BREACH_LABELS;
+}
+
 // ---- Reading the table function ------------------------------------------------------------------
 
 const toNumber = (value: unknown): number => Number(typeof value === 'object' && value !== null && 'value' in value ? (value as { value: unknown }).value : value);
