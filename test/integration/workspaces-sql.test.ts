@@ -5,13 +5,15 @@
  * workspace's too, as in the handler's dedupe records. Rows with no workspace (one workspace) keep
  * behaving as before.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DELIVERABILITY_FUNCTION, breachFields, breachesOf, guardWindow, judge, loadDeliverabilityConfig, sourceLabel, toDeliverabilityRow, worstFirst, type DeliverabilityRow } from '../../shared/deliverability.js';
 import { normalizeWebhook } from '../../shared/normalize.js';
 import { ANALYST_QUERIES, localSql } from '../../ops/warehouse/analyst-queries.js';
+import { ROOT } from '../../scripts/local/function-process.js';
+import { fencedBlocks } from '../support/docs.js';
 import { ANALYTICS_SCHEMA, ensureWarehouse, insertRows, queryWarehouse, withWarehouse, type WarehouseRow } from '../../scripts/local/local-warehouse.js';
 
 const KEY = Buffer.alloc(32, 9);
@@ -114,5 +116,19 @@ describe('the analyst guide\'s queries', () => {
       const campaign101 = rows.filter((r) => Number(r.source_id) === 101);
       expect(new Set(campaign101.map((r) => r.workspace)), query.question).toEqual(new Set([null, 'acme', 'beta']));
     }
+  });
+});
+
+describe('the analyst guide\'s several-workspaces section', () => {
+  it('shows a query that reads one workspace\'s funnel', async () => {
+    const section = readFileSync(join(ROOT, 'docs/analysts.md'), 'utf8').split('## Several workspaces')[1]!.split('\n## ')[0]!;
+    const [query] = fencedBlocks(section).filter((b) => b.info === 'sql');
+    // The BigQuery text in DuckDB's dialect, as ops/warehouse/analyst-queries.ts translates the others.
+    const local = query!.body
+      .replace(/TIMESTAMP_SUB\(CURRENT_TIMESTAMP\(\), INTERVAL (\d+) DAY\)/g, '(CAST(now() AS TIMESTAMP) - INTERVAL $1 DAY)')
+      .replaceAll('CURRENT_TIMESTAMP()', 'CAST(now() AS TIMESTAMP)')
+      .replaceAll('cio_analytics.', `${ANALYTICS_SCHEMA}.`);
+    const rows = await queryWarehouse(path, local);
+    expect(rows.map((r) => [r.source, Number(r.source_id), Number(r.sent)])).toEqual([['campaign', 101, 1000]]);
   });
 });
