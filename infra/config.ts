@@ -5,6 +5,7 @@
  */
 import { SETTINGS, loadPolicyConfig, replayWindowProblem, type PolicyConfig } from '../shared/config.js';
 import { DELIVERABILITY_SETTINGS, GUARD_SETTINGS, parseSetting, readDeliverabilityConfig, type DeliverabilityConfig, type SettingProblem } from '../shared/deliverability.js';
+import { WORKSPACES_VARIABLE, WorkspacesError, parseWorkspaces, type Workspace } from '../shared/workspaces.js';
 import { FIRESTORE_LOCATIONS, FIRESTORE_MULTI_REGIONS, FUNCTIONS_REGIONS, regionsLike } from './locations.js';
 
 /** How Customer.io, which holds no Google credentials, gets through to the public receiver. */
@@ -17,13 +18,18 @@ export interface StackConfig {
   /** Prefix of every resource name: "cio" gives topic cio-events, dataset cio_webhooks. */
   prefix: string;
   cioRegion: 'us' | 'eu';
+  /**
+   * The Customer.io workspaces this deployment serves, each with its region (CIO_WORKSPACES; a name
+   * alone takes CIO_REGION's); null is the single-workspace mode, exactly as before.
+   */
+  workspaces: Workspace[] | null;
   receiverMinInstances: number;
   receiverMaxInstances: number;
   handlerMaxInstances: number;
   handlerConcurrency: number;
-  /** Customer.io Track API request rate the handler must stay under (req/s). */
+  /** Customer.io Track API request rate the handler must stay under (req/s), each workspace's own with several. */
   cioMaxRequestRate: number;
-  /** Each handler instance's token-bucket rate: the total divided by HANDLER_MAX_INSTANCES. */
+  /** Each handler instance's token-bucket rate (per workspace): the total divided by HANDLER_MAX_INSTANCES. */
   cioRequestsPerInstance: number;
   /**
    * `all-users`: an allUsers invoker binding. `no-invoker-check`: no binding, Cloud Run's invoker
@@ -71,6 +77,7 @@ export const STACK_VARIABLES = {
   region: 'PIPELINE_REGION',
   prefix: 'PIPELINE_PREFIX',
   cioRegion: 'CIO_REGION',
+  workspaces: WORKSPACES_VARIABLE,
   receiverMinInstances: 'RECEIVER_MIN_INSTANCES',
   receiverMaxInstances: 'RECEIVER_MAX_INSTANCES',
   handlerMaxInstances: 'HANDLER_MAX_INSTANCES',
@@ -140,6 +147,13 @@ export function loadStackConfig(env: Record<string, string | undefined>, context
   if (!/^[a-z][a-z0-9]{1,11}$/.test(prefix)) problems.push(`${STACK_VARIABLES.prefix} must be 2–12 lowercase letters or digits (got ${JSON.stringify(prefix)})`);
   const cioRegion = get('cioRegion') ?? 'us';
   if (cioRegion !== 'us' && cioRegion !== 'eu') problems.push(`${STACK_VARIABLES.cioRegion} must be us or eu (got ${JSON.stringify(cioRegion)})`);
+  let workspaces: Workspace[] | null = null;
+  try {
+    workspaces = parseWorkspaces(get('workspaces'), cioRegion === 'eu' ? 'eu' : 'us');
+  } catch (error) {
+    if (!(error instanceof WorkspacesError)) throw error;
+    problems.push(`${STACK_VARIABLES.workspaces}: ${error.message}`);
+  }
   const alertEmail = get('alertEmail') ?? null;
   if (alertEmail !== null && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alertEmail)) problems.push(`${STACK_VARIABLES.alertEmail} must be an email address`);
   const stateBucket = get('stateBucket') ?? null;
@@ -152,6 +166,7 @@ export function loadStackConfig(env: Record<string, string | undefined>, context
   const handlerConcurrency = integer('handlerConcurrency', 5, 1, 1000);
   const cioMaxRequestRate = integer('cioMaxRequestRate', 100, 1, 1000);
   // Each instance runs a token bucket at its share of the total, so instances × share ≤ the total.
+  // With several workspaces the handler keeps one bucket per workspace: the total is each workspace's.
   const cioRequestsPerInstance = Math.floor(cioMaxRequestRate / handlerMaxInstances);
   if (cioRequestsPerInstance < 1) {
     problems.push(`${STACK_VARIABLES.cioMaxRequestRate} (${cioMaxRequestRate}) must be at least ${STACK_VARIABLES.handlerMaxInstances} (${handlerMaxInstances}): each instance needs 1 request/s or more`);
@@ -216,6 +231,7 @@ export function loadStackConfig(env: Record<string, string | undefined>, context
     region,
     prefix,
     cioRegion: cioRegion as 'us' | 'eu',
+    workspaces,
     receiverMinInstances,
     receiverMaxInstances,
     handlerMaxInstances,

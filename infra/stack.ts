@@ -44,7 +44,7 @@ export class PipelineStack extends TerraformStack {
     const pubsubAgent = apis.pubsubAgent;
 
     const bus = new EventBus(this, 'event-bus', { project, prefix, retentionDays: config.retentionDays, dependsOn: services });
-    const secrets = new Secrets(this, 'secrets', { project, prefix, dependsOn: services });
+    const secrets = new Secrets(this, 'secrets', { project, prefix, workspaces: config.workspaces, dependsOn: services });
     const dedupe = new DedupeStore(this, 'dedupe-store', {
       project,
       databaseId: names.dedupeDatabase,
@@ -80,6 +80,7 @@ export class PipelineStack extends TerraformStack {
       secrets,
       dedupe,
       cioRegion: config.cioRegion,
+      workspaces: config.workspaces,
       policy: config.policy,
       dedupeCollection: DEDUPE_COLLECTION,
       receiverMinInstances: config.receiverMinInstances,
@@ -123,6 +124,7 @@ export class PipelineStack extends TerraformStack {
       bigquerySubscription: warehouse.subscription.name,
       deadLetterSubscription: bus.deadLetterSubscription.name,
       alertEmail: config.alertEmail,
+      workspaces: config.workspaces !== null,
       dependsOn: services,
     });
     new DeliverabilityGuard(this, 'deliverability-guard', {
@@ -135,10 +137,22 @@ export class PipelineStack extends TerraformStack {
       intervalMinutes: config.guard.intervalMinutes,
       maxGb: config.guard.maxGb,
       notificationChannels: monitoring.notificationChannels,
+      workspaces: config.workspaces !== null,
       dependsOn: services,
     });
 
-    new TerraformOutput(this, 'receiver_url', { value: functions.receiver.serviceConfig.uri, description: 'Paste into Customer.io: Reporting Webhooks > URL' });
+    const receiverUrl = functions.receiver.serviceConfig.uri;
+    if (config.workspaces === null) {
+      new TerraformOutput(this, 'receiver_url', { value: receiverUrl, description: 'Paste into Customer.io: Reporting Webhooks > URL' });
+    } else {
+      // With several workspaces the receiver answers on /<workspace> only: each workspace's reporting
+      // webhook posts to its own path, and is verified with that workspace's signing keys alone.
+      new TerraformOutput(this, 'receiver_url', { value: receiverUrl, description: 'The receiver; Customer.io posts to the workspace_urls, not here' });
+      new TerraformOutput(this, 'workspace_urls', {
+        value: Object.fromEntries(config.workspaces.map((w) => [w.name, `${receiverUrl}/${w.name}`])),
+        description: `Paste each URL into its own Customer.io workspace (Reporting Webhooks > URL), and that webhook's signing key into the workspace's secret, ${prefix}-<workspace>-webhook-signing-keys (signing_keys_secrets)`,
+      });
+    }
     new TerraformOutput(this, 'events_table', { value: warehouse.tableId });
     new TerraformOutput(this, 'analytics_dataset', { value: `${project}.${names.analyticsDataset}`, description: 'Pseudonymized views for analysts' });
     new TerraformOutput(this, 'topic', { value: bus.topic.name });
@@ -147,7 +161,8 @@ export class PipelineStack extends TerraformStack {
     new TerraformOutput(this, 'dead_letter_subscription', { value: bus.deadLetterSubscription.name });
     new TerraformOutput(this, 'replay_topic', { value: bus.replayTopic.name });
     new TerraformOutput(this, 'dedupe_database', { value: dedupe.database.name });
-    new TerraformOutput(this, 'signing_keys_secret', { value: secrets.signingKeys.secretId });
+    if (config.workspaces === null) new TerraformOutput(this, 'signing_keys_secret', { value: secrets.workspaces[0]!.signingKeys.secretId });
+    else new TerraformOutput(this, 'signing_keys_secrets', { value: Object.fromEntries(secrets.workspaces.map((w) => [w.workspace!.name, w.signingKeys.secretId])), description: 'Each workspace\'s signing-keys secret' });
     new TerraformOutput(this, 'dashboard_url', {
       value: `https://console.cloud.google.com/monitoring/dashboards/builder/${Fn.element(Fn.split('/', monitoring.dashboard.id), 3)}?project=${project}`,
     });

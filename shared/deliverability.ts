@@ -20,8 +20,14 @@ export const DELIVERABILITY_FUNCTION = 'deliverability_between';
 /** What Customer.io names as a message's origin; the table function keys its rows by these. */
 export const MESSAGE_SOURCES = ['campaign', 'broadcast', 'newsletter', 'transactional'] as const;
 
-/** One row of deliverability_between: a source (and, for campaigns and broadcasts, its action) on one channel. */
+/**
+ * One row of deliverability_between: a source (and, for campaigns and broadcasts, its action) on one
+ * channel, in one workspace: campaign 101 of one workspace and campaign 101 of another are different
+ * campaigns.
+ */
 export interface DeliverabilityRow {
+  /** The Customer.io workspace (CIO_WORKSPACES); null with one workspace. */
+  workspace: string | null;
   source: string;
   source_id: number;
   /** The campaign's or broadcast's action (the message); null for newsletters and transactional messages. */
@@ -293,7 +299,7 @@ function badness(j: Judgement, config: DeliverabilityConfig): number {
   return Math.max(...MEASURE_NAMES.map((m) => ((j.measures[m].rate ?? 0) * PPM) / config.thresholds[m].warning));
 }
 
-const keyOf = (r: DeliverabilityRow) => `${r.source}\u0000${String(r.source_id).padStart(20, '0')}\u0000${String(r.action_id ?? '').padStart(20, '0')}\u0000${r.channel}`;
+const keyOf = (r: DeliverabilityRow) => `${r.workspace ?? ''}\u0000${r.source}\u0000${String(r.source_id).padStart(20, '0')}\u0000${String(r.action_id ?? '').padStart(20, '0')}\u0000${r.channel}`;
 
 /** Critical first, then warning, ok, unjudged; within each, the furthest past its threshold, then the largest. */
 export function worstFirst(judgements: Judgement[], config: DeliverabilityConfig): Judgement[] {
@@ -318,9 +324,9 @@ export function breachesOf(judgement: Judgement, config: DeliverabilityConfig): 
   });
 }
 
-/** "campaign 104 action 412 (email)". */
-export function sourceLabel(row: Pick<DeliverabilityRow, 'source' | 'source_id' | 'action_id' | 'channel'>): string {
-  return `${row.source} ${row.source_id}${row.action_id === null ? '' : ` action ${row.action_id}`} (${row.channel})`;
+/** "campaign 104 action 412 (email)"; with several workspaces "acme: campaign 104 action 412 (email)". */
+export function sourceLabel(row: Pick<DeliverabilityRow, 'workspace' | 'source' | 'source_id' | 'action_id' | 'channel'>): string {
+  return `${row.workspace === null ? '' : `${row.workspace}: `}${row.source} ${row.source_id}${row.action_id === null ? '' : ` action ${row.action_id}`} (${row.channel})`;
 }
 
 export interface TimeWindow {
@@ -352,6 +358,8 @@ export function breachFields(breach: Breach, window: TimeWindow): Record<string,
   const { row } = breach.judgement;
   const m = breach.judgement.measures[breach.measure];
   return {
+    // Only with several workspaces: a single-workspace deployment's entries are as they were.
+    ...(row.workspace === null ? {} : { workspace: row.workspace }),
     source: row.source,
     source_id: String(row.source_id),
     action_id: row.action_id === null ? 'none' : String(row.action_id),
@@ -373,6 +381,11 @@ export function breachFields(breach: Breach, window: TimeWindow): Record<string,
 /** The labels the alert policies extract from a breach entry (keys of breachFields). */
 export const BREACH_LABELS = ['source', 'source_id', 'action_id', 'channel', 'measure', 'threshold'] as const;
 
+/** The same with several workspaces, where a source is one workspace's: its name is part of the rule. */
+export function breachLabels(workspaces: boolean): readonly string[] {
+  return workspaces ? ['workspace', ...BREACH_LABELS] : BREACH_LABELS;
+}
+
 // ---- Reading the table function ------------------------------------------------------------------
 
 const toNumber = (value: unknown): number => Number(typeof value === 'object' && value !== null && 'value' in value ? (value as { value: unknown }).value : value);
@@ -381,6 +394,7 @@ const nullableNumber = (value: unknown): number | null => (value === null || val
 /** A row of deliverability_between as either engine's client returns it (BigQuery numbers, DuckDB's JSON strings). */
 export function toDeliverabilityRow(record: Record<string, unknown>): DeliverabilityRow {
   return {
+    workspace: record.workspace === null || record.workspace === undefined ? null : String(record.workspace),
     source: String(record.source),
     source_id: toNumber(record.source_id),
     action_id: nullableNumber(record.action_id),

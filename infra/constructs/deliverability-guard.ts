@@ -7,7 +7,7 @@ import { ServiceAccount } from '@cdktf/provider-google/lib/service-account/index
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { SETTINGS } from '../../shared/config.js';
-import { BREACH_LABELS, DELIVERABILITY_FUNCTION, GUARD_DATASET, GUARD_SETTINGS, deliverabilityEnv, type DeliverabilityConfig } from '../../shared/deliverability.js';
+import { DELIVERABILITY_FUNCTION, breachLabels, GUARD_DATASET, GUARD_SETTINGS, deliverabilityEnv, type DeliverabilityConfig } from '../../shared/deliverability.js';
 import { LOG_EVENTS } from '../../shared/log-events.js';
 import { pipelineNames } from '../names.js';
 import type { PipelineFunctions } from './functions.js';
@@ -26,6 +26,8 @@ export interface DeliverabilityGuardProps {
   maxGb: number;
   /** The alert channel (ALERT_EMAIL's); none without one. */
   notificationChannels: string[];
+  /** Several Customer.io workspaces (CIO_WORKSPACES): a source is one workspace's, in the alerts too. */
+  workspaces: boolean;
   dependsOn?: ITerraformDependable[];
 }
 
@@ -95,6 +97,7 @@ export class DeliverabilityGuard extends Construct {
           [GUARD_DATASET.name]: names.analyticsDataset,
           [GUARD_SETTINGS.maxGb.name]: String(props.maxGb),
           ...deliverabilityEnv(props.deliverability),
+          ...functions.workspacesEnv,
         },
       },
       dependsOn: [...functions.deployDependencies, jobUser],
@@ -131,6 +134,9 @@ export class DeliverabilityGuard extends Construct {
     const fromGuard = [`resource.type = "cloud_run_revision"`, `resource.labels.service_name = "${names.guard}"`];
     const label = (key: string) => `$\${log.extracted_label.${key}}`;
     const window = `${props.deliverability.windowHours} hours`;
+    // With several workspaces the workspace is part of a source's identity: a label of its own (one
+    // rule per workspace's source), and the first word of what the notification says.
+    const inWorkspace = props.workspaces ? `${label('workspace')}: ` : '';
     const breachPolicy = (level: 'critical' | 'warning', severity: 'ERROR' | 'WARNING', policySeverity: 'CRITICAL' | 'WARNING') =>
       new MonitoringAlertPolicy(this, `${level}-breach-alert`, {
         project,
@@ -144,7 +150,7 @@ export class DeliverabilityGuard extends Construct {
             filter: [...fromGuard, `jsonPayload.message = "${LOG_EVENTS.deliverabilityBreach}"`, `severity = ${severity}`].join(' AND '),
             // The source's identity, the measure and the threshold: stable while the breach lasts,
             // so each is one rule, notified once per period, however many runs log it.
-            labelExtractors: Object.fromEntries(BREACH_LABELS.map((key) => [key, `EXTRACT(jsonPayload.${key})`])),
+            labelExtractors: Object.fromEntries(breachLabels(props.workspaces).map((key) => [key, `EXTRACT(jsonPayload.${key})`])),
           },
         }],
         alertStrategy: {
@@ -155,9 +161,9 @@ export class DeliverabilityGuard extends Construct {
         },
         documentation: {
           mimeType: 'text/markdown',
-          subject: `${prefix} deliverability ${level}: ${label('source')} ${label('source_id')} ${label('measure')} rate at or above ${label('threshold')}`,
+          subject: `${prefix} deliverability ${level}: ${inWorkspace}${label('source')} ${label('source_id')} ${label('measure')} rate at or above ${label('threshold')}`,
           content: [
-            `**${label('source')} ${label('source_id')}** (action ${label('action_id')}, channel ${label('channel')}): its **${label('measure')} rate** over the last ${window} is at or above the ${level} threshold **${label('threshold')}**.`,
+            `**${inWorkspace}${label('source')} ${label('source_id')}** (action ${label('action_id')}, channel ${label('channel')}): its **${label('measure')} rate** over the last ${window} is at or above the ${level} threshold **${label('threshold')}**.`,
             '',
             'Complaint rate = spam complaints / delivered; bounce rate = bounces / sent. The log entries of this incident hold the rate, the counts and the window (`jsonPayload.summary`). Every source, worst first:',
             `\`npm run ops -- deliverability --project ${project} --prefix ${prefix}\``,

@@ -17,12 +17,13 @@ import { Sleep } from '@cdktf/provider-time/lib/sleep/index.js';
 import { App, AssetType, DataResource, TerraformAsset, TerraformStack, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { SETTINGS, type PolicyConfig } from '../../shared/config.js';
+import { WORKSPACES_VARIABLE, formatWorkspaces, workspaceVariable, type Workspace } from '../../shared/workspaces.js';
 import type { ReceiverAccess } from '../config.js';
 import { writeDeterministicZip } from '../archive.js';
 import { pipelineNames } from '../names.js';
 import { IAM_PROPAGATION_WAIT, TIMING } from '../timing.js';
 import type { DedupeStore } from './dedupe-store.js';
-import type { Secrets } from './secrets.js';
+import { workspaceScope, type Secrets } from './secrets.js';
 
 /** Where package.json is: the invoker step runs `npm run ops` there. */
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -38,12 +39,15 @@ export interface PipelineFunctionsProps {
   secrets: Secrets;
   dedupe: DedupeStore;
   cioRegion: 'us' | 'eu';
+  /** CIO_WORKSPACES (regions explicit); null: one workspace, CIO_REGION's. */
+  workspaces: Workspace[] | null;
   policy: PolicyConfig;
   dedupeCollection: string;
   receiverMinInstances: number;
   receiverMaxInstances: number;
   handlerMaxInstances: number;
   handlerConcurrency: number;
+  /** Each instance's Track API rate: for each workspace, with several (the handler keeps one gate per workspace). */
   cioRequestsPerInstance: number;
   signatureMaxAgeSeconds: number | 'off';
   dedupeTtlDays: number;
@@ -84,6 +88,8 @@ export class PipelineFunctions extends Construct {
   readonly buildConfigFor: (entryPoint: string) => Cloudfunctions2FunctionBuildConfig;
   /** What every function of the bundle waits for: the APIs, the table, the build account's grants. */
   readonly deployDependencies: ITerraformDependable[];
+  /** `CIO_WORKSPACES` as every function of the bundle gets it: empty with one workspace. */
+  readonly workspacesEnv: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: PipelineFunctionsProps) {
     super(scope, id);
@@ -178,23 +184,40 @@ export class PipelineFunctions extends Construct {
       dependsOn: buildGrants,
     });
 
-    const secretReader = (key: string, secret: SecretManagerSecret, sa: ServiceAccount) =>
-      new SecretManagerSecretIamMember(this, key, { project, secretId: secret.secretId, role: 'roles/secretmanager.secretAccessor', member: sa.member });
+    const secretReader = (key: string, secret: SecretManagerSecret, sa: ServiceAccount, scope: Construct = this) =>
+      new SecretManagerSecretIamMember(scope, key, { project, secretId: secret.secretId, role: 'roles/secretmanager.secretAccessor', member: sa.member });
     const secretEnv = (key: string, secret: SecretManagerSecret) => ({ key, projectId: project, secret: secret.secretId, version: 'latest' });
     // The operator-filled secrets are read at run time by name (projects/P/secrets/S, the secret's
     // id): the deploy needs no version of them, and a new version is in use within the refresh.
     const runtimeSecrets = { [SETTINGS.secretRefreshSeconds.name]: SETTINGS.secretRefreshSeconds.default };
 
+    // Each workspace's secrets, read by the function that needs them and by no other: the receiver
+    // its signing keys, the handler its Track API credentials. With several workspaces the grants sit
+    // in the workspace's own scope (workspaceScope), so adding one adds grants and changes none.
     const receiverGrants = [
       new PubsubTopicIamMember(this, 'receiver-publisher', { project, topic: props.topic.name, role: 'roles/pubsub.publisher', member: this.receiverAccount.member }),
-      secretReader('receiver-signing-keys', secrets.signingKeys, this.receiverAccount),
+      ...secrets.workspaces.map((ws) => secretReader('receiver-signing-keys', ws.signingKeys, this.receiverAccount, workspaceScope(this, ws.workspace))),
     ];
     const handlerGrants = [
       props.dedupe.grantReadWrite('handler-firestore', this.handlerAccount.member),
-      secretReader('handler-site-id', secrets.siteId, this.handlerAccount),
-      secretReader('handler-track-api-key', secrets.trackApiKey, this.handlerAccount),
+      ...secrets.workspaces.flatMap((ws) => [
+        secretReader('handler-site-id', ws.siteId, this.handlerAccount, workspaceScope(this, ws.workspace)),
+        secretReader('handler-track-api-key', ws.trackApiKey, this.handlerAccount, workspaceScope(this, ws.workspace)),
+      ]),
       secretReader('handler-pseudonym-key', secrets.pseudonymKey, this.handlerAccount),
     ];
+
+    // Which secret holds what, as the functions are told (the contract with shared/config.ts): with
+    // one workspace today's variables; with several CIO_WORKSPACES and each workspace's own variable,
+    // the base name + __ + the workspace (workspaceVariable), and none of the unsuffixed ones — the
+    // functions refuse those as ambiguous. The handler takes each workspace's Track API URL from its
+    // region in CIO_WORKSPACES, so CIO_REGION and CIO_TRACK_URL are set with one workspace only.
+    const perWorkspace = (base: string, secret: (ws: (typeof secrets.workspaces)[number]) => SecretManagerSecret) =>
+      Object.fromEntries(secrets.workspaces.map((ws) => [ws.workspace === null ? base : workspaceVariable(base, ws.workspace.name), secret(ws).id]));
+    const workspacesEnv: Record<string, string> = props.workspaces === null ? {} : { [WORKSPACES_VARIABLE]: formatWorkspaces(props.workspaces) };
+    const trackEnv: Record<string, string> = props.workspaces === null ? { CIO_REGION: props.cioRegion, CIO_TRACK_URL: TRACK_API_URLS[props.cioRegion] } : {};
+    /** What the deliverability guard's environment adds to its own: the workspaces, with several. */
+    this.workspacesEnv = workspacesEnv;
 
     const buildConfig = (entryPoint: string) => ({
       runtime: 'nodejs22',
@@ -231,7 +254,8 @@ export class PipelineFunctions extends Construct {
         RECEIVER_MAX_BUFFERED_BYTES: SETTINGS.maxBufferedBytes.default,
         RECEIVER_BODY_TIMEOUT_MS: SETTINGS.bodyTimeoutMs.default,
         RECEIVER_PUBLISH_TIMEOUT_MS: String(TIMING.receiverPublishTimeoutMs),
-        [SETTINGS.signingKeysSecret.name]: secrets.signingKeys.id,
+        ...workspacesEnv,
+        ...perWorkspace(SETTINGS.signingKeysSecret.name, (ws) => ws.signingKeys),
         ...runtimeSecrets,
       },
     };
@@ -266,8 +290,7 @@ export class PipelineFunctions extends Construct {
           ...baseEnv,
           CIO_ACTIONS: policy.actions.length > 0 ? policy.actions.join(',') : 'none',
           CIO_SUPPRESS_ON: policy.suppressOn.join(','),
-          CIO_REGION: props.cioRegion,
-          CIO_TRACK_URL: TRACK_API_URLS[props.cioRegion],
+          ...trackEnv,
           CIO_DRY_RUN: '0',
           CIO_DEADLINE_SECONDS: String(TIMING.cioDeadlineSeconds),
           CIO_REQUESTS_PER_SECOND: String(props.cioRequestsPerInstance),
@@ -277,8 +300,9 @@ export class PipelineFunctions extends Construct {
           DEDUPE_DEADLINE_SECONDS: String(TIMING.dedupeDeadlineSeconds),
           DEDUPE_LEASE_SECONDS: String(TIMING.dedupeLeaseSeconds),
           DEDUPE_TTL_DAYS: String(props.dedupeTtlDays),
-          [SETTINGS.siteIdSecret.name]: secrets.siteId.id,
-          [SETTINGS.trackApiKeySecret.name]: secrets.trackApiKey.id,
+          ...workspacesEnv,
+          ...perWorkspace(SETTINGS.siteIdSecret.name, (ws) => ws.siteId),
+          ...perWorkspace(SETTINGS.trackApiKeySecret.name, (ws) => ws.trackApiKey),
           ...runtimeSecrets,
         },
         secretEnvironmentVariables: [

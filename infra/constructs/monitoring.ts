@@ -15,6 +15,8 @@ export interface MonitoringProps {
   bigquerySubscription: string;
   deadLetterSubscription: string;
   alertEmail: string | null;
+  /** Several Customer.io workspaces (CIO_WORKSPACES): signature failures are counted per workspace too. */
+  workspaces: boolean;
   dependsOn?: ITerraformDependable[];
 }
 
@@ -91,13 +93,18 @@ export class PipelineMonitoring extends Construct {
       : [];
     this.notificationChannels = channels;
 
+    // With several workspaces, by workspace too (the path's; empty for a path that names none). Only
+    // there: the Logging API adds a label to an existing metric in place, but provider 6.50.0 marks
+    // metric_descriptor.labels.key ForceNew and would replace the metric of a deployed stack
+    // (hashicorp/terraform-provider-google#14998), so a single-workspace stack's metric stays as it is.
+    const signatureLabels = props.workspaces ? ['reason', 'workspace'] : ['reason'];
     this.signatureFailures = new LoggingMetric(this, 'signature-failures', {
       project,
       name: `${prefix}_signature_failures`,
-      description: 'Webhooks rejected for their X-CIO-Signature, by reason',
+      description: props.workspaces ? 'Webhooks rejected for their X-CIO-Signature, by reason and workspace' : 'Webhooks rejected for their X-CIO-Signature, by reason',
       filter: `resource.type = "cloud_run_revision" AND resource.labels.service_name = "${props.receiverService}" AND jsonPayload.message = "${LOG_EVENTS.signatureRejected}"`,
-      metricDescriptor: { metricKind: 'DELTA', valueType: 'INT64', labels: [{ key: 'reason', valueType: 'STRING' }] },
-      labelExtractors: { reason: 'EXTRACT(jsonPayload.reason)' },
+      metricDescriptor: { metricKind: 'DELTA', valueType: 'INT64', labels: signatureLabels.map((key) => ({ key, valueType: 'STRING' })) },
+      labelExtractors: Object.fromEntries(signatureLabels.map((key) => [key, `EXTRACT(jsonPayload.${key})`])),
       dependsOn: props.dependsOn,
     });
     this.handlerOutcomes = new LoggingMetric(this, 'handler-outcomes', {
@@ -165,7 +172,9 @@ export class PipelineMonitoring extends Construct {
       alert(
         'signature-failure-alert',
         'webhook signature failures',
-        'The receiver rejects webhooks for their signature (HTTP 401). A wrong or rotated signing key makes Customer.io retry and hold back every later webhook: compare the key in Customer.io with the signing-keys secret. The dashboard shows the reasons.',
+        props.workspaces
+          ? `The receiver rejects webhooks for their signature (HTTP 401). A wrong or rotated signing key makes Customer.io retry and hold back every later webhook of that workspace: the dashboard shows the reasons and the workspace; compare the key of that workspace's reporting webhook in Customer.io with its secret, \`${prefix}-<workspace>-webhook-signing-keys\`.`
+          : 'The receiver rejects webhooks for their signature (HTTP 401). A wrong or rotated signing key makes Customer.io retry and hold back every later webhook: compare the key in Customer.io with the signing-keys secret. The dashboard shows the reasons.',
         `${runMetric('request_count', props.receiverService)} AND metric.labels.response_code = "401"`,
         3,
         '0s',
@@ -183,7 +192,7 @@ export class PipelineMonitoring extends Construct {
           columns: 12,
           tiles: [
             chart('Receiver requests by status', [{ filter: runMetric('request_count', props.receiverService), aligner: 'ALIGN_RATE', reducer: 'REDUCE_SUM', groupBy: ['metric.label.response_code_class'] }], 'STACKED_BAR'),
-            chart('Signature failures by reason', [{ filter: logMetric(`${prefix}_signature_failures`), aligner: 'ALIGN_RATE', reducer: 'REDUCE_SUM', groupBy: ['metric.label.reason'] }], 'STACKED_BAR'),
+            chart(props.workspaces ? 'Signature failures by reason and workspace' : 'Signature failures by reason', [{ filter: logMetric(`${prefix}_signature_failures`), aligner: 'ALIGN_RATE', reducer: 'REDUCE_SUM', groupBy: signatureLabels.map((key) => `metric.label.${key}`) }], 'STACKED_BAR'),
             chart('Receiver latency (p50, p99)', [
               { filter: runMetric('request_latencies', props.receiverService), aligner: 'ALIGN_PERCENTILE_50', reducer: 'REDUCE_MEAN', legend: 'p50' },
               { filter: runMetric('request_latencies', props.receiverService), aligner: 'ALIGN_PERCENTILE_99', reducer: 'REDUCE_MAX', legend: 'p99' },

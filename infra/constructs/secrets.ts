@@ -3,17 +3,40 @@ import { SecretManagerSecret } from '@cdktf/provider-google/lib/secret-manager-s
 import { SecretManagerSecretVersion } from '@cdktf/provider-google/lib/secret-manager-secret-version/index.js';
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import type { Workspace } from '../../shared/workspaces.js';
 import { workspaceSecretIds } from '../names.js';
 
 export interface SecretsProps {
   project: string;
   prefix: string;
+  /** CIO_WORKSPACES: three secrets per workspace; null: today's three. */
+  workspaces: Workspace[] | null;
   dependsOn?: ITerraformDependable[];
 }
 
+/** The three operator-filled secrets of one Customer.io workspace. */
+export interface WorkspaceSecrets {
+  /** null in the single-workspace mode. */
+  workspace: Workspace | null;
+  signingKeys: SecretManagerSecret;
+  siteId: SecretManagerSecret;
+  trackApiKey: SecretManagerSecret;
+}
+
 /**
- * Secret Manager secrets. The three Customer.io secrets (signing keys, Track site id, Track API key)
- * are created without any version: their values are the operator's, added with gcloud or the
+ * Where a workspace's resources sit in a construct: a scope of its own, `workspace-<name>`, so their
+ * Terraform addresses are derived from the workspace's name alone and adding a workspace changes no
+ * other's; with one workspace (null), the construct itself, where they always were.
+ */
+export function workspaceScope(scope: Construct, workspace: Workspace | null): Construct {
+  if (workspace === null) return scope;
+  const id = `workspace-${workspace.name}`;
+  return (scope.node.tryFindChild(id) as Construct | undefined) ?? new Construct(scope, id);
+}
+
+/**
+ * Secret Manager secrets. The three Customer.io secrets (signing keys, Track site id, Track API key;
+ * three per workspace with CIO_WORKSPACES) are created without any version: their values are the operator's, added with gcloud or the
  * console, and the functions read the newest version at run time (functions/refreshing-secret.ts),
  * so no deploy waits for a version and no add, disable or destroy of one is something Terraform
  * knows about, undoes or replaces. While a secret has no usable version the functions hold events
@@ -21,9 +44,8 @@ export interface SecretsProps {
  * the hash standing for email addresses in the handler's logs and the analysts' views.
  */
 export class Secrets extends Construct {
-  readonly signingKeys: SecretManagerSecret;
-  readonly siteId: SecretManagerSecret;
-  readonly trackApiKey: SecretManagerSecret;
+  /** One entry per workspace, in CIO_WORKSPACES' order; one entry (workspace null) with one workspace. */
+  readonly workspaces: WorkspaceSecrets[];
   readonly pseudonymKey: SecretManagerSecret;
   /** The one version of the pseudonym key: the handler reads this version number, never `latest`. */
   readonly pseudonymKeyVersion: SecretManagerSecretVersion;
@@ -32,17 +54,25 @@ export class Secrets extends Construct {
 
   constructor(scope: Construct, id: string, props: SecretsProps) {
     super(scope, id);
-    const secret = (key: string, secretId: string) =>
-      new SecretManagerSecret(this, key, {
+    const secret = (key: string, secretId: string, scope: Construct = this) =>
+      new SecretManagerSecret(scope, key, {
         project: props.project,
         secretId,
         replication: { auto: {} },
         dependsOn: props.dependsOn,
       });
-    const ids = workspaceSecretIds(props.prefix, null);
-    this.signingKeys = secret('signing-keys', ids.signingKeys);
-    this.siteId = secret('site-id', ids.siteId);
-    this.trackApiKey = secret('track-api-key', ids.trackApiKey);
+    // With one workspace, today's secrets at today's addresses (an upgrade renames nothing); with
+    // several, each workspace's under its own scope and names.
+    this.workspaces = (props.workspaces ?? [null]).map((workspace) => {
+      const ids = workspaceSecretIds(props.prefix, workspace?.name ?? null);
+      const scope = workspaceScope(this, workspace);
+      return {
+        workspace,
+        signingKeys: secret('signing-keys', ids.signingKeys, scope),
+        siteId: secret('site-id', ids.siteId, scope),
+        trackApiKey: secret('track-api-key', ids.trackApiKey, scope),
+      };
+    });
 
     // One address, so rotation is one command: terraform apply -replace=random_bytes.pseudonym_key
     // (docs/privacy.md). It replaces this version, which the handler is pinned to, and reloads the

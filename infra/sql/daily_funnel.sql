@@ -1,4 +1,6 @@
--- Daily delivery funnel per campaign, broadcast, newsletter or transactional message and channel.
+-- Daily delivery funnel per campaign, broadcast, newsletter or transactional message and channel,
+-- in each workspace: a message id is one workspace's (campaign 101 of one workspace and campaign 101
+-- of another are different campaigns). workspace is null with one workspace (CIO_WORKSPACES unset).
 -- Opens and clicks are split into human and machine: link scanners (machine clicks) and privacy
 -- prefetching (prefetched opens) are not people. Proxied opens (e.g. Apple Mail Privacy Protection)
 -- are counted as human, as the handler does, and also reported on their own.
@@ -6,6 +8,7 @@
 -- as the table function funnel_between(start_ts, end_ts) it reads events_unique_between.
 SELECT
   CAST(event_timestamp AS DATE) AS day,
+  workspace,
   CASE
     WHEN campaign_id IS NOT NULL THEN 'campaign'
     WHEN broadcast_id IS NOT NULL THEN 'broadcast'
@@ -29,4 +32,4 @@ SELECT
   SUM(CASE WHEN metric IN ('dropped', 'failed', 'undeliverable') THEN 1 ELSE 0 END) AS failed
 FROM {{source}}
 WHERE object_type <> 'customer' AND event_timestamp IS NOT NULL
-GROUP BY day, source, source_id, object_type
+GROUP BY day, workspace, source, source_id, object_type

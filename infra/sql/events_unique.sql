@@ -6,7 +6,11 @@
 -- event_id alone, but a filter on event_timestamp in a query on this view can now be pushed below
 -- the window and prune the table's day partitions. With PARTITION BY event_id alone BigQuery cannot
 -- push it down, and every query on the view reads every day of history.
+--
+-- And by workspace: an event is one workspace's (the handler's dedupe records are keyed the same
+-- way), so two workspaces' events never stand for each other. With one workspace it is null on
+-- every row, and the rows kept are the same.
 SELECT *
 FROM {{events}}
 WHERE TRUE
-QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id, event_timestamp ORDER BY publish_time, message_id) = 1
+QUALIFY ROW_NUMBER() OVER (PARTITION BY workspace, event_id, event_timestamp ORDER BY publish_time, message_id) = 1

@@ -4,4 +4,4 @@
 SELECT *
 FROM {{events}}
 WHERE event_timestamp >= start_ts AND event_timestamp < end_ts
-QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id, event_timestamp ORDER BY publish_time, message_id) = 1
+QUALIFY ROW_NUMBER() OVER (PARTITION BY workspace, event_id, event_timestamp ORDER BY publish_time, message_id) = 1

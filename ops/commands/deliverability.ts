@@ -61,15 +61,18 @@ export function verdictText(j: Judgement, config: DeliverabilityConfig): string 
 const n = (value: number) => value.toLocaleString('en-US');
 
 export function deliverabilityTable(judgements: Judgement[], config: DeliverabilityConfig): string[] {
-  const header = ['verdict', 'source', 'id', 'action', 'channel', 'sent', 'delivered', 'bounced', 'spammed', 'unsub', 'bounce', 'complaint', 'unsub %'];
+  // A source is one workspace's: with several workspaces (rows that name one), a column for it.
+  const workspaces = judgements.some((j) => j.row.workspace !== null);
+  const header = ['verdict', ...(workspaces ? ['workspace'] : []), 'source', 'id', 'action', 'channel', 'sent', 'delivered', 'bounced', 'spammed', 'unsub', 'bounce', 'complaint', 'unsub %'];
   const lines = judgements.map((j) => [
-    verdictText(j, config), j.row.source, String(j.row.source_id), j.row.action_id === null ? '—' : String(j.row.action_id), j.row.channel,
+    verdictText(j, config), ...(workspaces ? [j.row.workspace ?? '—'] : []), j.row.source, String(j.row.source_id), j.row.action_id === null ? '—' : String(j.row.action_id), j.row.channel,
     ...COUNT_COLUMNS.map((c) => n(j.row[c])),
     formatRate(j.measures.bounce.rate), formatRate(j.measures.complaint.rate), formatRate(j.row.unsubscribe_rate),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   // Text columns to the left, numbers to the right.
-  const render = (cells: string[]) => cells.map((c, i) => (i <= 4 && i !== 2 && i !== 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const text = new Set(['verdict', 'workspace', 'source', 'channel']);
+  const render = (cells: string[]) => cells.map((c, i) => (text.has(header[i]!) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   return [render(header), ...lines.map(render)];
 }
 

@@ -36,19 +36,19 @@ function both(question: string, sql: string): AnalystQuery {
 export const ANALYST_QUERIES: AnalystQuery[] = [
   both(
     'Delivery funnel per campaign, broadcast or newsletter over the last 7 days',
-    `SELECT source, source_id, object_type,
+    `SELECT workspace, source, source_id, object_type,
   SUM(sent) AS sent, SUM(delivered) AS delivered,
   SUM(human_opens) AS human_opens, SUM(machine_opens) AS machine_opens,
   SUM(human_clicks) AS human_clicks, SUM(machine_clicks) AS machine_clicks,
   SUM(bounced) AS bounced, SUM(unsubscribed) AS unsubscribed
 FROM cio_analytics.daily_funnel
 WHERE day >= {{today_minus:7}}
-GROUP BY source, source_id, object_type
+GROUP BY workspace, source, source_id, object_type
 ORDER BY sent DESC`,
   ),
   both(
     'The same funnel for an exact range, with the table function (reads only those days, guaranteed)',
-    `SELECT day, source, source_id, object_type, sent, delivered, human_opens, human_clicks, bounced
+    `SELECT day, workspace, source, source_id, object_type, sent, delivered, human_opens, human_clicks, bounced
 FROM cio_analytics.funnel_between({{days_ago:30}}, {{now}})
 ORDER BY day DESC, sent DESC`,
   ),
@@ -91,12 +91,12 @@ ORDER BY written DESC`,
   ),
   both(
     'Complaint and bounce rates per campaign over the last day, its messages summed (what the deliverability guard judges per message)',
-    `SELECT source, source_id, channel,
+    `SELECT workspace, source, source_id, channel,
   SUM(sent) AS sent, SUM(delivered) AS delivered, SUM(bounced) AS bounced, SUM(spammed) AS spammed,
   SUM(spammed) / NULLIF(SUM(delivered), 0) AS complaint_rate,
   SUM(bounced) / NULLIF(SUM(sent), 0) AS bounce_rate
 FROM cio_analytics.deliverability_between({{days_ago:1}}, {{now}})
-GROUP BY source, source_id, channel
+GROUP BY workspace, source, source_id, channel
 ORDER BY complaint_rate DESC, bounce_rate DESC`,
   ),
 ];

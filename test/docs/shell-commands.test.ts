@@ -20,10 +20,13 @@ import { docPages, fencedBlocks, isShell } from '../support/docs.js';
 import { addressed, all, synth } from '../support/synth.js';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string>; devDependencies: Record<string, string> };
-const stack = synth();
 
-/** What the stand-ins check against: the stack's real names and the project's real scripts. */
-const facts = {
+/**
+ * What the stand-ins check against: the stack's real names and the project's real scripts. A page
+ * that exports CIO_WORKSPACES (the several-workspaces procedure) is checked against the stack that
+ * setting synthesizes: its secrets, its outputs.
+ */
+const factsFor = (stack: ReturnType<typeof synth>) => ({
   root: ROOT,
   node: process.execPath,
   stackDir: `cdktf.out/stacks/${STACK_NAME}`,
@@ -34,7 +37,14 @@ const facts = {
   cdktf: pkg.devDependencies.cdktf!.replace(/^[\^~]/, ''),
   addresses: addressed(stack).map(([address]) => address),
   entries: { ops: 'ops/main.ts', send: 'scripts/send.ts' } as Record<string, string>,
-};
+});
+type Facts = ReturnType<typeof factsFor>;
+const facts = factsFor(synth());
+
+/** The CIO_WORKSPACES a page's shell blocks export, if any. */
+function exportedWorkspaces(text: string): string | null {
+  return /^\s*export CIO_WORKSPACES=["']?([^"'\s#]+)/m.exec(text)?.[1] ?? null;
+}
 
 /** The stand-ins, one Node script each; they read `facts` from STUB_FACTS. */
 const STUBS: Record<string, string> = {
@@ -109,7 +119,7 @@ function documentedExports(): string {
   return exports.join('\n');
 }
 
-function runPage(script: string): { status: number | null; stderr: string } {
+function runPage(script: string, pageFacts: Facts = facts): { status: number | null; stderr: string } {
   const home = mkdtempSync(join(tmpdir(), 'doc-home-'));
   mkdirSync(join(home, '.config'), { recursive: true });
   const run = spawnSync('/bin/bash', ['--noprofile', '--norc', '-euo', 'pipefail', '-c', script], {
@@ -117,7 +127,7 @@ function runPage(script: string): { status: number | null; stderr: string } {
     encoding: 'utf8',
     // Answers for every `read` (secret values typed at a prompt).
     input: 'value-typed-at-the-prompt\n'.repeat(20),
-    env: { PATH: tools, HOME: home, STUB_FACTS: JSON.stringify(facts) },
+    env: { PATH: tools, HOME: home, STUB_FACTS: JSON.stringify(pageFacts) },
     timeout: 120_000,
   });
   return { status: run.status, stderr: run.stderr };
@@ -134,7 +144,8 @@ describe('the shell commands in the docs', () => {
   it.each(pages.map((p) => [p.path, p] as const))('%s runs as written after the documented exports', (_path, page) => {
     const blocks = fencedBlocks(page.text).filter(isShell);
     const script = [documentedExports(), ...blocks.map((b) => `# line ${b.line}\n${b.body}`)].join('\n');
-    const { status, stderr } = runPage(script);
+    const workspaces = exportedWorkspaces(blocks.map((b) => b.body).join('\n'));
+    const { status, stderr } = runPage(script, workspaces === null ? facts : factsFor(synth({ CIO_WORKSPACES: workspaces })));
     expect(stderr, `${page.path}: ${stderr}`).not.toMatch(/unbound variable|command not found/);
     expect(status, `${page.path} failed: ${stderr}`).toBe(0);
   });
@@ -148,5 +159,13 @@ describe('the shell commands in the docs', () => {
     expect(runPage('terraform -chdir=cdktf.out/stacks/cio-webhooks output -raw no_such_output').stderr).toMatch(/no output/);
     expect(runPage('terraform -chdir=cdktf.out/stacks/cio-webhooks apply -replace=random_bytes.no_such_key').stderr).toMatch(/no resource random_bytes.no_such_key/);
     expect(runPage('curl https://example.com').status).not.toBe(0);
+    // A workspace's secret exists only in the stack of a CIO_WORKSPACES that names the workspace.
+    const acme = factsFor(synth({ CIO_WORKSPACES: 'acme' }));
+    expect(runPage('gcloud secrets versions add cio-acme-webhook-signing-keys --project p --data-file=- <<< x').stderr).toMatch(/no secret cio-acme-webhook-signing-keys/);
+    expect(runPage('gcloud secrets versions add cio-acme-webhook-signing-keys --project p --data-file=- <<< x', acme).status).toBe(0);
+    expect(runPage('gcloud secrets versions add cio-beta-webhook-signing-keys --project p --data-file=- <<< x', acme).stderr).toMatch(/no secret cio-beta/);
+    expect(runPage('terraform -chdir=cdktf.out/stacks/cio-webhooks output workspace_urls', acme).status).toBe(0);
+    expect(runPage('terraform -chdir=cdktf.out/stacks/cio-webhooks output workspace_urls').stderr).toMatch(/no output workspace_urls/);
+    expect(exportedWorkspaces('```sh\nexport CIO_WORKSPACES=acme,beta:eu   # two\n```')).toBe('acme,beta:eu');
   });
 });

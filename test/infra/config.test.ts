@@ -61,6 +61,30 @@ describe('loadStackConfig', () => {
     );
   });
 
+  it('reads CIO_WORKSPACES with CIO_REGION as the region of a name without one; unset or empty is one workspace', () => {
+    const base = { GOOGLE_CLOUD_PROJECT: 'acme-prod-1' };
+    expect(loadStackConfig(base).workspaces).toBeNull();
+    expect(loadStackConfig({ ...base, CIO_WORKSPACES: ' ' }).workspaces).toBeNull();
+    expect(loadStackConfig({ ...base, CIO_WORKSPACES: 'acme,beta:eu' }).workspaces).toEqual([{ name: 'acme', region: 'us' }, { name: 'beta', region: 'eu' }]);
+    expect(loadStackConfig({ ...base, CIO_REGION: 'eu', CIO_WORKSPACES: 'acme,beta:us' }).workspaces).toEqual([{ name: 'acme', region: 'eu' }, { name: 'beta', region: 'us' }]);
+    // cdktf.json context, like every other stack setting.
+    expect(loadStackConfig(base, (key) => (key === 'workspaces' ? 'acme:eu' : undefined)).workspaces).toEqual([{ name: 'acme', region: 'eu' }]);
+  });
+
+  it('reports a bad CIO_WORKSPACES with the other problems, every one of its own at once', () => {
+    try {
+      loadStackConfig({ CIO_WORKSPACES: 'Acme,beta:mars,beta,beta', RETENTION_DAYS: '90' });
+      throw new Error('expected a StackConfigError');
+    } catch (error) {
+      expect(error).toBeInstanceOf(StackConfigError);
+      expect((error as StackConfigError).problems).toEqual([
+        'GOOGLE_CLOUD_PROJECT must be a Google Cloud project id (got "")',
+        'CIO_WORKSPACES: "Acme" is not a workspace name (2–20 lower-case letters, digits and hyphens, starting with a letter); "beta:mars": the region must be us or eu; "beta" is named twice',
+        'RETENTION_DAYS must be a whole number from 1 to 31 (got "90")',
+      ]);
+    }
+  });
+
   it('defaults the signature window to 8 days and refuses a dedupe TTL that does not outlast it', () => {
     expect(loadStackConfig({ GOOGLE_CLOUD_PROJECT: 'acme-prod-1' })).toMatchObject({ signatureMaxAgeSeconds: 691_200, dedupeTtlDays: 30 });
     expect(() => loadStackConfig({ GOOGLE_CLOUD_PROJECT: 'acme-prod-1', DEDUPE_TTL_DAYS: '7' })).toThrow(

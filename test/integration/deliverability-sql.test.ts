@@ -176,7 +176,7 @@ describe('deliverability_between in BigQuery SQL', () => {
 
   it('reads no personal column: identifiers of the message and metrics only', () => {
     const columns = EVENT_COLUMN_NAMES.filter((c) => new RegExp(`\\b${c}\\b`).test(code(raw)));
-    expect(columns.sort()).toEqual(['action_id', 'broadcast_id', 'campaign_id', 'metric', 'newsletter_id', 'object_type', 'transactional_message_id']);
+    expect(columns.sort()).toEqual(['action_id', 'broadcast_id', 'campaign_id', 'metric', 'newsletter_id', 'object_type', 'transactional_message_id', 'workspace']);
     for (const column of columns) expect(COLUMN_TREATMENT[column], column).toBe('keep');
   });
 

@@ -12,7 +12,7 @@ import { serveFunction, type FunctionServer } from '../support/function-server.j
 
 const NOW = new Date('2026-11-30T10:00:00Z');
 const row = (counts: Partial<DeliverabilityRow>): DeliverabilityRow => ({
-  source: 'campaign', source_id: 104, action_id: 412, channel: 'email', sent: 0, delivered: 0, bounced: 0, spammed: 0, unsubscribed: 0, complaint_rate: null, bounce_rate: null, unsubscribe_rate: null, ...counts,
+  workspace: null, source: 'campaign', source_id: 104, action_id: 412, channel: 'email', sent: 0, delivered: 0, bounced: 0, spammed: 0, unsubscribed: 0, complaint_rate: null, bounce_rate: null, unsubscribe_rate: null, ...counts,
 });
 const ROWS = [
   row({ source_id: 104, action_id: 412, sent: 1200, delivered: 1190, bounced: 10, spammed: 5 }), // complaints 0.42%: critical

@@ -5,8 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../shared/config.js';
 import {
+  BREACH_LABELS,
   DELIVERABILITY_SETTINGS,
   breachFields,
+  breachLabels,
   breachesOf,
   deliverabilityEnv,
   formatPpm,
@@ -17,6 +19,8 @@ import {
   loadGuardConfig,
   parsePercentage,
   readDeliverabilityConfig,
+  sourceLabel,
+  toDeliverabilityRow,
   worstFirst,
   type DeliverabilityRow,
 } from '../../shared/deliverability.js';
@@ -24,7 +28,7 @@ import {
 const defaults = loadDeliverabilityConfig({});
 
 function row(counts: Partial<DeliverabilityRow> = {}): DeliverabilityRow {
-  return { source: 'campaign', source_id: 104, action_id: 412, channel: 'email', sent: 0, delivered: 0, bounced: 0, spammed: 0, unsubscribed: 0, complaint_rate: null, bounce_rate: null, unsubscribe_rate: null, ...counts };
+  return { workspace: null, source: 'campaign', source_id: 104, action_id: 412, channel: 'email', sent: 0, delivered: 0, bounced: 0, spammed: 0, unsubscribed: 0, complaint_rate: null, bounce_rate: null, unsubscribe_rate: null, ...counts };
 }
 
 describe('the settings', () => {
@@ -162,5 +166,25 @@ describe('verdicts', () => {
     });
     const newsletter = breachesOf(judge(row({ source: 'newsletter', source_id: 7, action_id: null, sent: 2000, delivered: 1900, bounced: 100 }), defaults), defaults);
     expect(breachFields(newsletter[0]!, window)).toMatchObject({ source: 'newsletter', action_id: 'none', measure: 'bounce', level: 'critical', threshold: '5%' });
+  });
+
+  it('keys a source by its workspace too: two workspaces\' campaign 104 are two sources, each named with its workspace', () => {
+    const window = { from: new Date('2026-11-29T10:00:00Z'), to: new Date('2026-11-30T10:00:00Z') };
+    const acme = row({ workspace: 'acme', sent: 1000, delivered: 1000, spammed: 3 });
+    const beta = row({ workspace: 'beta', sent: 1000, delivered: 1000, spammed: 3 });
+    // Equal in every count: the order between them is the workspace's, whichever comes first.
+    for (const rows of [[acme, beta], [beta, acme]]) {
+      expect(worstFirst(rows.map((r) => judge(r, defaults)), defaults).map((j) => j.row.workspace)).toEqual(['acme', 'beta']);
+    }
+    expect(sourceLabel(acme)).toBe('acme: campaign 104 action 412 (email)');
+    expect(sourceLabel(row())).toBe('campaign 104 action 412 (email)');
+    const [breach] = breachesOf(judge(beta, defaults), defaults);
+    expect(breachFields(breach!, window)).toMatchObject({ workspace: 'beta', source: 'campaign', source_id: '104', summary: expect.stringMatching(/^beta: campaign 104 action 412 \(email\): complaint rate 0\.3%/) });
+    // One workspace: the entry is as it was, with no workspace field for the alert to extract.
+    expect(breachFields(breachesOf(judge(row({ sent: 1000, delivered: 1000, spammed: 3 }), defaults), defaults)[0]!, window)).not.toHaveProperty('workspace');
+    expect(breachLabels(false)).toEqual(BREACH_LABELS);
+    expect(breachLabels(true)).toEqual(['workspace', ...BREACH_LABELS]);
+    expect(toDeliverabilityRow({ workspace: 'acme', source: 'campaign', source_id: '104', action_id: null, channel: 'email', sent: '5', delivered: 5, bounced: 0, spammed: 0, unsubscribed: 0, complaint_rate: 0, bounce_rate: 0, unsubscribe_rate: null })).toMatchObject({ workspace: 'acme', source_id: 104, sent: 5, action_id: null });
+    expect(toDeliverabilityRow({ workspace: null, source: 'campaign', source_id: 1, action_id: 1, channel: 'email', sent: 0, delivered: 0, bounced: 0, spammed: 0, unsubscribed: 0, complaint_rate: null, bounce_rate: null, unsubscribe_rate: null }).workspace).toBeNull();
   });
 });

@@ -64,7 +64,7 @@ describe('permissions', () => {
 
   it('maps every resource type the stack synthesizes, in every configuration, and nothing else', async () => {
     const synthesized = new Set<string>();
-    for (const env of [{}, { RECEIVER_ACCESS: 'no-invoker-check', EVENTS_RETENTION_DAYS: '400', ALERT_EMAIL: 'oncall@example.com' }]) {
+    for (const env of [{}, { RECEIVER_ACCESS: 'no-invoker-check', EVENTS_RETENTION_DAYS: '400', ALERT_EMAIL: 'oncall@example.com' }, { CIO_WORKSPACES: 'acme,beta:eu' }]) {
       const types = await stackResourceTypes({ GOOGLE_CLOUD_PROJECT: 'acme-prod-1', ...env });
       expect(types.length).toBeGreaterThan(20);
       expect(() => permissionsFor(types)).not.toThrow();
