@@ -260,8 +260,11 @@ function forWorkspace<T>(setting: Setting<T>, workspace: Workspace): Setting<T> 
   return { ...setting, name: workspaceVariable(setting.name, workspace.name) };
 }
 
-/** CIO_WORKSPACES as a list, or null for the single-workspace mode; names without a region take CIO_REGION's. */
-function readWorkspaces(env: Env): Workspace[] | null {
+/**
+ * CIO_WORKSPACES as a list, or null for the single-workspace mode; names without a region take
+ * CIO_REGION's. Both functions, the local stack and the sender read it this one way.
+ */
+export function readWorkspaces(env: Env): Workspace[] | null {
   const raw = env[WORKSPACES_VARIABLE];
   if (!raw?.trim()) return null;
   try {
