@@ -31,7 +31,7 @@ describe('CIO_WORKSPACES=acme,beta npm start', () => {
   beforeAll(async () => {
     port = await freePort();
     // Its own emulators: the default topology names are then its own.
-    start = spawnStart({ CIO_WORKSPACES: 'acme,beta', PORT: String(port), PUBSUB_EMULATOR_HOST: undefined, FIRESTORE_EMULATOR_HOST: undefined });
+    start = spawnStart({ CIO_WORKSPACES: 'acme,beta', CIO_WEBHOOK_SIGNING_KEYS__BETA: 'beta-fixed-key', PORT: String(port), PUBSUB_EMULATOR_HOST: undefined, FIRESTORE_EMULATOR_HOST: undefined });
     record = await runningStack(start);
   }, 180_000);
   afterAll(async () => {
@@ -45,7 +45,8 @@ describe('CIO_WORKSPACES=acme,beta npm start', () => {
     const workspaces = record.stack!.workspaces!;
     expect(workspaces).toEqual([
       { name: 'acme', region: 'us', receiverUrl: `http://127.0.0.1:${port}/acme`, signingKey: expect.stringMatching(/^dev-acme-[0-9a-f]{24}$/), dryRun: true },
-      { name: 'beta', region: 'us', receiverUrl: `http://127.0.0.1:${port}/beta`, signingKey: expect.stringMatching(/^dev-beta-[0-9a-f]{24}$/), dryRun: true },
+      // A key the environment fixes (CIO_WEBHOOK_SIGNING_KEYS__BETA) instead of a random one.
+      { name: 'beta', region: 'us', receiverUrl: `http://127.0.0.1:${port}/beta`, signingKey: 'beta-fixed-key', dryRun: true },
     ]);
     expect(record.stack).toMatchObject({ receiverUrl: `http://127.0.0.1:${port}/`, signingKey: '', dryRun: true });
     const banner = start.output().stdout;
