@@ -501,11 +501,12 @@ export function receiverVariables(workspaces: readonly Workspace[] | null): stri
  * What the deployed handler reads with these workspaces (null: one, HANDLER_VARIABLES): with
  * several, CIO_WORKSPACES and each workspace's site-id and API-key secrets instead of the two. Not
  * CIO_TRACK_URL: each workspace calls its own region's Track API (a regional CIO_TRACK_URL that
- * does not match a workspace's region is refused at start-up).
+ * does not match a workspace's region is refused at start-up); nor CIO_REGION, as the stack spells
+ * out every workspace's region in CIO_WORKSPACES.
  */
 export function handlerVariables(workspaces: readonly Workspace[] | null): string[] {
   if (workspaces === null) return HANDLER_VARIABLES;
-  const replaced: string[] = [SETTINGS.siteIdSecret.name, SETTINGS.trackApiKeySecret.name, SETTINGS.trackUrl.name];
+  const replaced: string[] = [SETTINGS.siteIdSecret.name, SETTINGS.trackApiKeySecret.name, SETTINGS.trackUrl.name, SETTINGS.region.name];
   return [
     ...HANDLER_VARIABLES.filter((name) => !replaced.includes(name)),
     WORKSPACES_VARIABLE,

@@ -120,7 +120,7 @@ describe('the variables the deployed functions read', () => {
     expect(handlerVariables(null)).toEqual(HANDLER_VARIABLES);
   });
 
-  it('with several: CIO_WORKSPACES and each workspace\'s secrets instead of the one set, and no CIO_TRACK_URL', () => {
+  it('with several: CIO_WORKSPACES and each workspace\'s secrets instead of the one set, and no CIO_TRACK_URL or CIO_REGION', () => {
     const receiver = receiverVariables(workspaces);
     expect(receiver).toEqual(expect.arrayContaining(['CIO_WORKSPACES', 'CIO_WEBHOOK_SIGNING_KEYS_SECRET__ACME', 'CIO_WEBHOOK_SIGNING_KEYS_SECRET__BETA_EU', 'PUBSUB_TOPIC']));
     expect(receiver).not.toContain('CIO_WEBHOOK_SIGNING_KEYS_SECRET');
@@ -128,7 +128,7 @@ describe('the variables the deployed functions read', () => {
     expect(handler).toEqual(expect.arrayContaining([
       'CIO_WORKSPACES', 'CIO_SITE_ID_SECRET__ACME', 'CIO_TRACK_API_KEY_SECRET__ACME', 'CIO_SITE_ID_SECRET__BETA_EU', 'CIO_TRACK_API_KEY_SECRET__BETA_EU', 'CIO_REQUESTS_PER_SECOND', 'DEDUPE_DATABASE',
     ]));
-    for (const name of ['CIO_SITE_ID_SECRET', 'CIO_TRACK_API_KEY_SECRET', 'CIO_TRACK_URL']) expect(handler).not.toContain(name);
+    for (const name of ['CIO_SITE_ID_SECRET', 'CIO_TRACK_API_KEY_SECRET', 'CIO_TRACK_URL', 'CIO_REGION']) expect(handler).not.toContain(name);
   });
 
   it('and a deployed environment built from those lists loads', () => {
