@@ -1,5 +1,6 @@
 /**
- * Adapter: the dedupe state machine of shared/dedupe.ts on Firestore. `create()` is the claim (one
+ * Adapter: the dedupe state machine of shared/dedupe.ts on Firestore, one document per event (per
+ * workspace and event with several workspaces: dedupeDocumentId). `create()` is the claim (one
  * round trip for a new event, two with the done-write); a duplicate costs one read more; only a
  * reclaim (expired lease, failed attempt) costs a transaction.
  */
@@ -15,9 +16,12 @@ export type ClaimResult =
 
 export type Outcome = { status: 'done' } | { status: 'rejected' | 'failed'; error: string };
 
+/** What a record is keyed by: the event id, and the workspace with several (shared/dedupe.ts). */
+export type EventKey = Pick<EventRow, 'event_id' | 'workspace'>;
+
 export interface DedupeStore {
   claim(row: EventRow, nowMs: number): Promise<ClaimResult>;
-  finish(eventId: string, outcome: Outcome, nowMs: number): Promise<void>;
+  finish(event: EventKey, outcome: Outcome, nowMs: number): Promise<void>;
 }
 
 export interface FirestoreDedupeOptions {
@@ -52,6 +56,9 @@ export interface RoundTripCounter {
   roundTrips: number;
 }
 
+/** One record per event and workspace: the claim and the finish of an event find the same one. */
+const recordId = (event: EventKey) => dedupeDocumentId(event.event_id, event.workspace ?? null);
+
 export function createFirestoreDedupeStore(options: FirestoreDedupeOptions): DedupeStore & RoundTripCounter {
   const { firestore, collection, leaseSeconds, ttlDays, deadlineMs } = options;
   const docs = firestore.collection(collection);
@@ -64,16 +71,18 @@ export function createFirestoreDedupeStore(options: FirestoreDedupeOptions): Ded
       return withDeadline(claim(row, nowMs), deadlineMs, 'dedupe claim');
     },
 
-    finish(eventId: string, outcome: Outcome, nowMs: number): Promise<void> {
-      return withDeadline(finish(eventId, outcome, nowMs), deadlineMs, 'dedupe record update');
+    finish(event: EventKey, outcome: Outcome, nowMs: number): Promise<void> {
+      return withDeadline(finish(event, outcome, nowMs), deadlineMs, 'dedupe record update');
     },
   };
 
   async function claim(row: EventRow, nowMs: number): Promise<ClaimResult> {
-    const ref = docs.doc(dedupeDocumentId(row.event_id));
+    const ref = docs.doc(recordId(row));
     const now = Timestamp.fromMillis(nowMs);
     const fresh = {
       event_id: row.event_id,
+      // With several workspaces the same event id may be two events: the record says whose it is.
+      ...(row.workspace === null ? {} : { workspace: row.workspace }),
       object_type: row.object_type,
       metric: row.metric,
       status: 'processing',
@@ -120,10 +129,10 @@ export function createFirestoreDedupeStore(options: FirestoreDedupeOptions): Ded
     });
   }
 
-  async function finish(eventId: string, outcome: Outcome, nowMs: number): Promise<void> {
+  async function finish(event: EventKey, outcome: Outcome, nowMs: number): Promise<void> {
     const terminal = outcome.status !== 'failed';
     store.roundTrips += 1;
-    await docs.doc(dedupeDocumentId(eventId)).update({
+    await docs.doc(recordId(event)).update({
       status: outcome.status,
       updated_at: Timestamp.fromMillis(nowMs),
       error: 'error' in outcome ? outcome.error : FieldValue.delete(),

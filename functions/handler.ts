@@ -20,7 +20,11 @@ export type HandlerOutcome = 'done' | 'duplicate' | 'no-action' | 'retry' | 'per
 export interface HandlerDeps {
   policy: Policy;
   dedupe: DedupeStore;
-  cio: CioExecutor;
+  /**
+   * What acts in Customer.io: one executor, or with several workspaces each one's by name, chosen
+   * by the row's workspace (its credentials, its region's Track API, its own rate gate).
+   */
+  cio: CioExecutor | ReadonlyMap<string, CioExecutor>;
   logger: Logger;
   /** The project the trace ids in the log entries belong to. */
   project: string;
@@ -35,6 +39,10 @@ export interface HandlerDeps {
  * digit runs and tokens are redacted first.
  */
 const errorText = (error: unknown) => redactText(error instanceof Error ? error.message : String(error));
+
+function perWorkspace(cio: HandlerDeps['cio']): cio is ReadonlyMap<string, CioExecutor> {
+  return !('execute' in cio);
+}
 
 export function createHandler({ policy, dedupe, cio, logger: processLogger, project, pseudonymKey, nowMs = Date.now }: HandlerDeps) {
   return async function handler(req: Request, res: Response): Promise<void> {
@@ -57,6 +65,8 @@ export function createHandler({ policy, dedupe, cio, logger: processLogger, proj
       const eventTrace = parseTraceparent(message.attributes[TRACE_ATTRIBUTE]);
       if (eventTrace) logger = processLogger.child({ ...traceLogFields(project, eventTrace), ...(pushTrace ? { push_trace: pushTrace.traceId } : {}) });
       row = decodeEventRow(message.data);
+      // Every entry about the event names its workspace, with several (null if the row has none).
+      if (perWorkspace(cio) || row.workspace !== null) logger = logger.child({ workspace: row.workspace });
       // A replay from the warehouse (ops replay --from-warehouse) says so in its attributes.
       context = { message_id: message.messageId, delivery_attempt: message.deliveryAttempt, ...(message.attributes.replay ? { replay: message.attributes.replay } : {}) };
     } catch (error) {
@@ -84,6 +94,19 @@ export function createHandler({ policy, dedupe, cio, logger: processLogger, proj
     const storeDown = (error: unknown, fields: LogFields = {}) =>
       answer(503, 'retry', { ...fields, reason: 'dedupe store unavailable', error: errorText(error) }, 'error');
 
+    // Several workspaces: the row's workspace (from the receiver's path) picks who acts. One this
+    // handler does not know is a configuration gap, not the event's fault: nacked, it comes back
+    // (and dead-letters after the last attempt, for a redrive once the workspace is configured).
+    let executor: CioExecutor;
+    if (perWorkspace(cio)) {
+      const known = row.workspace === null ? undefined : cio.get(row.workspace);
+      if (!known) {
+        const reason = row.workspace === null ? 'event has no workspace (received before CIO_WORKSPACES was set?)' : `workspace not configured in this handler (CIO_WORKSPACES is ${[...cio.keys()].join(',')})`;
+        return answer(503, 'retry', { reason }, 'error');
+      }
+      executor = known;
+    } else executor = cio;
+
     const decision = decideActions(row, policy);
     if (decision.kind === 'none') return answer(204, 'no-action');
 
@@ -99,7 +122,7 @@ export function createHandler({ policy, dedupe, cio, logger: processLogger, proj
     // call repeated in the documented window from one repeated while a lease held.
     logger.debug('event claimed', { event_id: row.event_id, attempt: claim.attempt });
 
-    const finish = async (outcome: Parameters<DedupeStore['finish']>[1]) => dedupe.finish(row.event_id, outcome, nowMs());
+    const finish = async (outcome: Parameters<DedupeStore['finish']>[1]) => dedupe.finish(row, outcome, nowMs());
 
     if (decision.kind === 'unaddressable') {
       try {
@@ -112,7 +135,7 @@ export function createHandler({ policy, dedupe, cio, logger: processLogger, proj
 
     const fields = { rules: decision.rules, identifier: loggableIdentifier(decision.identifier, pseudonymKey), attempt: claim.attempt };
     try {
-      await cio.execute(decision.actions, logger.child({ event_id: row.event_id }));
+      await executor.execute(decision.actions, logger.child({ event_id: row.event_id }));
     } catch (error) {
       const status = error instanceof CioCallError ? error.status : null;
       const retryAfter = error instanceof CioCallError ? error.retryAfterSeconds : null;

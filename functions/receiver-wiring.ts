@@ -3,8 +3,9 @@
  * request guard that runs in front of the framework's parsers (functions/request-guard.ts).
  */
 import { PubSub } from '@google-cloud/pubsub';
-import { SETTINGS, loadReceiverConfig, type Env, type ReceiverConfig } from '../shared/config.js';
+import { SETTINGS, loadReceiverConfig, type Env, type ReceiverConfig, type Sourced } from '../shared/config.js';
 import { createLogger, type Logger } from '../shared/log.js';
+import { workspaceVariable } from '../shared/workspaces.js';
 import { createBufferPool } from './buffer-pool.js';
 import { createByteGate } from './byte-gate.js';
 import { createTopicPublisher } from './pubsub-publisher.js';
@@ -18,14 +19,13 @@ const STALE_KEYS_WAIT_MS = 500;
 /** Bound on one read of the secret (the first request after a cold start waits for it). */
 const SECRET_READ_TIMEOUT_MS = 3_000;
 
-/** The keys in force: given directly, or the newest version of the secret, read again every refresh interval. */
-export function signingKeySource(config: ReceiverConfig, logger: Logger, reader?: SecretReader): () => Promise<readonly string[]> {
-  const given = config.signingKeys;
+/** One set of keys in force: given directly, or the newest version of the secret, read again every refresh interval. */
+function keySource(given: Sourced<string[]>, variable: string, config: ReceiverConfig, logger: Logger, reader: () => SecretReader): () => Promise<readonly string[]> {
   if (given.kind === 'value') return async () => given.value;
   const secret = createRefreshingSecret({
     secret: given.secret,
-    variable: SETTINGS.signingKeysSecret.name,
-    reader: reader ?? createSecretManagerReader({ endpoint: config.secrets.endpoint, timeoutMs: SECRET_READ_TIMEOUT_MS }),
+    variable,
+    reader: reader(),
     // The secret holds what CIO_WEBHOOK_SIGNING_KEYS would: `new,old` while rotating.
     parse: (text) => {
       const keys = SETTINGS.signingKeys.parse(text);
@@ -38,20 +38,47 @@ export function signingKeySource(config: ReceiverConfig, logger: Logger, reader?
   return async () => (await secret.get()) ?? [];
 }
 
+/**
+ * The keys in force for a request's workspace (null: the single-workspace mode, every path). With
+ * several workspaces each has its own source (its own secret, refreshed on its own), and a
+ * workspace's keys verify its requests only.
+ */
+export function signingKeySource(config: ReceiverConfig, logger: Logger, reader?: SecretReader): (workspace: string | null) => Promise<readonly string[]> {
+  let shared: SecretReader | undefined = reader;
+  const secrets = () => (shared ??= createSecretManagerReader({ endpoint: config.secrets.endpoint, timeoutMs: SECRET_READ_TIMEOUT_MS }));
+  if (!config.workspaces) {
+    const keys = keySource(config.signingKeys, SETTINGS.signingKeysSecret.name, config, logger, secrets);
+    return () => keys();
+  }
+  const byWorkspace = new Map(
+    config.workspaces.map((w) => [w.name, keySource(w.signingKeys, workspaceVariable(SETTINGS.signingKeysSecret.name, w.name), config, logger.child({ workspace: w.name }), secrets)]),
+  );
+  return async (workspace) => (workspace === null ? [] : ((await byWorkspace.get(workspace)?.()) ?? []));
+}
+
 export function buildReceiver(env: Env) {
   const config = loadReceiverConfig(env);
   const logger = createLogger({ level: config.logLevel, base: { component: 'receiver' } });
   const pubsub = new PubSub({ projectId: config.project });
   const publisher = createTopicPublisher({ pubsub, topic: config.topic, timeoutMs: config.publishTimeoutMs });
   const signingKeys = signingKeySource(config, logger);
-  if (config.signingKeys.kind === 'value' && config.signingKeys.value.length === 0) {
-    logger.error('CIO_WEBHOOK_SIGNING_KEYS holds the deploy placeholder: every webhook gets 503 until a real key is added');
+  // Each workspace (or the one) with where its keys come from.
+  const keySets = config.workspaces
+    ? config.workspaces.map((w) => ({ workspace: w.name, given: w.signingKeys, variable: workspaceVariable(SETTINGS.signingKeys.name, w.name) }))
+    : [{ workspace: null, given: config.signingKeys, variable: SETTINGS.signingKeys.name }];
+  for (const { workspace, given, variable } of keySets) {
+    if (given.kind === 'value' && given.value.length === 0) {
+      logger.error(`${variable} holds the deploy placeholder: every webhook${workspace ? ` to /${workspace}` : ''} gets 503 until a real key is added`, workspace ? { workspace } : {});
+    }
+    // Read the secret while the instance starts, before the first request asks for it.
+    if (given.kind === 'secret') void signingKeys(workspace);
   }
-  // Read the secret while the instance starts, before the first request asks for it.
-  if (config.signingKeys.kind === 'secret') void signingKeys();
+  const described = (given: Sourced<string[]>) => (given.kind === 'value' ? given.value.length : given.secret);
   logger.info('receiver configured', {
     topic: config.topic,
-    signing_keys: config.signingKeys.kind === 'value' ? config.signingKeys.value.length : config.signingKeys.secret,
+    ...(config.workspaces
+      ? { workspaces: Object.fromEntries(config.workspaces.map((w) => [w.name, { path: `/${w.name}`, signing_keys: described(w.signingKeys) }])) }
+      : { signing_keys: described(config.signingKeys) }),
     max_age_seconds: config.maxAgeSeconds,
     emulator: env.PUBSUB_EMULATOR_HOST ?? null,
   });
@@ -60,6 +87,7 @@ export function buildReceiver(env: Env) {
     pool: createBufferPool(config.maxBufferedBytes),
     maxAgeSeconds: config.maxAgeSeconds,
     bodyTimeoutMs: config.bodyTimeoutMs,
+    workspaces: config.workspaces ?? null,
     logger,
     project: config.project,
   });

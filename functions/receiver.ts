@@ -11,9 +11,11 @@ import { EVENT_ID_HASH_PREFIX, MAX_EVENT_ID_BYTES, bodyText, normalizeWebhook, p
 import { attributesOf } from '../shared/row.js';
 import { SignatureVerificationError, verifySignature } from '../shared/signature.js';
 import { newTrace, traceLogFields, traceOfHeaders, type TraceContext } from '../shared/trace-context.js';
+import { workspaceOfPath } from '../shared/workspaces.js';
 import { FREE_BODY_BYTES } from './body-buffer.js';
 import type { ByteGate } from './byte-gate.js';
 import type { Publisher } from './pubsub-publisher.js';
+import { UNKNOWN_WORKSPACE_ERROR } from './request-guard.js';
 
 /** With the age check off, timestamps older than this are still logged: a sign of backlog or replay. */
 export const STALE_LOG_SECONDS = 300;
@@ -30,8 +32,11 @@ export interface ReceiverDeps {
   config: ReceiverConfig;
   publisher: Publisher;
   logger: Logger;
-  /** The keys in force; required when the config names a secret (receiver-wiring.ts reads it). */
-  signingKeys?: () => Promise<readonly string[]>;
+  /**
+   * The keys in force for a request's workspace (null: the one workspace); required when the config
+   * names a secret (receiver-wiring.ts reads it).
+   */
+  signingKeys?: (workspace: string | null) => Promise<readonly string[]>;
   /** Bodies over the free size are processed only as many bytes at a time as this holds. */
   processing?: ByteGate;
   now?: () => Date;
@@ -65,21 +70,41 @@ function reply(res: Response, status: number, error: string): void {
   res.status(status).json({ error });
 }
 
+/** The keys the configuration gives directly, per workspace (null: the one); a secret needs a reader. */
+function givenKeys(config: ReceiverConfig): (workspace: string | null) => Promise<readonly string[]> {
+  const sets = config.workspaces ? config.workspaces.map((w) => [w.name, w.signingKeys] as const) : [[null, config.signingKeys] as const];
+  const keys = new Map<string | null, readonly string[]>();
+  for (const [workspace, given] of sets) {
+    if (given.kind === 'secret') throw new Error(`the receiver needs a reader for ${given.secret}`);
+    keys.set(workspace, given.value);
+  }
+  return async (workspace) => keys.get(workspace) ?? [];
+}
+
 export function createReceiver({ config, publisher, logger: processLogger, signingKeys, processing, now = () => new Date() }: ReceiverDeps) {
   const withinPublishTimeout = createDeadlineGroup(config.publishTimeoutMs, 'publish');
-  const given = config.signingKeys;
-  if (given.kind === 'secret' && !signingKeys) throw new Error(`the receiver needs a reader for ${given.secret}`);
-  const currentKeys = signingKeys ?? (async () => (given.kind === 'value' ? given.value : []));
+  const currentKeys = signingKeys ?? givenKeys(config);
   return async function receiver(req: Request, res: Response): Promise<void> {
     const started = performance.now();
     // The request guard found (or made) the trace already; without it (tests), read the headers.
     const trace = (req as Request & { trace?: TraceContext }).trace ?? traceOfHeaders(req.headers) ?? newTrace();
-    const logger = processLogger.child(traceLogFields(config.project, trace));
+    let logger = processLogger.child(traceLogFields(config.project, trace));
     if (req.method !== 'POST') {
       res.set('Allow', 'POST');
       return reply(res, 405, 'method not allowed; Customer.io sends POST');
     }
-    const keys = await currentKeys();
+    // Several workspaces: the path names the workspace, and only its keys verify the request. The
+    // request guard answers an unknown path before the body is read; this holds without the guard.
+    let workspace: string | null = null;
+    if (config.workspaces) {
+      workspace = workspaceOfPath(req.originalUrl || req.url, config.workspaces)?.name ?? null;
+      if (workspace === null) {
+        logger.warn('webhook to a path that names no workspace', { status: 404, url: (req.originalUrl || req.url).slice(0, 64) });
+        return reply(res, 404, UNKNOWN_WORKSPACE_ERROR);
+      }
+      logger = logger.child({ workspace });
+    }
+    const keys = await currentKeys(workspace);
     if (keys.length === 0) {
       logger.error('no signing key configured: add a version to the signing-keys secret; answering 503 so Customer.io retries');
       return reply(res, 503, 'receiver not configured yet; retry later');
@@ -127,7 +152,7 @@ export function createReceiver({ config, publisher, logger: processLogger, signi
         logger.warn('signed JSON body that does not parse', { bytes: body.length });
         return reply(res, 400, 'body is not valid JSON');
       }
-      const row = normalizeWebhook({ body, receivedAt, parsed, text });
+      const row = normalizeWebhook({ body, receivedAt, parsed, text, workspace });
       if (row.event_id.startsWith(EVENT_ID_HASH_PREFIX) && parsed.json) {
         // The row keeps the whole id in its payload; the log says which one it was.
         const original = String((parsed.value as { event_id?: unknown }).event_id);

@@ -8,7 +8,8 @@
  * is read or inflated whenever the headers already decide: 405 for a method other than POST, 400
  * for a URL the framework's router could not decode, 401 for missing or malformed X-CIO headers or
  * a timestamp outside the window, 415 for a Content-Encoding other than identity, gzip, deflate or
- * br, 413 for a declared length over the limit. Otherwise it reads the body itself: counting bytes
+ * br, 413 for a declared length over the limit, and with several workspaces 404 for a path that names
+ * none of them. Otherwise it reads the body itself: counting bytes
  * as they arrive (a body without a length is cut at the limit, a compressed one at the limit of its
  * inflated bytes), reserving memory only for bytes received (functions/body-buffer.ts) with large
  * bodies in a fixed pool of reusable buffers (functions/buffer-pool.ts), within a time bound. It
@@ -24,12 +25,15 @@ import type { Logger } from '../shared/log.js';
 import { LOG_EVENTS } from '../shared/log-events.js';
 import { SignatureVerificationError, checkSignatureHeaders } from '../shared/signature.js';
 import { newTrace, traceLogFields, traceOfHeaders, type TraceContext } from '../shared/trace-context.js';
+import { workspaceOfPath, type Workspace } from '../shared/workspaces.js';
 import { BodyBuffer, FREE_BODY_BYTES } from './body-buffer.js';
 import type { BufferPool } from './buffer-pool.js';
 import { answerEarly, type DrainBounds, type EarlyAnswer } from './early-answer.js';
 
 export interface RequestGuardOptions {
   maxBodyBytes: number;
+  /** Several workspaces: a POST must name one in its path (`/<workspace>`); null or absent: any path. */
+  workspaces?: readonly Workspace[] | null;
   /** Where bodies over the free size are held (RECEIVER_MAX_BUFFERED_BYTES in all). */
   pool: BufferPool;
   maxAgeSeconds: number | 'off';
@@ -48,6 +52,9 @@ export interface RequestGuardOptions {
 /** `trace`: the request's trace (from Cloud Run's headers, or one of our own), for every entry about it. */
 export type GuardedRequest = IncomingMessage & { rawBody?: Buffer; trace?: TraceContext };
 export type RequestGuard = (req: GuardedRequest, res: ServerResponse, next: () => void) => void;
+
+/** The answer to a path that names none of the workspaces (with several). */
+export const UNKNOWN_WORKSPACE_ERROR = 'unknown workspace path; post to /<workspace>';
 
 /** Encodings the guard inflates itself, each with a hard cap on the inflated bytes. */
 const DECODERS: Record<string, () => Transform> = {
@@ -83,7 +90,7 @@ export function createRequestGuard(options: RequestGuardOptions): RequestGuard {
 
   return function guard(req, res, next) {
     req.trace = traceOfHeaders(req.headers) ?? newTrace();
-    const log = logger.child(traceLogFields(options.project, req.trace));
+    let log = logger.child(traceLogFields(options.project, req.trace));
     const refuse = (answer: EarlyAnswer, fields: Record<string, unknown>) => {
       // A GET or HEAD at a public URL is a probe or a crawler, not a sender gone wrong: DEBUG.
       log[answer.status === 405 ? 'debug' : 'warn']('request rejected before its body was read', { status: answer.status, ...fields });
@@ -92,6 +99,12 @@ export function createRequestGuard(options: RequestGuardOptions): RequestGuard {
 
     if (req.method !== 'POST') return refuse({ status: 405, error: 'method not allowed; Customer.io sends POST', headers: { allow: 'POST' } }, { method: req.method });
     if (!decodablePath(req.url)) return refuse({ status: 400, error: 'malformed URL' }, { reason: 'malformed URL', url: (req.url ?? '').slice(0, LOGGED_CHARS), url_length: req.url?.length ?? 0 });
+    if (options.workspaces) {
+      // Decided by the path alone: a webhook pasted without its workspace, or a scanner, reads no body.
+      const workspace = workspaceOfPath(req.url ?? '/', options.workspaces);
+      if (!workspace) return refuse({ status: 404, error: UNKNOWN_WORKSPACE_ERROR }, { reason: 'unknown workspace path', url: (req.url ?? '').slice(0, LOGGED_CHARS) });
+      log = log.child({ workspace: workspace.name });
+    }
     try {
       checkSignatureHeaders({
         timestamp: req.headers['x-cio-timestamp'] as string | undefined,

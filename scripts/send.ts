@@ -3,6 +3,7 @@
  */
 import { ALL_METRICS, METRICS_BY_OBJECT_TYPE, OBJECT_TYPES, isKnownObjectType, type KnownObjectType } from '../shared/events.js';
 import { UsageError, parse, positiveInt, readLocalStack, runCli, wholeNumber } from '../ops/cli.js';
+import type { LocalStackInfo } from './local/stack-file.js';
 import { percentile, sendBodies } from './local/sender.js';
 import { samplePayload, type SamplePayload } from './local/samples.js';
 
@@ -12,6 +13,8 @@ Signs (v0:<timestamp>:<body>, HMAC-SHA256) and posts sample Customer.io events t
 
   --url URL            receiver URL (default: the running npm start stack)
   --key KEY            signing key (default: the running npm start stack's dev key)
+  --workspace NAME     with several workspaces (CIO_WORKSPACES), the running stack's workspace to post
+                       to: its URL and dev key (default: the only one)
   --object-type TYPE   only this object type (customer, email, push, sms, in_app, slack, webhook, whatsapp)
   --metric METRIC      only this metric (with --object-type: that one pair)
   --count N            copies of the selection, each with new event ids (default 1)
@@ -35,10 +38,35 @@ export function selectSamples(objectType: string | undefined, metric: string | u
   return Array.from({ length: count }, () => pairs.map(([type, m]) => samplePayload(type, m, { seq: seq++ }))).flat();
 }
 
+/**
+ * Where to post and with which key: --url and --key as given, else the running stack's (with
+ * several workspaces, the one --workspace names, or the only one).
+ */
+export function sendTarget(given: { url?: string; key?: string; workspace?: string }, local: LocalStackInfo | null): { url: string; key: string } {
+  const served = local?.workspaces ?? null;
+  if (given.workspace !== undefined) {
+    if (given.url !== undefined) throw new UsageError('--workspace picks the running stack\'s URL for the workspace: with --url, end the URL with the workspace (…/acme) instead');
+    if (!local) throw new UsageError('--workspace needs a running npm start stack (or give --url and --key)');
+    if (!served) throw new UsageError(`the running npm start stack serves one workspace (CIO_WORKSPACES is not set): leave out --workspace`);
+    const workspace = served.find((w) => w.name === given.workspace);
+    if (!workspace) throw new UsageError(`the running npm start stack has no workspace ${JSON.stringify(given.workspace)}: one of ${served.map((w) => w.name).join(', ')}`);
+    return { url: workspace.receiverUrl, key: given.key ?? workspace.signingKey };
+  }
+  if (served && given.url === undefined) {
+    if (served.length > 1) throw new UsageError(`the running npm start stack serves several workspaces: name one with --workspace (${served.map((w) => w.name).join(', ')})`);
+    return { url: served[0]!.receiverUrl, key: given.key ?? served[0]!.signingKey };
+  }
+  const url = given.url ?? local?.receiverUrl;
+  const key = given.key ?? (served ? undefined : local?.signingKey);
+  if (!url || !key) throw new UsageError(local ? '--key is required with --url' : '--url and --key are required when no npm start stack is running');
+  return { url, key };
+}
+
 async function main(): Promise<number> {
   const { values } = parse(process.argv.slice(2), {
     url: { type: 'string' },
     key: { type: 'string' },
+    workspace: { type: 'string' },
     'object-type': { type: 'string' },
     metric: { type: 'string' },
     count: { type: 'string' },
@@ -56,9 +84,7 @@ async function main(): Promise<number> {
   const duplicates = wholeNumber('duplicates', values.duplicates, 0);
   const rate = values.rate === undefined ? undefined : positiveInt('rate', values.rate, 1);
   const local = values.url && values.key ? null : readLocalStack();
-  const url = values.url ?? local?.receiverUrl;
-  const key = values.key ?? local?.signingKey;
-  if (!url || !key) throw new UsageError('--url and --key are required when no npm start stack is running');
+  const { url, key } = sendTarget(values, local);
 
   const bodies = samples.map((s) => JSON.stringify(s));
   for (let i = 0; i < duplicates; i++) bodies.push(bodies[i % samples.length]!);

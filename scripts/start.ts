@@ -7,7 +7,9 @@
  * Exit status: 0 stopped by a signal, 1 did not start (one line on stderr saying why).
  */
 import { createServer, isIP } from 'node:net';
+import { SETTINGS, readWorkspaces } from '../shared/config.js';
 import { DELIVERABILITY_SETTINGS, formatPpm } from '../shared/deliverability.js';
+import { workspaceVariable } from '../shared/workspaces.js';
 import { freePort } from './local/emulators.js';
 import { DEFAULT_BIND_HOST } from './local/function-process.js';
 import { forwardedEnv, startLocalStack } from './local/local-stack.js';
@@ -53,11 +55,19 @@ async function main(): Promise<void> {
   const env = process.env;
   const host = bindHostSetting(env);
   const wantedPort = portSetting(env);
+  const workspaces = readWorkspaces(env);
   // A running stack is the first thing to say (its port is taken, too); startLocalStack takes the lock.
   StackLock.refuseIfHeld(DEFAULT_STATE_DIR);
   say('starting the local pipeline (Pub/Sub and Firestore emulators take a few seconds)…\n');
   // Every variable the functions read reaches them, and they check it as deployed.
   const forwarded = forwardedEnv(env);
+  // Several workspaces: one URL and one dev key each (CIO_WEBHOOK_SIGNING_KEYS__<WS> fixes one).
+  const workspaceKeys = Object.fromEntries(
+    (workspaces ?? []).flatMap((w) => {
+      const key = env[workspaceVariable(SETTINGS.signingKeys.name, w.name)]?.trim();
+      return key ? [[w.name, key]] : [];
+    }),
+  );
   const stack = await startLocalStack({
     // Set and non-empty: emulators you already run; otherwise the stack starts its own.
     pubsubHost: env.PUBSUB_EMULATOR_HOST || undefined,
@@ -65,6 +75,8 @@ async function main(): Promise<void> {
     receiverPort: await receiverPort(wantedPort, host),
     bindHost: host,
     signingKey: env.CIO_WEBHOOK_SIGNING_KEYS || undefined,
+    workspaces,
+    workspaceKeys,
     pseudonymKey: env.PSEUDONYM_KEY || undefined,
     handlerEnv: forwarded.handler,
     receiverEnv: forwarded.receiver,
@@ -94,10 +106,17 @@ async function main(): Promise<void> {
     : loopback
       ? `${host} only (LOCAL_BIND_HOST=0.0.0.0 opens the receiver and handler to other machines)`
       : `${host} only (LOCAL_BIND_HOST)`;
+  const acting = (dryRun: boolean) => (dryRun ? 'dry run: Customer.io calls are logged, not made' : 'calling the Customer.io Track API');
+  const served = stack.workspaces;
+  const receiverLines = served
+    ? `  workspaces     ${served.length} (CIO_WORKSPACES), each posting to its own URL, signed with its own key:\n` +
+      served.map((w) => `    ${`${w.name} (${w.region})`.padEnd(13)}${w.receiverUrl}  signing key ${w.signingKey}`).join('\n')
+    : `  receiver       ${stack.receiverUrl}\n  signing key    ${stack.signingKey}`;
+  const handlerMode = served && new Set(served.map((w) => w.dryRun)).size > 1 ? served.map((w) => `${w.name}: ${w.dryRun ? 'dry run' : 'calling the Customer.io Track API'}`).join('; ') : acting(stack.dryRun);
+  const sendHint = served ? `npm run send -- --workspace ${served[0]!.name} --duplicates 5` : 'npm run send -- --duplicates 5';
   say(`
-  receiver       ${stack.receiverUrl}
-  signing key    ${stack.signingKey}
-  handler        ${stack.handlerUrl}  (${stack.dryRun ? 'dry run: Customer.io calls are logged, not made' : 'calling the Customer.io Track API'})
+${receiverLines}
+  handler        ${stack.handlerUrl}  (${handlerMode})
   listening on   ${listening}
   Pub/Sub        ${stack.pubsubHost}  topics ${stack.names.topic}, ${stack.names.replayTopic}, ${stack.names.deadLetterTopic}; subscriptions ${stack.names.pushSubscription}, ${stack.names.replaySubscription}, ${stack.warehouseSubscription}, ${stack.names.deadLetterSubscription}
   Firestore      ${stack.firestoreHost}  database ${stack.dedupeDatabase}
@@ -107,7 +126,7 @@ async function main(): Promise<void> {
   guard          every minute: complaint rate ≥ ${formatPpm(stack.deliverability.thresholds.complaint.warning)} / ${formatPpm(stack.deliverability.thresholds.complaint.critical)} from ${stack.deliverability.thresholds.complaint.minVolume} delivered, bounce rate ≥ ${formatPpm(stack.deliverability.thresholds.bounce.warning)} / ${formatPpm(stack.deliverability.thresholds.bounce.critical)} from ${stack.deliverability.thresholds.bounce.minVolume} sent, last ${stack.deliverability.windowHours} h
   logs           ${shownPath(stack.logFiles.receiver)}, ${shownPath(stack.logFiles.handler)}, ${shownPath(stack.logFiles.guard)}
 
-  send samples:  npm run send -- --duplicates 5
+  send samples:  ${sendHint}
   then look:     npm run ops -- stats --local
                  npm run ops -- deliverability --local
   stop:          Ctrl-C (or kill ${process.pid})

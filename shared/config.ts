@@ -5,6 +5,7 @@
  */
 import { isKnownMetric } from './events.js';
 import { ACTION_RULE_NAMES, type ActionRuleName, type Policy } from './policy.js';
+import { TRACK_API_URLS, WORKSPACES_VARIABLE, WorkspacesError, parseWorkspaces, workspaceVariable, type CioRegion, type Workspace } from './workspaces.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -201,12 +202,10 @@ export const SETTINGS = {
   ttlDays: { name: 'DEDUPE_TTL_DAYS', default: '30', parse: integer(1, 3650) },
 } satisfies Record<string, Setting<unknown>>;
 
-export interface ReceiverConfig {
+interface ReceiverSettings {
   project: string;
   logLevel: LogLevel;
   topic: string;
-  /** Given directly (empty only when it is SECRET_PLACEHOLDER), or the secret read at run time. */
-  signingKeys: Sourced<string[]>;
   secrets: SecretAccessConfig;
   maxAgeSeconds: number | 'off';
   maxBodyBytes: number;
@@ -214,6 +213,25 @@ export interface ReceiverConfig {
   bodyTimeoutMs: number;
   publishTimeoutMs: number;
 }
+
+/** A workspace as the receiver knows it (several-workspaces mode): its keys verify its path only. */
+export interface ReceiverWorkspace extends Workspace {
+  signingKeys: Sourced<string[]>;
+}
+
+export type ReceiverConfig = ReceiverSettings &
+  (
+    | {
+        /** One workspace: given directly (empty only when it is SECRET_PLACEHOLDER), or the secret read at run time. */
+        signingKeys: Sourced<string[]>;
+        workspaces?: undefined;
+      }
+    | {
+        /** Several (CIO_WORKSPACES): each one's keys, for POST /<workspace>. */
+        workspaces: ReceiverWorkspace[];
+        signingKeys?: undefined;
+      }
+  );
 
 /** How the functions read the secrets named by *_SECRET variables. */
 export interface SecretAccessConfig {
@@ -237,12 +255,58 @@ function readSourced<T>(env: Env, value: Setting<T>, secret: Setting<string>): S
   return { kind: 'value', value: read(env, value) };
 }
 
+/** A setting's per-workspace variable (`CIO_SITE_ID__ACME`): the same default and validator, its own name. */
+function forWorkspace<T>(setting: Setting<T>, workspace: Workspace): Setting<T> {
+  return { ...setting, name: workspaceVariable(setting.name, workspace.name) };
+}
+
+/**
+ * CIO_WORKSPACES as a list, or null for the single-workspace mode; names without a region take
+ * CIO_REGION's. Both functions, the local stack and the sender read it this one way.
+ */
+export function readWorkspaces(env: Env): Workspace[] | null {
+  const raw = env[WORKSPACES_VARIABLE];
+  if (!raw?.trim()) return null;
+  try {
+    return parseWorkspaces(raw, read(env, SETTINGS.region));
+  } catch (error) {
+    if (!(error instanceof WorkspacesError)) throw error;
+    throw new ConfigError(WORKSPACES_VARIABLE, error.message);
+  }
+}
+
+/**
+ * With several workspaces a variable without a workspace suffix could be meant for any of them (a
+ * key or credentials of the wrong workspace): refused, naming the variables to set instead.
+ */
+function refuseUnsuffixed(env: Env, settings: readonly Setting<unknown>[], workspaces: readonly Workspace[]): void {
+  for (const setting of settings) {
+    if (!env[setting.name]?.trim()) continue;
+    const instead = workspaces.map((w) => workspaceVariable(setting.name, w.name)).join(', ');
+    throw new ConfigError(setting.name, `is not used with several workspaces (${WORKSPACES_VARIABLE}): set ${instead} instead`);
+  }
+}
+
 export function loadReceiverConfig(env: Env): ReceiverConfig {
+  const project = read(env, SETTINGS.project);
+  const logLevel = read(env, SETTINGS.logLevel);
+  const topic = read(env, SETTINGS.topic);
+  const workspaces = readWorkspaces(env);
+  if (workspaces !== null) refuseUnsuffixed(env, WORKSPACE_SETTINGS.receiver, workspaces);
+  const keys =
+    workspaces === null
+      ? { signingKeys: readSourced(env, SETTINGS.signingKeys, SETTINGS.signingKeysSecret) }
+      : {
+          workspaces: workspaces.map((workspace) => ({
+            ...workspace,
+            signingKeys: readSourced(env, forWorkspace(SETTINGS.signingKeys, workspace), forWorkspace(SETTINGS.signingKeysSecret, workspace)),
+          })),
+        };
   const config: ReceiverConfig = {
-    project: read(env, SETTINGS.project),
-    logLevel: read(env, SETTINGS.logLevel),
-    topic: read(env, SETTINGS.topic),
-    signingKeys: readSourced(env, SETTINGS.signingKeys, SETTINGS.signingKeysSecret),
+    project,
+    logLevel,
+    topic,
+    ...keys,
     secrets: loadSecretAccess(env),
     maxAgeSeconds: read(env, SETTINGS.maxAgeSeconds),
     maxBodyBytes: read(env, SETTINGS.maxBodyBytes),
@@ -285,28 +349,72 @@ export interface HandlerConfig extends PolicyConfig {
   maxAgeSeconds: number | 'off';
   pseudonymKey: Buffer;
   cioRequestsPerSecond: number;
+  /**
+   * Several workspaces (CIO_WORKSPACES): each one's credentials, Track API and dry run; absent with
+   * one. Then `credentials` is null, and `region`, `trackUrl` and `dryRun` are only the defaults.
+   */
+  workspaces?: HandlerWorkspace[];
+}
+
+/** A workspace as the handler knows it: it acts on that workspace's events with these. */
+export interface HandlerWorkspace extends Workspace {
+  /** Each given directly or as the secret read at run time; null in dry run without credentials. */
+  credentials: { siteId: Sourced<string>; trackApiKey: Sourced<string> } | null;
+  /** CIO_TRACK_URL__<WS>, else CIO_TRACK_URL, else the Track API of the workspace's region. */
+  trackUrl: string;
+  /** CIO_DRY_RUN__<WS>, else CIO_DRY_RUN. */
+  dryRun: boolean;
 }
 
 export function loadPolicyConfig(env: Env): PolicyConfig {
   return { actions: read(env, SETTINGS.actions), suppressOn: read(env, SETTINGS.suppressOn) };
 }
 
+const SETTINGS_CREDENTIALS = { siteId: SETTINGS.siteId, trackApiKey: SETTINGS.trackApiKey, siteIdSecret: SETTINGS.siteIdSecret, trackApiKeySecret: SETTINGS.trackApiKeySecret };
+
+/** Both credentials (each a value or a secret), or null in dry run when none of their variables is set. */
+function readCredentials(env: Env, dryRun: boolean, settings: { siteId: Setting<string>; trackApiKey: Setting<string>; siteIdSecret: Setting<string>; trackApiKeySecret: Setting<string> }): HandlerConfig['credentials'] {
+  const hasCredentials = Object.values(settings).some((setting) => Boolean(env[setting.name]?.trim()));
+  return dryRun && !hasCredentials
+    ? null
+    : { siteId: readSourced(env, settings.siteId, settings.siteIdSecret), trackApiKey: readSourced(env, settings.trackApiKey, settings.trackApiKeySecret) };
+}
+
+function loadHandlerWorkspaces(env: Env, workspaces: readonly Workspace[], defaults: { dryRun: boolean; trackUrl: string | null }): HandlerWorkspace[] {
+  refuseUnsuffixed(env, Object.values(SETTINGS_CREDENTIALS), workspaces);
+  const loaded = workspaces.map((workspace): HandlerWorkspace => {
+    const own = <T>(setting: Setting<T>) => forWorkspace(setting, workspace);
+    const given = (setting: Setting<unknown>) => Boolean(env[own(setting).name]?.trim());
+    const dryRun = given(SETTINGS.dryRun) ? read(env, own(SETTINGS.dryRun)) : defaults.dryRun;
+    const trackUrl = (given(SETTINGS.trackUrl) ? read(env, own(SETTINGS.trackUrl)) : null) ?? defaults.trackUrl ?? TRACK_API_URLS[workspace.region];
+    const credentials = readCredentials(env, dryRun, {
+      siteId: own(SETTINGS_CREDENTIALS.siteId), trackApiKey: own(SETTINGS_CREDENTIALS.trackApiKey),
+      siteIdSecret: own(SETTINGS_CREDENTIALS.siteIdSecret), trackApiKeySecret: own(SETTINGS_CREDENTIALS.trackApiKeySecret),
+    });
+    return { ...workspace, credentials, trackUrl, dryRun };
+  });
+  // CIO_TRACK_URL is one Track API for every workspace (a local fake, a test). A region's real one
+  // would send another region's workspaces to the wrong data center, where their credentials fail.
+  const region = (Object.keys(TRACK_API_URLS) as CioRegion[]).find((r) => TRACK_API_URLS[r] === defaults.trackUrl);
+  const elsewhere = region && workspaces.find((w) => w.region !== region && !env[workspaceVariable(SETTINGS.trackUrl.name, w.name)]?.trim());
+  if (elsewhere) {
+    throw new ConfigError(SETTINGS.trackUrl.name, `is the ${region} Track API, but workspace ${elsewhere.name} is in ${elsewhere.region}: leave it unset (each workspace calls its region's) or set ${workspaceVariable(SETTINGS.trackUrl.name, elsewhere.name)}`);
+  }
+  return loaded;
+}
+
 export function loadHandlerConfig(env: Env): HandlerConfig {
   const dryRun = read(env, SETTINGS.dryRun);
-  const credentialVariables = [SETTINGS.siteId, SETTINGS.trackApiKey, SETTINGS.siteIdSecret, SETTINGS.trackApiKeySecret];
-  const hasCredentials = credentialVariables.some((setting) => Boolean(env[setting.name]?.trim()));
-  const credentials =
-    dryRun && !hasCredentials
-      ? null
-      : { siteId: readSourced(env, SETTINGS.siteId, SETTINGS.siteIdSecret), trackApiKey: readSourced(env, SETTINGS.trackApiKey, SETTINGS.trackApiKeySecret) };
+  const workspaces = readWorkspaces(env);
+  const trackUrl = read(env, SETTINGS.trackUrl);
   const config: HandlerConfig = {
     project: read(env, SETTINGS.project),
     logLevel: read(env, SETTINGS.logLevel),
     ...loadPolicyConfig(env),
-    credentials,
+    credentials: workspaces === null ? readCredentials(env, dryRun, SETTINGS_CREDENTIALS) : null,
     secrets: loadSecretAccess(env),
     region: read(env, SETTINGS.region),
-    trackUrl: read(env, SETTINGS.trackUrl),
+    trackUrl,
     dryRun,
     cioDeadlineSeconds: read(env, SETTINGS.cioDeadlineSeconds),
     dedupeCollection: read(env, SETTINGS.dedupeCollection),
@@ -317,6 +425,7 @@ export function loadHandlerConfig(env: Env): HandlerConfig {
     maxAgeSeconds: read(env, SETTINGS.maxAgeSeconds),
     pseudonymKey: read(env, SETTINGS.pseudonymKey),
     cioRequestsPerSecond: read(env, SETTINGS.cioRequestsPerSecond),
+    ...(workspaces === null ? {} : { workspaces: loadHandlerWorkspaces(env, workspaces, { dryRun, trackUrl }) }),
   };
   const ttlProblem = replayWindowProblem(config.maxAgeSeconds, config.ttlDays);
   if (ttlProblem) throw new ConfigError(SETTINGS.ttlDays.name, ttlProblem);
@@ -344,8 +453,9 @@ export function replayWindowProblem(maxAgeSeconds: number | 'off', ttlDays: numb
 }
 
 /**
- * The variables each function reads at start-up as deployed (credentials as the secrets that hold
- * them); the infra sets every one of them.
+ * The variables each function reads at start-up as deployed with one workspace (credentials as the
+ * secrets that hold them); the infra sets every one of them. With several: receiverVariables and
+ * handlerVariables.
  */
 export const RECEIVER_VARIABLES = [
   SETTINGS.project, SETTINGS.logLevel, SETTINGS.topic, SETTINGS.signingKeysSecret, SETTINGS.secretRefreshSeconds, SETTINGS.maxAgeSeconds,
@@ -358,3 +468,48 @@ export const HANDLER_VARIABLES = [
   SETTINGS.dedupeCollection, SETTINGS.dedupeDatabase, SETTINGS.dedupeDeadlineSeconds, SETTINGS.leaseSeconds,
   SETTINGS.ttlDays, SETTINGS.maxAgeSeconds, SETTINGS.pseudonymKey, SETTINGS.cioRequestsPerSecond,
 ].map((s) => s.name);
+
+/**
+ * The settings each function reads once per workspace with several: the base name, `__`, the
+ * workspace (shared/workspaces.ts's workspaceVariable). The unsuffixed credential and key variables
+ * are then refused; CIO_TRACK_URL and CIO_DRY_RUN stay the defaults for every workspace.
+ */
+export const WORKSPACE_SETTINGS = {
+  receiver: [SETTINGS.signingKeys, SETTINGS.signingKeysSecret],
+  handler: [SETTINGS.siteId, SETTINGS.siteIdSecret, SETTINGS.trackApiKey, SETTINGS.trackApiKeySecret, SETTINGS.trackUrl, SETTINGS.dryRun],
+} as const;
+
+/** Every per-workspace variable `target` may read (local runs and tests set any of them). */
+export function workspaceVariables(target: keyof typeof WORKSPACE_SETTINGS, workspaces: readonly Workspace[]): string[] {
+  return workspaces.flatMap((w) => WORKSPACE_SETTINGS[target].map((s) => workspaceVariable(s.name, w.name)));
+}
+
+/**
+ * What the deployed receiver reads with these workspaces (null: one, RECEIVER_VARIABLES): with
+ * several, CIO_WORKSPACES and each workspace's signing-keys secret instead of the one secret.
+ */
+export function receiverVariables(workspaces: readonly Workspace[] | null): string[] {
+  if (workspaces === null) return RECEIVER_VARIABLES;
+  return [
+    ...RECEIVER_VARIABLES.filter((name) => name !== SETTINGS.signingKeysSecret.name),
+    WORKSPACES_VARIABLE,
+    ...workspaces.map((w) => workspaceVariable(SETTINGS.signingKeysSecret.name, w.name)),
+  ];
+}
+
+/**
+ * What the deployed handler reads with these workspaces (null: one, HANDLER_VARIABLES): with
+ * several, CIO_WORKSPACES and each workspace's site-id and API-key secrets instead of the two. Not
+ * CIO_TRACK_URL: each workspace calls its own region's Track API (a regional CIO_TRACK_URL that
+ * does not match a workspace's region is refused at start-up); nor CIO_REGION, as the stack spells
+ * out every workspace's region in CIO_WORKSPACES.
+ */
+export function handlerVariables(workspaces: readonly Workspace[] | null): string[] {
+  if (workspaces === null) return HANDLER_VARIABLES;
+  const replaced: string[] = [SETTINGS.siteIdSecret.name, SETTINGS.trackApiKeySecret.name, SETTINGS.trackUrl.name, SETTINGS.region.name];
+  return [
+    ...HANDLER_VARIABLES.filter((name) => !replaced.includes(name)),
+    WORKSPACES_VARIABLE,
+    ...workspaces.flatMap((w) => [workspaceVariable(SETTINGS.siteIdSecret.name, w.name), workspaceVariable(SETTINGS.trackApiKeySecret.name, w.name)]),
+  ];
+}

@@ -24,6 +24,12 @@ export interface Workspace {
 export const WORKSPACES_VARIABLE = 'CIO_WORKSPACES';
 
 /**
+ * Each region's Track API (reference §5): a workspace's credentials work only in its own data
+ * center. The handler calls its workspace's, the stack hands the single-workspace handler its own.
+ */
+export const TRACK_API_URLS = { us: 'https://track.customer.io/api/v1', eu: 'https://track-eu.customer.io/api/v1' } as const satisfies Record<CioRegion, string>;
+
+/**
  * 2–20 characters, a letter first, no hyphen last: fits a URL path segment as it is, a Secret Manager
  * id (`<prefix>-<name>-webhook-signing-keys`), a Terraform construct id and an environment variable
  * suffix (upper-cased, hyphens as underscores).

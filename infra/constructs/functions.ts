@@ -17,7 +17,7 @@ import { Sleep } from '@cdktf/provider-time/lib/sleep/index.js';
 import { App, AssetType, DataResource, TerraformAsset, TerraformStack, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { SETTINGS, type PolicyConfig } from '../../shared/config.js';
-import { WORKSPACES_VARIABLE, formatWorkspaces, workspaceVariable, type Workspace } from '../../shared/workspaces.js';
+import { TRACK_API_URLS, WORKSPACES_VARIABLE, formatWorkspaces, workspaceVariable, type Workspace } from '../../shared/workspaces.js';
 import type { ReceiverAccess } from '../config.js';
 import { writeDeterministicZip } from '../archive.js';
 import { pipelineNames } from '../names.js';
@@ -27,8 +27,6 @@ import { workspaceScope, type Secrets } from './secrets.js';
 
 /** Where package.json is: the invoker step runs `npm run ops` there. */
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-
-export const TRACK_API_URLS = { us: 'https://track.customer.io/api/v1', eu: 'https://track-eu.customer.io/api/v1' } as const;
 
 export interface PipelineFunctionsProps {
   project: string;

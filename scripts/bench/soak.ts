@@ -6,6 +6,11 @@
  * → distinct events, and Customer.io actions expected → performed, and prints latency, errors and
  * peak memory. Any loss or double action makes the exit code 1.
  *
+ * SOAK_WORKSPACES=acme,beta runs the stack with those workspaces (CIO_WORKSPACES): each distinct
+ * event goes to one workspace, one in ten to a second workspace too (the same event_id, a different
+ * event), and the reconciliation is per workspace: every accepted event a row with its workspace,
+ * every action made once with its workspace's credentials.
+ *
  * `npm run soak -- --chaos` does the same while faults are injected through the run (chaos/plan.ts):
  * the handler and the receiver killed and restarted, connections to both emulators reset, black-holed
  * and slowed through fault proxies, the Track API throttling, failing and hanging. The sender retries
@@ -20,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { normalizeWebhook } from '../../shared/normalize.js';
+import { parseWorkspaces, workspaceVariable } from '../../shared/workspaces.js';
 import { DEFAULT_POLICY, decideActions } from '../../shared/policy.js';
 import { describeCall } from '../../functions/customerio.js';
 import { startFirestoreEmulator, startPubSubEmulator, type Emulator } from '../local/emulators.js';
@@ -33,7 +39,7 @@ import { allSamples } from '../local/samples.js';
 import { percentile } from '../local/sender.js';
 import { injectFaults, type ChaosRun } from './chaos/inject.js';
 import { FAULT_KINDS, FAULT_LABELS, planFaults, seededRandom } from './chaos/plan.js';
-import { classifyRepeats, type HandlerLogLine, type RepeatReport } from './chaos/reconcile.js';
+import { classifyRepeats, eventKey, type HandlerLogLine, type RepeatReport } from './chaos/reconcile.js';
 
 const CHAOS = process.argv.includes('--chaos');
 const EVENTS = Number(process.env.SOAK_EVENTS ?? 20_000);
@@ -42,6 +48,10 @@ const SEED = Number(process.env.SOAK_SEED ?? randomInt(1, 2 ** 31));
 const CHAOS_PER_MINUTE = Number(process.env.SOAK_CHAOS_PER_MINUTE ?? 20);
 const DUPLICATE_SHARE = 0.1;
 const DRAIN_TIMEOUT_MS = Number(process.env.SOAK_DRAIN_SECONDS ?? (CHAOS ? 300 : 120)) * 1000;
+/** Several workspaces (SOAK_WORKSPACES=acme,beta), or null: one, as deployed without CIO_WORKSPACES. */
+const WORKSPACES = parseWorkspaces(process.env.SOAK_WORKSPACES);
+/** With several workspaces, this share of the distinct events also goes to a second workspace. */
+const SHARED_SHARE = 0.1;
 /** Tries per webhook under chaos: 1 + retries after 1, 2, 4, 8, 8… s — about 80 s of retrying. */
 const SENDER_ATTEMPTS = 12;
 /**
@@ -53,25 +63,47 @@ const CHAOS_HANDLER_ENV = { DEDUPE_LEASE_SECONDS: '15', CIO_DEADLINE_SECONDS: '8
 
 const random = seededRandom(SEED);
 
-function buildStream(): { bodies: string[]; distinct: string[] } {
-  const distinctCount = Math.round(EVENTS * (1 - DUPLICATE_SHARE));
-  const distinct: string[] = [];
+/** One webhook delivery: a body to a workspace's URL (null: the one receiver URL). */
+interface Delivery {
+  workspace: string | null;
+  body: string;
+}
+
+function buildStream(): { deliveries: Delivery[]; distinct: Delivery[] } {
+  const names = WORKSPACES?.map((w) => w.name) ?? [null];
+  // The deliveries that are not duplicates: with several workspaces one in ten events is delivered
+  // to two of them, so the total stays EVENTS with the same share of duplicates.
+  const distinctCount = Math.round((EVENTS * (1 - DUPLICATE_SHARE)) / (names.length > 1 ? 1 + SHARED_SHARE : 1));
+  const distinct: Delivery[] = [];
   const now = Math.floor(Date.now() / 1000);
-  for (let seq = 1; distinct.length < distinctCount; seq += 1000) {
+  let made = 0;
+  for (let seq = 1; made < distinctCount; seq += 1000) {
     // Event times spread over the last hour: arrival order is not event order.
     for (const sample of allSamples({ seq, timestamp: now - Math.floor(random() * 3600) })) {
-      if (distinct.length < distinctCount) distinct.push(JSON.stringify(sample));
+      if (made >= distinctCount) break;
+      const body = JSON.stringify(sample);
+      distinct.push({ workspace: names[made % names.length]!, body });
+      // The same event id in another workspace is another event: two rows, two dedupe records.
+      // Two in every twenty (one sent first to an even workspace, one to an odd), so each workspace
+      // gets its share of them.
+      const every = 2 * Math.round(1 / SHARED_SHARE);
+      if (names.length > 1 && (made % every === 0 || made % every === every / 2 + 1)) distinct.push({ workspace: names[(made + 1) % names.length]!, body });
+      made += 1;
     }
   }
-  const bodies = [...distinct];
-  for (let i = 0; bodies.length < EVENTS; i++) bodies.splice(Math.floor(random() * bodies.length), 0, distinct[Math.floor(random() * distinct.length)]!);
+  const deliveries = [...distinct];
+  for (let i = 0; deliveries.length < EVENTS; i++) deliveries.splice(Math.floor(random() * deliveries.length), 0, distinct[Math.floor(random() * distinct.length)]!);
   // Some out of order: shuffle within windows of 50.
-  for (let start = 0; start < bodies.length; start += 50) {
-    const window = bodies.slice(start, start + 50).sort(() => random() - 0.5);
-    bodies.splice(start, window.length, ...window);
+  for (let start = 0; start < deliveries.length; start += 50) {
+    const window = deliveries.slice(start, start + 50).sort(() => random() - 0.5);
+    deliveries.splice(start, window.length, ...window);
   }
-  return { bodies, distinct };
+  return { deliveries, distinct };
 }
+
+/** The credentials the soak gives a workspace's handler: the fake tells workspaces apart by them. */
+const credentialsOf = (workspace: string | null) => (workspace === null ? 'soak' : `soak-${workspace}`);
+const basicAuth = (workspace: string | null) => `Basic ${Buffer.from(`${credentialsOf(workspace)}:${credentialsOf(workspace)}`).toString('base64')}`;
 
 /** Polls `check` until it is true or the time is up, printing its progress every 10 s. */
 async function waitUntil(check: () => Promise<{ done: boolean; progress: string }>, timeoutMs: number): Promise<boolean> {
@@ -107,9 +139,13 @@ interface Harness {
 async function startHarness(): Promise<Harness> {
   const fake = await startFakeTrackApi();
   const stateDir = mkdtempSync(join(tmpdir(), 'cio-soak-'));
-  const handlerEnv = { CIO_SITE_ID: 'soak', CIO_TRACK_API_KEY: 'soak', CIO_TRACK_URL: fake.url, LOG_LEVEL: 'warning' };
+  // One fake Track API for every workspace (CIO_TRACK_URL), each workspace with its own credentials.
+  const credentials: Record<string, string> = WORKSPACES
+    ? Object.fromEntries(WORKSPACES.flatMap((w) => [[workspaceVariable('CIO_SITE_ID', w.name), credentialsOf(w.name)], [workspaceVariable('CIO_TRACK_API_KEY', w.name), credentialsOf(w.name)]]))
+    : { CIO_SITE_ID: credentialsOf(null), CIO_TRACK_API_KEY: credentialsOf(null) };
+  const handlerEnv = { ...credentials, CIO_TRACK_URL: fake.url, LOG_LEVEL: 'warning' };
   if (!CHAOS) {
-    const stack = await startLocalStack({ stateDir, handlerEnv, maxDeliveryAttempts: 100 });
+    const stack = await startLocalStack({ stateDir, handlerEnv, workspaces: WORKSPACES, maxDeliveryAttempts: 100 });
     return { stack, fake, stateDir, emulators: stack.emulators, stop: async () => (await stack.stop(), await fake.close()) };
   }
   // The emulators start here so the functions can be pointed at them through the fault proxies,
@@ -122,6 +158,7 @@ async function startHarness(): Promise<Harness> {
     firestoreHost: firestore.host,
     functionHosts: { pubsub: proxies.pubsub.host, firestore: proxies.firestore.host },
     handlerEnv: { ...handlerEnv, ...CHAOS_HANDLER_ENV },
+    workspaces: WORKSPACES,
     maxDeliveryAttempts: 100,
   });
   return {
@@ -152,9 +189,26 @@ interface LoadResult {
   latenciesMs: number[];
 }
 
+/** What one sender process reports (scripts/bench/send-load.ts). */
+async function sendLoad(url: string, key: string, file: string, rate: number, concurrency: number): Promise<LoadResult> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'scripts/bench/send-load.ts'), url, key, file, String(rate), String(concurrency), String(CHAOS ? SENDER_ATTEMPTS : 1)],
+    { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 },
+  );
+  return JSON.parse(stdout) as LoadResult;
+}
+
+/** A workspace's name in the report ('' is the single-workspace mode's). */
+const shown = (workspace: string | null) => workspace ?? '';
+
 async function main(): Promise<number> {
-  const { bodies, distinct } = buildStream();
-  process.stdout.write(`soak: ${bodies.length} events (${distinct.length} distinct, ${bodies.length - distinct.length} duplicates) over ~${SECONDS} s, node ${process.version}\n`);
+  const { deliveries, distinct } = buildStream();
+  process.stdout.write(`soak: ${deliveries.length} events (${distinct.length} distinct, ${deliveries.length - distinct.length} duplicates) over ~${SECONDS} s, node ${process.version}\n`);
+  if (WORKSPACES) {
+    const shared = distinct.length - new Set(distinct.map((d) => d.body)).size;
+    process.stdout.write(`workspaces: ${WORKSPACES.map((w) => w.name).join(', ')} (SOAK_WORKSPACES); ${shared} event ids delivered to two workspaces\n`);
+  }
   const plan = CHAOS ? planFaults({ seed: SEED, durationMs: SECONDS * 1000, perMinute: CHAOS_PER_MINUTE }) : [];
   if (CHAOS) process.stdout.write(`chaos: seed ${SEED} (SOAK_SEED=${SEED} replays this schedule), ${plan.length} faults (SOAK_CHAOS_PER_MINUTE=${CHAOS_PER_MINUTE})\n`);
 
@@ -173,45 +227,68 @@ async function main(): Promise<number> {
     m.ack();
   });
   try {
-    const file = join(stateDir, 'bodies.jsonl');
-    writeFileSync(file, bodies.join('\n'));
     let chaos: ChaosRun | undefined;
     if (harness.proxies) {
       chaos = injectFaults(plan, { restart: (target, downMs) => stack.restart(target, { downMs }), proxies: harness.proxies, trackApi: fake });
     }
-    // The sender runs in its own process: its latencies must not include this process's sink work.
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'scripts/bench/send-load.ts'), stack.receiverUrl, stack.signingKey, file, String(bodies.length / SECONDS), '64', String(CHAOS ? SENDER_ATTEMPTS : 1)],
-      { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 },
+    // One sender per workspace (its URL and key), each in its own process: their latencies must
+    // not include this process's sink work. Together they send at the soak's rate.
+    const targets = stack.workspaces ? stack.workspaces.map((w) => ({ workspace: w.name as string | null, url: w.receiverUrl, key: w.signingKey })) : [{ workspace: null, url: stack.receiverUrl, key: stack.signingKey }];
+    const loads = await Promise.all(
+      targets.map(async (target) => {
+        const bodies = deliveries.filter((d) => d.workspace === target.workspace).map((d) => d.body);
+        const file = join(stateDir, `bodies${target.workspace ? `-${target.workspace}` : ''}.jsonl`);
+        writeFileSync(file, bodies.join('\n'));
+        const load = await sendLoad(target.url, target.key, file, bodies.length / SECONDS, Math.max(8, Math.round(64 / targets.length)));
+        return { workspace: target.workspace, load, accepted: load.accepted.map((i) => bodies[i]!), gaveUp: load.gaveUp.length };
+      }),
     );
-    const load = JSON.parse(stdout) as LoadResult;
     await chaos?.done;
-    const sent = { ...load, accepted: load.accepted.map((i) => bodies[i]!) };
-    process.stdout.write(`sent in ${load.seconds.toFixed(1)} s; draining…\n`);
+    const sent = {
+      sent: loads.reduce((n, l) => n + l.load.sent, 0),
+      seconds: Math.max(...loads.map((l) => l.load.seconds)),
+      statuses: loads.reduce<Record<string, number>>((all, l) => {
+        for (const [status, n] of Object.entries(l.load.statuses)) all[status] = (all[status] ?? 0) + n;
+        return all;
+      }, {}),
+      acceptedCount: loads.reduce((n, l) => n + l.load.acceptedCount, 0),
+      retries: loads.reduce((n, l) => n + l.load.retries, 0),
+      gaveUp: loads.reduce((n, l) => n + l.gaveUp, 0),
+      latenciesMs: loads.flatMap((l) => l.load.latenciesMs).sort((a, b) => a - b),
+    };
+    process.stdout.write(`sent in ${sent.seconds.toFixed(1)} s; draining…\n`);
 
+    // Every call expected, keyed by the workspace whose credentials must make it and the request.
+    const callKey = (workspace: string | null, call: unknown) => `${shown(workspace)}\t${JSON.stringify(call)}`;
     const expected = new Map<string, string[]>();
-    for (const body of new Set(sent.accepted)) {
-      const row = normalizeWebhook({ body: Buffer.from(body), receivedAt: new Date() });
-      const decision = decideActions(row, DEFAULT_POLICY);
-      if (decision.kind !== 'act') continue;
-      for (const a of decision.actions) {
-        const key = JSON.stringify(describeCall(a));
-        expected.set(key, [...(expected.get(key) ?? []), row.event_id]);
+    const acceptedIds = new Set<string>();
+    for (const { workspace, accepted } of loads) {
+      for (const body of new Set(accepted)) {
+        const row = normalizeWebhook({ body: Buffer.from(body), receivedAt: new Date(), workspace });
+        acceptedIds.add(eventKey(row.event_id, workspace));
+        const decision = decideActions(row, DEFAULT_POLICY);
+        if (decision.kind !== 'act') continue;
+        for (const a of decision.actions) {
+          const key = callKey(workspace, describeCall(a));
+          expected.set(key, [...(expected.get(key) ?? []), eventKey(row.event_id, workspace)]);
+        }
       }
     }
+    const workspaceOfAuth = new Map(targets.map((t) => [basicAuth(t.workspace), t.workspace]));
     const performed = () => {
       const counts = new Map<string, number>();
       for (const r of fake.requests) {
         if (r.answered !== 200) continue;
-        const key = JSON.stringify({ method: r.method, path: r.path, ...(r.body === null ? {} : { body: r.body }) });
+        // A request with credentials of no workspace counts as unexpected.
+        const workspace = workspaceOfAuth.has(r.authorization ?? '') ? workspaceOfAuth.get(r.authorization ?? '')! : `?${r.authorization}`;
+        const key = callKey(workspace, { method: r.method, path: r.path, ...(r.body === null ? {} : { body: r.body }) });
         counts.set(key, (counts.get(key) ?? 0) + 1);
       }
       return counts;
     };
     const rows = async () => Number((await queryWarehouse(stack.warehousePath, 'SELECT COUNT(*) AS n FROM events'))[0]!.n);
-    const distinctRows = async () => Number((await queryWarehouse(stack.warehousePath, 'SELECT COUNT(DISTINCT event_id) AS n FROM events'))[0]!.n);
-    const acceptedIds = new Set(sent.accepted.map((b) => JSON.parse(b).event_id as string));
+    // An event is its id within its workspace: the same id in two workspaces is two events.
+    const distinctRows = async () => Number((await queryWarehouse(stack.warehousePath, 'SELECT COUNT(*) AS n FROM (SELECT DISTINCT workspace, event_id FROM events)'))[0]!.n);
     // Drained when every accepted event has a row (not when the row count is reached: redelivered
     // duplicates count too) and every expected call was made.
     const drained = await waitUntil(async () => {
@@ -226,8 +303,11 @@ async function main(): Promise<number> {
     await new Promise((r) => setTimeout(r, 3000)); // late duplicates would show now
 
     const warehouseRows = await rows();
-    const stored = new Set((await queryWarehouse(stack.warehousePath, 'SELECT DISTINCT event_id FROM events')).map((r) => r.event_id as string));
+    const storedRows = await queryWarehouse(stack.warehousePath, 'SELECT DISTINCT workspace, event_id FROM events');
+    const stored = new Set(storedRows.map((r) => eventKey(r.event_id as string, (r.workspace as string | null) ?? null)));
     const lost = [...acceptedIds].filter((id) => !stored.has(id));
+    // A row whose workspace is not the one its webhook was sent to (or none, with several).
+    const misattributed = [...stored].filter((id) => !acceptedIds.has(id));
     const done = performed();
     const missing = [...expected.keys()].filter((k) => !done.has(k));
     const unexpected = [...done.keys()].filter((k) => !expected.has(k));
@@ -248,7 +328,7 @@ async function main(): Promise<number> {
     const latencies = sent.latenciesMs;
     const errors = Object.entries(sent.statuses).filter(([s]) => !s.startsWith('2'));
 
-    const line = (label: string, value: string | number) => process.stdout.write(`  ${label.padEnd(52)}${value}\n`);
+    const line = (label: string, value: string | number) => process.stdout.write(`  ${label.length < 52 ? label.padEnd(52) : `${label} `}${value}\n`);
     if (chaos) {
       process.stdout.write(`\nfaults injected (seed ${SEED})\n`);
       for (const kind of FAULT_KINDS) {
@@ -265,8 +345,9 @@ async function main(): Promise<number> {
     line('accepted by the receiver (2xx)', sent.acceptedCount);
     line('published (seen on the topic)', published.size);
     line('warehouse rows', `${warehouseRows}${stack.sink.stats.failedWrites ? ` (${stack.sink.stats.failedWrites} sink batches failed and came back)` : ''}`);
-    line('distinct event_ids (events_unique)', `${stored.size} of ${acceptedIds.size} accepted`);
+    line(WORKSPACES ? 'distinct events (workspace and event_id)' : 'distinct event_ids (events_unique)', `${stored.size} of ${acceptedIds.size} accepted`);
     line('accepted events missing', lost.length);
+    if (WORKSPACES) line('rows in no workspace or another one\'s', misattributed.length);
     line('Customer.io actions expected', expected.size);
     line('performed (HTTP 200 from the fake)', [...done.values()].reduce((a, b) => a + b, 0));
     line(CHAOS ? 'missing / doubled outside the window / unexpected' : 'missing / doubled / unexpected', `${missing.length} / ${doubled} / ${unexpected.length}`);
@@ -276,22 +357,35 @@ async function main(): Promise<number> {
       line('dead-lettered', deadLettered.size);
     }
     line('Track API requests in all', fake.requests.length);
+    if (WORKSPACES) {
+      process.stdout.write('\nper workspace (rows by their workspace column, calls by the credentials they carried)\n');
+      for (const { workspace } of loads) {
+        const name = shown(workspace);
+        const ofEvent = (key: string) => key.startsWith(`${name}\n`);
+        const ofCall = (key: string) => key.startsWith(`${name}\t`);
+        const calls = [...done].filter(([key]) => ofCall(key)).reduce((n, [, count]) => n + count, 0);
+        const extra = repeats.doubles.filter((d) => ofCall(d.key)).reduce((n, d) => n + d.extra, 0);
+        line(`${name}: accepted / in the warehouse / lost`, `${[...acceptedIds].filter(ofEvent).length} / ${[...stored].filter(ofEvent).length} / ${lost.filter(ofEvent).length}`);
+        line(`${name}: actions expected / performed / missing / doubled`, `${[...expected.keys()].filter(ofCall).length} / ${calls} / ${missing.filter(ofCall).length} / ${extra}`);
+      }
+    }
     process.stdout.write(CHAOS ? '\nreceiver, under faults (every request, retries and failures included)\n' : '\nreceiver\n');
     line('latency p50 / p99 / max', `${percentile(latencies, 50).toFixed(1)} / ${percentile(latencies, 99).toFixed(1)} / ${latencies.at(-1)?.toFixed(1)} ms`);
     line('achieved rate', `${(sent.sent / sent.seconds).toFixed(0)} req/s (sender in its own process)`);
     line('non-2xx answers', errors.length === 0 ? 0 : errors.map(([s, n]) => `${n} × ${s}`).join(', '));
-    if (CHAOS) line('retried by the sender / never accepted', `${sent.retries} / ${sent.gaveUp.length} (after ${SENDER_ATTEMPTS} tries)`);
+    if (CHAOS) line('retried by the sender / never accepted', `${sent.retries} / ${sent.gaveUp} (after ${SENDER_ATTEMPTS} tries)`);
     process.stdout.write(CHAOS ? '\npeak RSS (the last process of each function)\n' : '\npeak RSS\n');
     line('receiver', `${peakRssMiB(stack.receiver.child.pid!)} MiB`);
     line('handler', `${peakRssMiB(stack.handler.child.pid!)} MiB`);
     line('soak process (sink, fake, probe)', `${peakRssMiB(process.pid)} MiB`);
     for (const e of harness.emulators) line(`${e.name} emulator (gcloud + Java)`, `${groupPeakRssMiB(e.pid)} MiB`);
 
-    const failed = !drained || lost.length > 0 || missing.length > 0 || doubled > 0 || unexpected.length > 0 || deadLettered.size > 0 || sent.gaveUp.length > 0 || (chaos?.errors.length ?? 0) > 0;
+    const failed = !drained || lost.length > 0 || misattributed.length > 0 || missing.length > 0 || doubled > 0 || unexpected.length > 0 || deadLettered.size > 0 || sent.gaveUp > 0 || (chaos?.errors.length ?? 0) > 0;
     const verdict = CHAOS
-      ? `${lost.length} lost, ${missing.length} actions missing, ${doubled} doubled outside the window (${repeats.windowTotal} in it), ${deadLettered.size} dead-lettered, ${sent.gaveUp.length} never accepted`
-      : `${lost.length} lost, ${missing.length} actions missing, ${doubled} doubled`;
-    process.stdout.write(`\n${failed ? 'FAIL' : 'PASS'}: ${verdict}${drained ? '' : ', drain timed out'}\n`);
+      ? `${lost.length} lost, ${missing.length} actions missing, ${doubled} doubled outside the window (${repeats.windowTotal} in it), ${deadLettered.size} dead-lettered, ${sent.gaveUp} never accepted`
+      : `${lost.length} lost, ${missing.length} actions missing, ${doubled} doubled${deadLettered.size > 0 ? `, ${deadLettered.size} dead-lettered` : ''}`;
+    const inWorkspaces = WORKSPACES ? `, ${misattributed.length} rows without their workspace (${WORKSPACES.length} workspaces)` : '';
+    process.stdout.write(`\n${failed ? 'FAIL' : 'PASS'}: ${verdict}${inWorkspaces}${drained ? '' : ', drain timed out'}\n`);
     if (failed && CHAOS) process.stdout.write(`replay the schedule: SOAK_SEED=${SEED} npm run soak -- --chaos   (logs: ${stack.logFiles.handler})\n`);
     return failed ? 1 : 0;
   } finally {

@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
 import { createLogger, type Logger } from '../../shared/log.js';
 import { renderPushFilter } from '../../shared/policy.js';
-import { HANDLER_VARIABLES, RECEIVER_VARIABLES, SETTINGS, loadPolicyConfig } from '../../shared/config.js';
+import { HANDLER_VARIABLES, RECEIVER_VARIABLES, SETTINGS, loadPolicyConfig, readWorkspaces, workspaceVariables } from '../../shared/config.js';
 import { readDeliverabilityConfig } from '../../shared/deliverability.js';
+import { WORKSPACES_VARIABLE, formatWorkspaces, workspaceVariable, type Workspace } from '../../shared/workspaces.js';
 import { DEDUPE_COLLECTION, DEFAULT_PREFIX, pipelineNames } from '../../infra/names.js';
 import { TIMING } from '../../infra/timing.js';
 import { startFirestoreEmulator, startPubSubEmulator, type Emulator } from './emulators.js';
@@ -20,7 +21,7 @@ import { DEFAULT_BIND_HOST, startFunction, type FunctionProcess, type FunctionPr
 import { startLocalGuard, type LocalGuard } from './local-guard.js';
 import { ensureWarehouse } from './local-warehouse.js';
 import { SNAPSHOT_ORIGINS_FILE } from './snapshot-origins.js';
-import { DEFAULT_STATE_DIR, type LocalStackInfo } from './stack-file.js';
+import { DEFAULT_STATE_DIR, type LocalStackInfo, type LocalWorkspace } from './stack-file.js';
 import { StackLock } from './stack-lock.js';
 import { WarehouseSink } from './warehouse-sink.js';
 
@@ -37,14 +38,38 @@ export const LOCAL_MAX_DELIVERY_ATTEMPTS = 5;
 export const STACK_SETS = [SETTINGS.project, SETTINGS.topic, SETTINGS.dedupeDatabase, SETTINGS.signingKeys, SETTINGS.pseudonymKey].map((s) => s.name);
 
 /**
- * What of `env` each function gets: every variable it reads (shared/config.ts's lists), except
- * those the stack sets. A bad value is then refused by the function's own start-up check, with one
- * line naming the variable, as deployed.
+ * Read by the functions but not set by a deploy, so not in RECEIVER_VARIABLES / HANDLER_VARIABLES:
+ * the credentials given as values (locally there is no secret to name) and a Secret Manager stand-in.
+ */
+const LOCAL_VARIABLES = {
+  receiver: [SETTINGS.secretManagerEndpoint.name],
+  handler: [SETTINGS.siteId.name, SETTINGS.trackApiKey.name, SETTINGS.secretManagerEndpoint.name],
+};
+
+/**
+ * What of `env` each function gets: every variable it reads (shared/config.ts's lists, and with
+ * CIO_WORKSPACES each workspace's), except those the stack sets. A bad value is then refused by the
+ * function's own start-up check, with one line naming the variable, as deployed.
  */
 export function forwardedEnv(env: Readonly<Record<string, string | undefined>>): { receiver: Record<string, string>; handler: Record<string, string> } {
+  let workspaces: Workspace[] | null = null;
+  try {
+    workspaces = readWorkspaces(env);
+  } catch {
+    // npm start refuses it before it gets here; nothing per workspace to forward.
+  }
+  // With several, the stack passes the workspaces itself, each with its dev key (npm start takes a
+  // fixed one as an option); the one-workspace key is passed on, for the receiver to refuse it.
+  const stackSets = workspaces
+    ? [...STACK_SETS.filter((name) => name !== SETTINGS.signingKeys.name), WORKSPACES_VARIABLE, ...workspaces.map((w) => workspaceVariable(SETTINGS.signingKeys.name, w.name))]
+    : STACK_SETS;
   const pick = (names: readonly string[]) =>
-    Object.fromEntries(names.filter((name) => !STACK_SETS.includes(name) && env[name] !== undefined && env[name] !== '').map((name) => [name, env[name]!]));
-  return { receiver: pick(RECEIVER_VARIABLES), handler: pick(HANDLER_VARIABLES) };
+    Object.fromEntries(names.filter((name) => !stackSets.includes(name) && env[name] !== undefined && env[name] !== '').map((name) => [name, env[name]!]));
+  const perWorkspace = (target: 'receiver' | 'handler') => (workspaces ? workspaceVariables(target, workspaces) : []);
+  return {
+    receiver: pick([...RECEIVER_VARIABLES, ...LOCAL_VARIABLES.receiver, SETTINGS.signingKeys.name, ...perWorkspace('receiver')]),
+    handler: pick([...HANDLER_VARIABLES, ...LOCAL_VARIABLES.handler, ...perWorkspace('handler')]),
+  };
 }
 
 export interface LocalStackOptions {
@@ -63,6 +88,13 @@ export interface LocalStackOptions {
   /** Where the receiver and the handler listen (default 127.0.0.1: this machine only). */
   bindHost?: string;
   signingKey?: string;
+  /**
+   * Several workspaces (CIO_WORKSPACES): the receiver serves each at /<name>, the handler acts for
+   * each (dry run unless it has credentials). Null or absent: one, as before.
+   */
+  workspaces?: readonly Workspace[] | null;
+  /** A workspace's dev signing key (random per start otherwise), by name. */
+  workspaceKeys?: Record<string, string>;
   /** Hex key of the keyed hash in the handler's logs and the analytics views; random per start when absent. */
   pseudonymKey?: string;
   /** Extra handler environment: credentials (otherwise dry run), CIO_TRACK_URL, DEDUPE_COLLECTION, … */
@@ -112,17 +144,23 @@ async function ensureTopic(pubsub: PubSub, name: string) {
   if (!exists) await pubsub.createTopic(name);
 }
 
-/** Dry run unless the handler has Track API credentials, or as CIO_DRY_RUN says when it is set (and valid). */
-function dryRunOf(handlerEnv: Record<string, string>): boolean {
-  const setting = handlerEnv[SETTINGS.dryRun.name];
-  if (setting !== undefined && setting.trim() !== '') {
+/**
+ * Dry run unless the handler has Track API credentials, or as CIO_DRY_RUN says when it is set (and
+ * valid). For one of several workspaces: its own CIO_DRY_RUN__<WS>, else CIO_DRY_RUN, else whether
+ * it has its own credentials.
+ */
+function dryRunOf(handlerEnv: Record<string, string>, workspace: Workspace | null = null): boolean {
+  const named = (name: string) => (workspace ? workspaceVariable(name, workspace.name) : name);
+  for (const name of workspace ? [named(SETTINGS.dryRun.name), SETTINGS.dryRun.name] : [SETTINGS.dryRun.name]) {
+    const setting = handlerEnv[name];
+    if (setting === undefined || setting.trim() === '') continue;
     try {
       return SETTINGS.dryRun.parse(setting.trim());
     } catch {
       // The handler refuses it at start-up, naming the variable.
     }
   }
-  return !(handlerEnv[SETTINGS.siteId.name] && handlerEnv[SETTINGS.trackApiKey.name]);
+  return !(handlerEnv[named(SETTINGS.siteId.name)] && handlerEnv[named(SETTINGS.trackApiKey.name)]);
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -182,7 +220,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const logFiles = { receiver: join(logDir, 'receiver.log'), handler: join(logDir, 'handler.log'), guard: join(logDir, 'guard.log') };
     // The deployed topology's named database: the emulator creates it on first use.
     const handlerEnv: Record<string, string> = { ...emulatorEnv, DEDUPE_DATABASE: names.dedupeDatabase, PSEUDONYM_KEY: pseudonymKey, ...options.handlerEnv };
-    const dryRun = dryRunOf(handlerEnv);
+    const workspaces = options.workspaces ?? null;
+    const workspaceDryRun = new Map((workspaces ?? []).map((w) => [w.name, dryRunOf(handlerEnv, w)]));
+    const dryRun = workspaces ? [...workspaceDryRun.values()].every(Boolean) : dryRunOf(handlerEnv);
+    if (workspaces) {
+      handlerEnv[WORKSPACES_VARIABLE] = formatWorkspaces(workspaces);
+      // Each workspace said outright, so the handler acts for those with credentials only.
+      for (const w of workspaces) handlerEnv[workspaceVariable(SETTINGS.dryRun.name, w.name)] = workspaceDryRun.get(w.name) ? '1' : '0';
+    }
     const processes = {} as Record<'receiver' | 'handler', { options: FunctionProcessOptions; current: FunctionProcess }>;
     const launch = async (target: 'receiver' | 'handler', launchOptions: FunctionProcessOptions) => {
       processes[target] = { options: launchOptions, current: await startFunction(launchOptions) };
@@ -236,19 +281,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     cleanup.push(() => guard.stop());
 
-    const signingKey = options.signingKey ?? `dev-${randomBytes(16).toString('hex')}`;
+    const signingKey = workspaces ? '' : (options.signingKey ?? `dev-${randomBytes(16).toString('hex')}`);
+    const workspaceKeys = new Map((workspaces ?? []).map((w) => [w.name, options.workspaceKeys?.[w.name] ?? `dev-${w.name}-${randomBytes(12).toString('hex')}`]));
+    const keysEnv: Record<string, string> = workspaces
+      ? { [WORKSPACES_VARIABLE]: formatWorkspaces(workspaces), ...Object.fromEntries(workspaces.map((w) => [workspaceVariable(SETTINGS.signingKeys.name, w.name), workspaceKeys.get(w.name)!])) }
+      : { [SETTINGS.signingKeys.name]: signingKey };
     const receiver = await launch('receiver', {
       target: 'receiver',
       port: options.receiverPort,
       host: bindHost,
-      env: { ...emulatorEnv, ...options.receiverEnv, PUBSUB_TOPIC: names.topic, CIO_WEBHOOK_SIGNING_KEYS: signingKey },
+      env: { ...emulatorEnv, ...options.receiverEnv, PUBSUB_TOPIC: names.topic, ...keysEnv },
       echo: options.echo,
       echoFormat: options.echoFormat,
       logFile: logFiles.receiver,
     });
 
+    const served: LocalWorkspace[] | null = workspaces
+      ? workspaces.map((w) => ({ name: w.name, region: w.region, receiverUrl: `${receiver.url}${w.name}`, signingKey: workspaceKeys.get(w.name)!, dryRun: workspaceDryRun.get(w.name)! }))
+      : null;
     const info: LocalStackInfo = {
-      project, prefix, pubsubHost, firestoreHost, receiverUrl: receiver.url, handlerUrl: handler.url, signingKey,
+      project, prefix, pubsubHost, firestoreHost, receiverUrl: receiver.url, handlerUrl: handler.url, signingKey, workspaces: served,
       warehousePath, warehouseSubscription, names, dryRun,
       dedupeDatabase: handlerEnv.DEDUPE_DATABASE!, dedupeCollection: handlerEnv.DEDUPE_COLLECTION ?? DEDUPE_COLLECTION, logFiles,
       deliverability,

@@ -13,23 +13,40 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PipelineNames } from '../../infra/names.js';
 import type { DeliverabilityConfig } from '../../shared/deliverability.js';
+import type { CioRegion } from '../../shared/workspaces.js';
 
 /** Where npm start keeps its warehouse, emulator logs and stack.json (CIO_LOCAL_STATE_DIR overrides). */
 export const DEFAULT_STATE_DIR = process.env.CIO_LOCAL_STATE_DIR ?? join(resolve(dirname(fileURLToPath(import.meta.url)), '../..'), '.local');
 export const STACK_FILE = 'stack.json';
 export const STACK_FILE_VERSION = 2;
 
+/** A workspace the local stack serves (CIO_WORKSPACES): where its webhooks go and the key that signs them. */
+export interface LocalWorkspace {
+  name: string;
+  region: CioRegion;
+  /** The receiver's URL for this workspace: `http://127.0.0.1:8080/acme`. */
+  receiverUrl: string;
+  signingKey: string;
+  /** Whether the handler only logs this workspace's Customer.io calls. */
+  dryRun: boolean;
+}
+
 export interface LocalStackInfo {
   project: string;
   prefix: string;
   pubsubHost: string;
   firestoreHost: string;
+  /** Where the receiver listens: with one workspace, where webhooks go; with several, each has its path below it. */
   receiverUrl: string;
   handlerUrl: string;
+  /** The dev signing key with one workspace; empty with several (each has its own, in `workspaces`). */
   signingKey: string;
+  /** The workspaces served (CIO_WORKSPACES), each at its own URL with its own key; null with one. */
+  workspaces: LocalWorkspace[] | null;
   warehousePath: string;
   warehouseSubscription: string;
   names: PipelineNames;
+  /** Every Customer.io call only logged (with several workspaces: every workspace's). */
   dryRun: boolean;
   /** Where the dedupe records are: the named database (as deployed) and the collection. */
   dedupeDatabase: string;

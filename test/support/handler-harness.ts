@@ -23,7 +23,8 @@ export const TEST_PSEUDONYM_KEY = '7365637265742d6b65792d666f722d746865207465737
 
 export interface HarnessOptions {
   fake: FakeTrackApi;
-  env?: Record<string, string>;
+  /** Added to the harness's own settings; undefined removes one (e.g. the unsuffixed credentials with CIO_WORKSPACES). */
+  env?: Record<string, string | undefined>;
   nowMs?: () => number;
 }
 
@@ -53,8 +54,9 @@ export async function startHandlerHarness({ fake, env = {}, nowMs }: HarnessOpti
     dedupe,
     firestore,
     url: server.url,
-    async record(eventId: string) {
-      const snapshot = await firestore.collection(collection).doc(dedupeDocumentId(eventId)).get();
+    /** The dedupe record of the event (of the event in `workspace`, with several). */
+    async record(eventId: string, workspace: string | null = null) {
+      const snapshot = await firestore.collection(collection).doc(dedupeDocumentId(eventId, workspace)).get();
       return snapshot.data();
     },
     /** With `trace`, the message carries it as the receiver's would. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FAULT_KINDS, planFaults, seededRandom } from '../../scripts/bench/chaos/plan.js';
-import { classifyRepeats, type HandlerLogLine } from '../../scripts/bench/chaos/reconcile.js';
+import { classifyRepeats, eventKey, type HandlerLogLine } from '../../scripts/bench/chaos/reconcile.js';
 
 describe('the chaos schedule', () => {
   it('is the same for the same seed, and another for another', () => {
@@ -63,5 +63,22 @@ describe('repeated calls: the documented window or a double', () => {
     const report = classifyRepeats([call('a', 3)], [claimed('a', 1), claimed('a', 2), handled('a', 2)]);
     expect(report.windowTotal).toBe(1);
     expect(report.doubles).toMatchObject([{ key: 'PUT /customers/a', extra: 1 }]);
+  });
+
+  it('with several workspaces, tells the same event id in two of them apart', () => {
+    const inWorkspace = (workspace: string, line: HandlerLogLine): HandlerLogLine => ({ ...line, workspace });
+    const report = classifyRepeats(
+      [
+        { key: 'acme\tPUT /customers/a', eventIds: [eventKey('a', 'acme')], performed: 2 },
+        { key: 'beta\tPUT /customers/a', eventIds: [eventKey('a', 'beta')], performed: 2 },
+      ],
+      [
+        // acme's first attempt died: its repeat is the window. beta's was recorded: its repeat is a double.
+        inWorkspace('acme', claimed('a', 1)), inWorkspace('acme', claimed('a', 2)), inWorkspace('acme', handled('a', 2)),
+        inWorkspace('beta', claimed('a', 1)), inWorkspace('beta', handled('a', 1)),
+      ],
+    );
+    expect(report.window.died).toBe(1);
+    expect(report.doubles.map((d) => [d.key, d.extra])).toEqual([['beta\tPUT /customers/a', 1]]);
   });
 });

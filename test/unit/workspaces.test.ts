@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { dedupeDocumentId } from '../../shared/dedupe.js';
 import { EVENT_COLUMNS, METADATA_COLUMNS, TABLE_COLUMNS, attributesOf } from '../../shared/row.js';
-import { WorkspacesError, formatWorkspaces, parseWorkspaces, workspaceOfPath, workspaceVariable } from '../../shared/workspaces.js';
+import { RegionEU, RegionUS } from 'customerio-node';
+import { TRACK_API_URLS, WorkspacesError, formatWorkspaces, parseWorkspaces, workspaceOfPath, workspaceVariable } from '../../shared/workspaces.js';
 import { eventRow } from '../support/handler-harness.js';
 
 describe('CIO_WORKSPACES', () => {
@@ -50,6 +51,12 @@ describe('CIO_WORKSPACES', () => {
     expect(workspaceOfPath('/beta/', workspaces)?.name).toBe('beta');
     expect(workspaceOfPath('/acme?x=1', workspaces)?.name).toBe('acme');
     for (const path of ['/', '/gamma', '/acme/x', '//acme', '/ACME', '/acmebeta', '']) expect(workspaceOfPath(path, workspaces), path).toBeNull();
+  });
+});
+
+describe('the Track API of each region', () => {
+  it('is the one customerio-node calls for that region', () => {
+    expect(TRACK_API_URLS).toEqual({ us: RegionUS.trackUrl, eu: RegionEU.trackUrl });
   });
 });
 

@@ -16,6 +16,8 @@ export type WindowCause = 'died' | 'done-write lost' | 'answer lost';
 export interface HandlerLogLine {
   message?: unknown;
   event_id?: unknown;
+  /** With several workspaces: the same event id in two workspaces is two events. */
+  workspace?: unknown;
   attempt?: unknown;
   outcome?: unknown;
   reason?: unknown;
@@ -23,9 +25,9 @@ export interface HandlerLogLine {
 }
 
 export interface PerformedCall {
-  /** The call's identity (method, path, body). */
+  /** The call's identity (method, path, body; and the workspace, with several). */
   key: string;
-  /** The events whose actions this call is (usually one). */
+  /** The events whose actions this call is (usually one), each as eventKey gives it. */
   eventIds: string[];
   /** Times the Track API answered it 200. */
   performed: number;
@@ -39,18 +41,24 @@ export interface RepeatReport {
   doubles: Array<PerformedCall & { extra: number }>;
 }
 
+/** An event as the reconciliation tells events apart: its id, within its workspace when it has one. */
+export function eventKey(eventId: string, workspace: string | null = null): string {
+  return workspace === null ? eventId : `${workspace}\n${eventId}`;
+}
+
 /** Attempts per event that may have made their call without recording it, with the cause of each. */
 export function unrecordedAttempts(lines: readonly HandlerLogLine[]): Map<string, WindowCause[]> {
   const claimed = new Map<string, Set<number>>();
   const finished = new Map<string, Map<number, HandlerLogLine>>();
   for (const line of lines) {
     if (typeof line.event_id !== 'string' || typeof line.attempt !== 'number') continue;
+    const key = eventKey(line.event_id, typeof line.workspace === 'string' ? line.workspace : null);
     if (line.message === 'event claimed') {
-      if (!claimed.has(line.event_id)) claimed.set(line.event_id, new Set());
-      claimed.get(line.event_id)!.add(line.attempt);
+      if (!claimed.has(key)) claimed.set(key, new Set());
+      claimed.get(key)!.add(line.attempt);
     } else if (line.message === 'event handled') {
-      if (!finished.has(line.event_id)) finished.set(line.event_id, new Map());
-      finished.get(line.event_id)!.set(line.attempt, line);
+      if (!finished.has(key)) finished.set(key, new Map());
+      finished.get(key)!.set(line.attempt, line);
     }
   }
   const result = new Map<string, WindowCause[]>();
