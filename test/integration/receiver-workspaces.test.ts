@@ -180,12 +180,16 @@ describe('the receiver process for several workspaces, keys from Secret Manager'
       socket.write(`POST /gamma HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${1024 * 1024}\r\n\r\n`);
     });
     expect(answer).toMatch(/^HTTP\/1\.1 404/);
-    const refused = logEntries(receiver.lines, 'request rejected before its body was read').find((e) => e.status === 404);
+    // The answer can reach us before the process's line reaches its stdout pipe.
+    const rejected404 = () => logEntries(receiver.lines, 'request rejected before its body was read').find((e) => e.status === 404);
+    await waitFor(() => rejected404() !== undefined, { what: 'the 404 refusal logged' });
+    const refused = rejected404();
     expect(refused).toMatchObject({ severity: 'WARNING', reason: 'unknown workspace path', url: '/gamma' });
     expect(refused).not.toHaveProperty('workspace');
     // A known path with no signature is refused at the headers too, naming its workspace.
     const unsigned = await fetch(`${receiver.url}acme`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(unsigned.status).toBe(401);
+    await waitFor(() => logEntries(receiver.lines, 'webhook signature rejected').some((e) => e.reason === 'missing_timestamp'), { what: 'the unsigned request logged' });
     expect(logEntries(receiver.lines, 'webhook signature rejected').at(-1)).toMatchObject({ workspace: 'acme', stage: 'headers', reason: 'missing_timestamp' });
   });
 });
