@@ -32,7 +32,7 @@ export async function readSecretValue(api: GoogleApi, project: string, secret: s
     if (error instanceof GoogleApiError && error.status === 404) return { kind: 'absent', reason: 'no version yet' };
     if (error instanceof GoogleApiError && error.status === 400 && /FAILED_PRECONDITION/.test(error.message)) return { kind: 'absent', reason: 'its newest version is disabled or destroyed' };
     if (error instanceof GoogleApiError && error.status === 403) {
-      throw new Error('Secret Manager refused to read the credentials (403): the check needs Secret Manager Secret Accessor on the Customer.io secrets (Secret Manager Admin and Owner include it)');
+      throw new Error('Secret Manager refused to read the credentials (403): the check needs Secret Manager Secret Accessor on the Customer.io secrets (roles/secretmanager.secretAccessor; Secret Manager Admin includes it)');
     }
     throw error;
   }
