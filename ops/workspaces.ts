@@ -29,6 +29,14 @@ export function localWorkspaces(stack: object, file = '.local/stack.json'): Work
   return workspaces.length > 0 ? workspaces : null;
 }
 
+/** Where a local workspace's webhooks go and the dev key that signs them, as npm start records them; null if not recorded. */
+export function localWorkspaceEndpoint(stack: object, name: string): { receiverUrl: string; signingKey: string } | null {
+  const recorded = (stack as { workspaces?: unknown }).workspaces;
+  const entry = Array.isArray(recorded) ? (recorded as unknown[]).find((w) => (w as { name?: unknown } | null)?.name === name) : undefined;
+  const { receiverUrl, signingKey } = (entry ?? {}) as { receiverUrl?: unknown; signingKey?: unknown };
+  return typeof receiverUrl === 'string' && typeof signingKey === 'string' && receiverUrl && signingKey ? { receiverUrl, signingKey } : null;
+}
+
 /** A deployed project's workspaces: CIO_WORKSPACES as the deploy reads it (CIO_REGION the default region). */
 export function deployedWorkspaces(env: NodeJS.ProcessEnv): Workspace[] | null {
   const region = env.CIO_REGION?.trim() || 'us';

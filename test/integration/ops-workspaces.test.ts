@@ -255,3 +255,15 @@ describe('--workspace checked before anything is contacted', () => {
     }
   });
 });
+
+describe('ops smoke with several workspaces', () => {
+  it('--local needs --workspace, and then takes that workspace\'s URL and key from the stack', async () => {
+    const without = await ops('smoke');
+    expect(without.code).toBe(2);
+    expect(without.stderr.trim()).toBe('ops: smoke --local needs --workspace: the local stack serves several workspaces, each at its own URL with its own key (see --help)');
+    // This stack's receiver knows one key, not beta's recorded one: the answer shows which URL and key were used.
+    const beta = await ops('smoke', '--workspace', 'beta', '--timeout', '5');
+    expect(beta.code).toBe(1);
+    expect(beta.stderr.trim()).toBe(`ops: receiver at ${stack.receiverUrl}beta answered 401, not 2xx`);
+  });
+});
