@@ -244,12 +244,18 @@ describe('--workspace checked before anything is contacted', () => {
     expect(stderr.trim().split('\n')).toEqual([expect.stringContaining(message)]);
   });
 
-  it('a stack with one workspace has no --workspace', async () => {
+  it('a stack with one workspace has no --workspace; trace still finds a record under the workspace a row names', async () => {
     recordWorkspaces([]);
     try {
       const { code, stderr } = await ops('stats', '--workspace', 'acme');
       expect(code).toBe(2);
       expect(stderr.trim()).toBe('ops: --workspace acme: the local stack has one workspace (started without CIO_WORKSPACES); leave --workspace out (see --help)');
+      // As deployed with CIO_WORKSPACES missing from the operator's shell: the rows say where to look.
+      const t = await traceOf();
+      expect(t.dedupe_lookup?.tried).toEqual([null, 'acme', 'beta']);
+      // (Under the key without a workspace too, by now: this stack's handler, which knows one
+      // workspace, handled the replayed events above.)
+      expect(t.dedupe_lookup?.found.map((f) => f.workspace)).toEqual(expect.arrayContaining(['acme', 'beta']));
     } finally {
       recordWorkspaces([{ name: 'acme', region: 'us' }, { name: 'beta', region: 'eu' }]);
     }
