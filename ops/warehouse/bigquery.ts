@@ -1,9 +1,10 @@
 /** The warehouse reader for a deployed project: the queries of bigquery-queries.ts run as BigQuery jobs. */
 import { BigQuery, type Job } from '@google-cloud/bigquery';
 import type { AuthClient } from 'google-auth-library';
+import { toDeliverabilityRow } from '../../shared/deliverability.js';
 import { CommandFailed } from '../cli.js';
 import { bigqueryQueries, type BigQueryRequest, type WarehouseTables } from './bigquery-queries.js';
-import { isBodyHashId, splitUndated, toEventRow, toPersonRows, toTraceRow, toWorkspaceDeliverabilityRow, type WarehouseReader } from './reader.js';
+import { isBodyHashId, splitUndated, toEventRow, toPersonRows, toTraceRow, type WarehouseReader } from './reader.js';
 
 /** What went wrong with a query, in one line: the API's reason, not "no rows". */
 export function queryFailure(error: unknown): CommandFailed {
@@ -81,7 +82,7 @@ export function bigqueryReader(tables: WarehouseTables, maxBytes?: number, authC
       if (!Number.isFinite(bytes)) throw new CommandFailed('BigQuery: the dry run of the erasure returned no byte estimate');
       return { bytes, maxBytes: Number(queries.erasePerson(person, { scope }).maximumBytesBilled) };
     },
-    deliverability: async (range, scope) => (await rows(queries.deliverability(range, scope))).map(toWorkspaceDeliverabilityRow),
+    deliverability: async (range, scope) => (await rows(queries.deliverability(range, scope))).map(toDeliverabilityRow),
     countPerson: async (person, scope) => toPersonRows(await rows(queries.countPerson(person, scope))),
     async erasePerson(person, scope) {
       const job = await start(queries.erasePerson(person, { scope }));

@@ -5,7 +5,7 @@
  */
 import type { DuckDBValue } from '@duckdb/node-api';
 import { shownPath } from '../cli.js';
-import { DELIVERABILITY_FUNCTION } from '../../shared/deliverability.js';
+import { DELIVERABILITY_FUNCTION, toDeliverabilityRow } from '../../shared/deliverability.js';
 import { EVENT_COLUMN_NAMES } from '../../shared/row.js';
 import { ANALYTICS_SCHEMA, queryWarehouse, withWarehouse } from '../../scripts/local/local-warehouse.js';
 import { localSql } from './analyst-queries.js';
@@ -20,7 +20,6 @@ import {
   toEventRow,
   toPersonRows,
   toTraceRow,
-  toWorkspaceDeliverabilityRow,
   type PersonSelector,
   type ReplaySelection,
   type WarehouseReader,
@@ -112,7 +111,7 @@ GROUP BY ALL ORDER BY ${perWorkspace}rows DESC, object_type, metric`,
       const values: DuckDBValue[] = [iso(range.from), iso(range.to)];
       const only = scope.only === null ? '' : ` WHERE workspace = $${values.push(scope.only)}`;
       const rows = await queryWarehouse(path, `SELECT * FROM ${ANALYTICS_SCHEMA}.${DELIVERABILITY_FUNCTION}(CAST($1 AS TIMESTAMP), CAST($2 AS TIMESTAMP))${only}`, values);
-      return rows.map(toWorkspaceDeliverabilityRow);
+      return rows.map(toDeliverabilityRow);
     },
     async countPerson(p, scope = SINGLE_WORKSPACE) {
       const { where, values } = person(p);

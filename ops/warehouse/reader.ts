@@ -3,7 +3,7 @@
  * or the local DuckDB file (--local), and what comes back, as typed values.
  */
 import { DEFAULT_SIGNATURE_MAX_AGE_SECONDS } from '../../shared/config.js';
-import { toDeliverabilityRow, type DeliverabilityRow } from '../../shared/deliverability.js';
+import type { DeliverabilityRow } from '../../shared/deliverability.js';
 import { EVENT_COLUMNS, type EventRow } from '../../shared/row.js';
 import type { AnalystQuery } from './analyst-queries.js';
 
@@ -73,14 +73,6 @@ export interface PersonSelector {
   recipient?: string;
 }
 
-/** A row of deliverability_between with the workspace its source belongs to (null with one workspace). */
-export type WorkspaceDeliverabilityRow = DeliverabilityRow & { workspace: string | null };
-
-export function toWorkspaceDeliverabilityRow(record: Record<string, unknown>): WorkspaceDeliverabilityRow {
-  const workspace = record.workspace;
-  return { ...toDeliverabilityRow(record), workspace: typeof workspace === 'string' ? workspace : null };
-}
-
 /** How many of the events table's rows hold a person, in one workspace (null: with one workspace). */
 export interface PersonRows {
   workspace: string | null;
@@ -110,7 +102,7 @@ export interface WarehouseReader {
   /** BigQuery's dry-run estimate of the erasure's DELETE (free); null where nothing is billed (locally). */
   estimateErasure(person: PersonSelector, scope?: WorkspaceScope): Promise<ErasureEstimate | null>;
   /** deliverability_between over the range, from the analysts' dataset (schema locally); scope.only keeps one workspace's sources. */
-  deliverability(range: TimeRange, scope?: WorkspaceScope): Promise<WorkspaceDeliverabilityRow[]>;
+  deliverability(range: TimeRange, scope?: WorkspaceScope): Promise<DeliverabilityRow[]>;
   /**
    * Rows holding the person (every partition: an erasure has to reach them all), per workspace
    * with several (one entry, workspace null, with one); only scope.only's with --workspace.
