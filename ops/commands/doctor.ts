@@ -36,8 +36,6 @@ import { TRACK_ENDPOINT_VARIABLE } from '../doctor/track-region.js';
 import { checkCustomerioCredentials } from '../doctor/workspace-credentials.js';
 import { resolveCredentials } from '../credentials.js';
 import { ENDPOINT_VARIABLE, GoogleApiError, createGoogleApi, type GoogleApi } from '../google-api.js';
-import { deployedWorkspaces } from '../workspaces.js';
-import type { Workspace } from '../../shared/workspaces.js';
 
 export const DOCTOR_HELP = `usage: npm run ops -- doctor [--project ID] [--timeout SECONDS] [--json]
 
@@ -111,7 +109,7 @@ async function guarded(name: string, run: () => Promise<Check | Check[]>): Promi
   }
 }
 
-export async function runDoctor(api: GoogleApi, config: StackConfig, env: Record<string, string | undefined>, timeoutMs: number, workspaces: readonly Workspace[] | null = null): Promise<Check[]> {
+export async function runDoctor(api: GoogleApi, config: StackConfig, env: Record<string, string | undefined>, timeoutMs: number): Promise<Check[]> {
   const { project } = config;
   const names = pipelineNames(config.prefix);
   const required = [...REQUIRED_SERVICES, ...(config.eventsRetentionDays !== null ? RETENTION_SERVICES : [])];
@@ -157,7 +155,7 @@ export async function runDoctor(api: GoogleApi, config: StackConfig, env: Record
       return checkReceiverAccess(service, policy, config.receiverAccess);
     }),
     // Each workspace's check reports its own failures (a secret it could not read, a Track API that did not answer).
-    checkCustomerioCredentials(api, { project, prefix: config.prefix, cioRegion: config.cioRegion, workspaces, env, timeoutMs }),
+    checkCustomerioCredentials(api, { project, prefix: config.prefix, cioRegion: config.cioRegion, workspaces: config.workspaces, env, timeoutMs }),
   ]);
   return [...billing, ...apisAndPermissions, ...drs, ...runIngress, ...functionsIngress, ...locations, ...database, ...agent, ...receiverAccess, ...customerio];
 }
@@ -177,16 +175,10 @@ export async function doctor(args: string[]): Promise<number> {
     if (error instanceof StackConfigError) throw new CommandFailed(`the stack configuration itself is invalid: ${error.problems.join('; ')}`);
     throw error;
   }
-  let workspaces: Workspace[] | null;
-  try {
-    workspaces = deployedWorkspaces(env);
-  } catch (error) {
-    throw new CommandFailed(`the stack configuration itself is invalid: ${(error as Error).message}`);
-  }
   // The recorded-answers endpoint (tests) takes no credentials; Google's APIs do: resolved once,
   // up front, so missing ones are one line, not every check failing on its own.
   const credentials = env[ENDPOINT_VARIABLE] ? null : await resolveCredentials(config.project, env, timeoutMs);
-  const checks = await runDoctor(createGoogleApi(env, credentials), config, env, timeoutMs, workspaces);
+  const checks = await runDoctor(createGoogleApi(env, credentials), config, env, timeoutMs);
   const blockers = checks.filter((c) => c.status === 'blocker').length;
   const unknown = checks.filter((c) => c.status === 'unknown').length;
   const verdict = doctorVerdict(checks);
