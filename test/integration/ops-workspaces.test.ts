@@ -28,14 +28,12 @@ import { waitFor } from '../support/waiting.js';
 const DAY = 86_400;
 const now = Math.floor(Date.now() / 1000);
 const EVENT_X = '01KWORKSPACES0000000000000X';
-/**
- * Old enough that only the warehouse has them: the same id, received by acme and by beta (a minute
- * apart: events_unique keeps one row per event id and event time, whatever the workspace).
- */
+/** Old enough that only the warehouse has them: the same id and time, received by acme and by beta. */
 const xAcme = samplePayload('email', 'bounced', { seq: 1, eventId: EVENT_X, timestamp: now - 40 * DAY });
-const xBeta = samplePayload('email', 'bounced', { seq: 2, eventId: EVENT_X, timestamp: now - 40 * DAY + 60 });
-const deliveredAcme = samplePayload('email', 'delivered', { seq: 3, timestamp: now - 3600 });
-const deliveredBeta = samplePayload('email', 'delivered', { seq: 4, timestamp: now - 3600 });
+const xBeta = samplePayload('email', 'bounced', { seq: 2, eventId: EVENT_X, timestamp: now - 40 * DAY });
+/** Campaign 103's message in each workspace: two different campaigns that share an id. */
+const deliveredAcme = samplePayload('email', 'delivered', { seq: 3, source: 'campaign', timestamp: now - 3600 });
+const deliveredBeta = samplePayload('email', 'delivered', { seq: 3, source: 'campaign', timestamp: now - 3600 });
 /** One person in both workspaces: one row in acme, two in beta. */
 const ERASED = 'erase.me@example.com';
 const person = (seq: number) => {
@@ -209,6 +207,28 @@ describe('ops replay --from-warehouse with several workspaces', () => {
       await subscription.close();
       await subscription.delete().catch(() => undefined);
     }
+  });
+});
+
+describe('ops deliverability with several workspaces', () => {
+  type Report = { workspace?: string | null; sources: Array<{ workspace: string | null; source: string; source_id: number; delivered: number }> };
+  it('judges each workspace\'s source apart, and one workspace\'s with --workspace', async () => {
+    const all = JSON.parse((await ops('deliverability', '--json')).stdout) as Report;
+    expect(all.workspace).toBeNull();
+    expect(all.sources.map((r) => [r.workspace, r.source, r.source_id, r.delivered]).sort()).toEqual([
+      ['acme', 'campaign', 103, 1],
+      // Written twice, counted once.
+      ['beta', 'campaign', 103, 1],
+    ]);
+    const beta = await ops('deliverability', '--workspace', 'beta', '--json');
+    expect(beta.stderr).toBe('');
+    const report = JSON.parse(beta.stdout) as Report;
+    expect(report.workspace).toBe('beta');
+    expect(report.sources.map((r) => [r.workspace, r.source_id])).toEqual([['beta', 103]]);
+    const table = await ops('deliverability', '--workspace', 'acme');
+    expect(table.stdout).toMatch(/^deliverability per message source of workspace acme, event times /);
+    expect(table.stdout).toMatch(/^verdict {14}workspace  source {5}id/m);
+    expect(table.stdout).toMatch(/^not judged \(volume\)  acme {7}campaign  103 /m);
   });
 });
 
