@@ -6,9 +6,8 @@
  * request's Authorization header and nowhere else.
  */
 import { SECRET_PLACEHOLDER } from '../../shared/config.js';
-import type { Workspace } from '../../shared/workspaces.js';
+import { TRACK_API_URLS, type Workspace } from '../../shared/workspaces.js';
 import { interpretAccess } from '../../functions/secret-manager.js';
-import { TRACK_API_URLS } from '../../infra/constructs/functions.js';
 import { workspaceSecretIds } from '../../infra/names.js';
 import { GoogleApiError, type GoogleApi } from '../google-api.js';
 import { unknownCheck, type Check } from './checks.js';
