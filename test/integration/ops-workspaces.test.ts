@@ -1,23 +1,22 @@
 /**
- * The operators' commands with several Customer.io workspaces, on the local stack (emulators, the
- * DuckDB warehouse): --workspace on stats, trace, replay --from-warehouse and erase; without it, the
- * answers per workspace. The stack's .local/stack.json records two workspaces (acme, beta) the way
- * `CIO_WORKSPACES=acme,beta npm start` records them, and the warehouse rows and dedupe records are
- * written as the receiver, the warehouse sink and the handler write them with a workspace: the rows
- * normalized with their workspace (column and attribute), the records under
- * dedupeDocumentId(event id, workspace). The event X was received by both workspaces with the same
- * id: two different events, which must never be confused.
+ * The operators' commands with several Customer.io workspaces, on a local stack serving two
+ * (`acme`, `beta`: the real receiver at /acme and /beta with each workspace's key, the real handler
+ * with each workspace's credentials against a fake Track API, the emulators, the DuckDB warehouse):
+ * --workspace on stats, trace, replay --from-warehouse, deliverability, erase and smoke; without it,
+ * the answers per workspace. The event X reaches both workspaces with the same id and time: two
+ * different events, acted on apart (acme's done, beta's failing until it is dead-lettered), which
+ * must never be confused.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Firestore, Timestamp } from '@google-cloud/firestore';
 import { PubSub, type Message } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dedupeDocumentId } from '../../shared/dedupe.js';
-import { normalizeWebhook } from '../../shared/normalize.js';
-import { attributesOf, type EventRow } from '../../shared/row.js';
-import { insertRows, queryWarehouse, withWarehouse } from '../../scripts/local/local-warehouse.js';
+import type { EventRow } from '../../shared/row.js';
+import { parseWorkspaces } from '../../shared/workspaces.js';
+import { startFakeTrackApi, type FakeTrackApi } from '../../scripts/local/fake-track-api.js';
+import { queryWarehouse } from '../../scripts/local/local-warehouse.js';
 import { samplePayload } from '../../scripts/local/samples.js';
+import { sendBodies } from '../../scripts/local/sender.js';
 import { STACK_FILE } from '../../scripts/local/stack-file.js';
 import type { Trace } from '../../ops/commands/trace.js';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
@@ -42,11 +41,13 @@ const person = (seq: number) => {
   payload.data.recipient = ERASED;
   return payload;
 };
+const pathOf = (e: ReturnType<typeof samplePayload>) => `/customers/cio_${(e.data.identifiers as { cio_id: string }).cio_id}`;
 
 let stack: TestStack;
-let firestore: Firestore;
+let fake: FakeTrackApi;
 let pubsub: PubSub;
-let messageSeq = 0;
+/** stack.json as npm start wrote it (one test rewrites it, then puts it back). */
+let stackFile: string;
 
 const ops = (...args: string[]) => runScript('ops', [...args, '--local'], stack.cliEnv);
 const traceOf = async (...args: string[]): Promise<Trace> => {
@@ -54,69 +55,37 @@ const traceOf = async (...args: string[]): Promise<Trace> => {
   expect(result.stderr).toBe('');
   return JSON.parse(result.stdout) as Trace;
 };
+const rowCount = async () => Number((await queryWarehouse(stack.warehousePath, 'SELECT COUNT(*) AS n FROM events'))[0]!.n);
 
-/** A row as the receiver publishes it for `workspace` and the warehouse sink writes it. */
-function warehouseRow(payload: object, workspace: string): Record<string, string | number | boolean | null> {
-  const row = normalizeWebhook({ body: Buffer.from(JSON.stringify(payload)), receivedAt: new Date(), workspace });
-  return {
-    ...(row as EventRow & Record<string, string | number | boolean | null>),
-    subscription_name: `projects/${stack.project}/subscriptions/${stack.warehouseSubscription}`,
-    message_id: String(++messageSeq),
-    publish_time: new Date().toISOString(),
-    attributes: JSON.stringify(attributesOf(row)),
-  };
-}
-
-/** A dedupe record as the handler leaves it, under the workspace's key. */
-async function dedupeRecord(eventId: string, workspace: string, status: 'done' | 'failed', error?: string): Promise<void> {
-  const at = Timestamp.now();
-  await firestore.collection(stack.dedupeCollection).doc(dedupeDocumentId(eventId, workspace)).create({
-    event_id: eventId,
-    object_type: 'email',
-    metric: 'bounced',
-    status,
-    lease_until: at,
-    attempts: status === 'done' ? 1 : 3,
-    created_at: at,
-    updated_at: at,
-    ...(error ? { error } : {}),
-    ...(status === 'done' ? { expire_at: Timestamp.fromMillis(Date.now() + 30 * DAY * 1000) } : {}),
-  });
-}
-
-/** What `CIO_WORKSPACES=acme,beta:eu npm start` records in stack.json (the contract's shape). */
-function recordWorkspaces(workspaces: Array<{ name: string; region: string }>): void {
-  const file = join(stack.stateDir, STACK_FILE);
-  const record = JSON.parse(readFileSync(file, 'utf8')) as { stack: Record<string, unknown> };
-  record.stack.workspaces = workspaces.map((w) => ({ ...w, receiverUrl: `${stack.receiverUrl}${w.name}`, signingKey: `dev-${w.name}` }));
-  writeFileSync(file, JSON.stringify(record, null, 2));
+/** Signed with the workspace's key, to the workspace's URL, as Customer.io's webhook of that workspace posts. */
+async function post(workspace: string, payloads: object[]): Promise<void> {
+  const target = stack.workspaces!.find((w) => w.name === workspace)!;
+  const sent = await sendBodies({ url: target.receiverUrl, key: target.signingKey, bodies: payloads.map((p) => JSON.stringify(p)), concurrency: 1 });
+  expect(sent.statuses).toEqual({ 204: payloads.length });
 }
 
 beforeAll(async () => {
-  stack = await startTestStack('ops-ws');
-  firestore = new Firestore({ projectId: stack.project, databaseId: stack.dedupeDatabase });
+  fake = await startFakeTrackApi();
+  // beta's X fails every time: its record stays failed and the event ends in the dead letters.
+  fake.scriptPath(pathOf(xBeta), ...Array.from({ length: 200 }, () => ({ status: 500 as const })));
+  stack = await startTestStack('ops-ws', {
+    workspaces: parseWorkspaces('acme,beta:eu'),
+    handlerEnv: { CIO_SITE_ID__ACME: 'acme-site', CIO_TRACK_API_KEY__ACME: 'acme-key', CIO_SITE_ID__BETA: 'beta-site', CIO_TRACK_API_KEY__BETA: 'beta-key', CIO_TRACK_URL: fake.url, CIO_DEADLINE_SECONDS: '2' },
+  });
+  stackFile = readFileSync(join(stack.stateDir, STACK_FILE), 'utf8');
   pubsub = new PubSub({ projectId: stack.project });
-  recordWorkspaces([{ name: 'acme', region: 'us' }, { name: 'beta', region: 'eu' }]);
-  const rows = [
-    warehouseRow(xAcme, 'acme'),
-    warehouseRow(xBeta, 'beta'),
-    warehouseRow(deliveredAcme, 'acme'),
-    warehouseRow(deliveredBeta, 'beta'),
-    // A redelivery: the same event written twice.
-    warehouseRow(deliveredBeta, 'beta'),
-    warehouseRow(person(10), 'acme'),
-    warehouseRow(person(11), 'beta'),
-    warehouseRow(person(12), 'beta'),
-  ];
-  await withWarehouse(stack.warehousePath, (connection) => insertRows(connection, rows));
-  await dedupeRecord(EVENT_X, 'acme', 'done');
-  await dedupeRecord(EVENT_X, 'beta', 'failed', 'Customer.io answered 500');
-}, 120_000);
+  await post('acme', [xAcme, deliveredAcme, person(10)]);
+  // deliveredBeta twice: a redelivery, two rows of one event.
+  await post('beta', [xBeta, deliveredBeta, deliveredBeta, person(11), person(12)]);
+  await waitFor(async () => (await rowCount()) === 8, { what: 'eight warehouse rows' });
+  await waitFor(() => fake.requests.some((r) => r.path === pathOf(xAcme) && r.answered === 200), { what: 'acme\'s X acted on' });
+  await waitFor(async () => (await ops('dlq', 'show')).stdout.includes('1 dead-lettered message(s)'), { timeoutMs: 90_000, what: 'beta\'s X in the dead letters' });
+}, 180_000);
 
 afterAll(async () => {
   await stack?.stop();
-  await firestore?.terminate();
   await pubsub?.close();
+  await fake?.close();
 });
 
 describe('ops stats with several workspaces', () => {
@@ -151,12 +120,21 @@ describe('ops stats with several workspaces', () => {
 });
 
 describe('ops trace with several workspaces', () => {
-  it('--workspace: that workspace\'s row and its dedupe record, under the workspace\'s key', async () => {
+  it('--workspace: that workspace\'s row, its dedupe record under the workspace\'s key, its dead letter and log entries', async () => {
     const t = await traceOf('--workspace', 'beta');
     expect(t.workspace).toBe('beta');
     expect(t.warehouse).toMatchObject({ rows: 1, workspaces: ['beta'], row: { workspace: 'beta', cio_id: (xBeta.data.identifiers as { cio_id: string }).cio_id } });
-    expect(t.dedupe).toMatchObject({ status: 'failed', attempts: 3, error: 'Customer.io answered 500' });
+    expect(t.dedupe).toMatchObject({ status: 'failed', error: expect.stringContaining('500') });
     expect(t.dedupe_lookup).toEqual({ tried: ['beta'], found: [{ workspace: 'beta', record: t.dedupe }] });
+    expect(t.dead_letters).toEqual([expect.objectContaining({ workspace: 'beta', source: stack.names.pushSubscription })]);
+    expect(t.logs.length).toBeGreaterThan(0);
+    expect(t.logs.every((l) => l.fields.workspace === 'beta')).toBe(true);
+
+    // acme's event with the same id: done, and beta's dead letter and entries are not its.
+    const acme = await traceOf('--workspace', 'acme');
+    expect(acme.dedupe).toMatchObject({ status: 'done', attempts: 1 });
+    expect(acme.dead_letters).toEqual([]);
+    expect(acme.logs.map((l) => [l.fields.workspace, l.message, l.fields.outcome])).toEqual([['acme', 'event handled', 'done']]);
     const text = (await ops('trace', EVENT_X, '--since', '45d', '--workspace', 'acme')).stdout;
     expect(text).toContain(`event ${EVENT_X} of workspace acme (looked at since`);
     expect(text).toContain('dedupe record\n  found under workspace acme (looked under workspace acme)\n  done after 1 attempt(s)');
@@ -167,10 +145,12 @@ describe('ops trace with several workspaces', () => {
     expect(t.warehouse).toMatchObject({ rows: 2, workspaces: ['acme', 'beta'] });
     expect(t.dedupe_lookup?.tried).toEqual(['acme', 'beta', null]);
     expect(t.dedupe_lookup?.found.map((f) => [f.workspace, f.record.status])).toEqual([['acme', 'done'], ['beta', 'failed']]);
+    expect(t.dead_letters.map((d) => d.workspace)).toEqual(['beta']);
     const text = (await ops('trace', EVENT_X, '--since', '45d')).stdout;
     expect(text).toContain('  workspace acme, beta (the same id in several workspaces: different events)');
     expect(text).toContain('  found under workspace acme (looked under workspaces acme, beta and the key without a workspace)\n  done after 1 attempt(s)');
-    expect(text).toContain('  found under workspace beta (looked under workspaces acme, beta and the key without a workspace)\n  failed after 3 attempt(s)');
+    expect(text).toMatch(/ {2}found under workspace beta \(looked under workspaces acme, beta and the key without a workspace\)\n {2}failed after \d+ attempt\(s\)/);
+    expect(text).toMatch(/dead letters\n {2}message \S+ of workspace beta from /);
   });
 
   it('says where it looked when no record is under any key', async () => {
@@ -265,7 +245,10 @@ describe('--workspace checked before anything is contacted', () => {
   });
 
   it('a stack with one workspace has no --workspace; trace still finds a record under the workspace a row names', async () => {
-    recordWorkspaces([]);
+    // stack.json as a single-workspace npm start writes it (workspaces null), over this stack.
+    const file = join(stack.stateDir, STACK_FILE);
+    const record = JSON.parse(stackFile) as { stack: Record<string, unknown> };
+    writeFileSync(file, JSON.stringify({ ...record, stack: { ...record.stack, workspaces: null } }));
     try {
       const { code, stderr } = await ops('stats', '--workspace', 'acme');
       expect(code).toBe(2);
@@ -273,23 +256,23 @@ describe('--workspace checked before anything is contacted', () => {
       // As deployed with CIO_WORKSPACES missing from the operator's shell: the rows say where to look.
       const t = await traceOf();
       expect(t.dedupe_lookup?.tried).toEqual([null, 'acme', 'beta']);
-      // (Under the key without a workspace too, by now: this stack's handler, which knows one
-      // workspace, handled the replayed events above.)
-      expect(t.dedupe_lookup?.found.map((f) => f.workspace)).toEqual(expect.arrayContaining(['acme', 'beta']));
+      expect(t.dedupe_lookup?.found.map((f) => f.workspace)).toEqual(['acme', 'beta']);
     } finally {
-      recordWorkspaces([{ name: 'acme', region: 'us' }, { name: 'beta', region: 'eu' }]);
+      writeFileSync(file, stackFile);
     }
   });
 });
 
 describe('ops smoke with several workspaces', () => {
-  it('--local needs --workspace, and then takes that workspace\'s URL and key from the stack', async () => {
+  it('--local needs --workspace, and then posts to that workspace\'s URL with its key and sees the row come back with it', async () => {
     const without = await ops('smoke');
     expect(without.code).toBe(2);
     expect(without.stderr.trim()).toBe('ops: smoke --local needs --workspace: the local stack serves several workspaces, each at its own URL with its own key (see --help)');
-    // This stack's receiver knows one key, not beta's recorded one: the answer shows which URL and key were used.
-    const beta = await ops('smoke', '--workspace', 'beta', '--timeout', '5');
-    expect(beta.code).toBe(1);
-    expect(beta.stderr.trim()).toBe(`ops: receiver at ${stack.receiverUrl}beta answered 401, not 2xx`);
+    const beta = await ops('smoke', '--workspace', 'beta', '--timeout', '60');
+    expect(beta.stderr).toBe('');
+    expect(beta.code).toBe(0);
+    expect(beta.stdout).toMatch(/row arrived: end-to-end \d+\.\d\d s/);
+    const smoked = /accepted (smoke-\S+)/.exec(beta.stdout)![1]!;
+    expect(await queryWarehouse(stack.warehousePath, 'SELECT workspace FROM events WHERE event_id = $1', [smoked])).toEqual([{ workspace: 'beta' }]);
   });
 });
