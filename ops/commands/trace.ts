@@ -40,7 +40,7 @@ export interface Trace {
   logs_url: string | null;
   /** --workspace (a deployment with several workspaces); null: every workspace, or only one. */
   workspace?: string | null;
-  /** `workspaces`: the workspaces the rows name (several workspaces only). */
+  /** `workspaces`: the workspaces the rows name (with several workspaces, or rows that name one). */
   warehouse: { rows: number; first_publish_time: string | null; last_publish_time: string | null; subscriptions: string[]; workspaces?: string[]; row: TraceRow | null };
   /** The dedupe record (the first found, with several workspaces). */
   dedupe: DedupeRecordView | null;
