@@ -47,8 +47,11 @@ export interface Target {
   pubsub: PubSub;
   subscriber: v1.SubscriberClient;
   warehouse: WarehouseReader;
-  /** The event's dedupe record, or null when there is none (a metric without actions, or expired). */
-  dedupeRecord(eventId: string): Promise<DedupeRecordView | null>;
+  /**
+   * The event's dedupe record, or null when there is none (a metric without actions, or expired):
+   * keyed by the event id alone with one workspace (workspace null), by the workspace and the id with several.
+   */
+  dedupeRecord(eventId: string, workspace?: string | null): Promise<DedupeRecordView | null>;
   /** What the receiver and the handler logged about the event since `since`. */
   logLines(eventId: string, since: Date): Promise<LogLine[]>;
   /** Google's REST APIs with the caller's credentials (deployed only). */
@@ -69,8 +72,8 @@ export interface TargetFlags {
 const timestampText = (value: unknown): string | null =>
   value && typeof value === 'object' && 'toDate' in value ? (value as { toDate(): Date }).toDate().toISOString() : null;
 
-async function readDedupeRecord(firestore: Firestore, collection: string, eventId: string): Promise<DedupeRecordView | null> {
-  const snapshot = await firestore.collection(collection).doc(dedupeDocumentId(eventId)).get();
+async function readDedupeRecord(firestore: Firestore, collection: string, eventId: string, workspace: string | null = null): Promise<DedupeRecordView | null> {
+  const snapshot = await firestore.collection(collection).doc(dedupeDocumentId(eventId, workspace)).get();
   if (!snapshot.exists) return null;
   const data = snapshot.data() ?? {};
   return {
@@ -163,10 +166,15 @@ function openClients(projectId: string, databaseId: string, { pubsubEndpoint, au
   };
 }
 
-export async function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): Promise<Target> {
+/** Flags that name two targets at once are refused, not one of them silently ignored. */
+export function checkTargetFlags(flags: TargetFlags): void {
   if (flags.local && (flags.project !== undefined || flags.prefix !== undefined)) {
     throw new UsageError(`--local and --${flags.project !== undefined ? 'project' : 'prefix'} name two different targets: use one`);
   }
+}
+
+export async function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): Promise<Target> {
+  checkTargetFlags(flags);
   if (flags.local) {
     const stack = requireLocalStack();
     // No metadata server on a laptop: without this, google-auth probes for one and prints
@@ -181,7 +189,7 @@ export async function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv =
       warehouseSubscription: stack.warehouseSubscription,
       ...clients,
       warehouse: duckdbReader(stack.warehousePath),
-      dedupeRecord: (eventId) => readDedupeRecord(firestore, stack.dedupeCollection, eventId),
+      dedupeRecord: (eventId, workspace) => readDedupeRecord(firestore, stack.dedupeCollection, eventId, workspace),
       logLines: async (eventId) => localLogLines(stack.logFiles, eventId),
       api: null,
       snapshotOrigins: localSnapshotOrigins(DEFAULT_STATE_DIR),
@@ -203,7 +211,7 @@ export async function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv =
     warehouseSubscription: names.bigquerySubscription,
     ...clients,
     warehouse: bigqueryReader({ project, dataset: names.dataset, analyticsDataset: names.analyticsDataset }, cap, credentials),
-    dedupeRecord: (eventId) => readDedupeRecord(firestore, env[SETTINGS.dedupeCollection.name] ?? DEDUPE_COLLECTION, eventId),
+    dedupeRecord: (eventId, workspace) => readDedupeRecord(firestore, env[SETTINGS.dedupeCollection.name] ?? DEDUPE_COLLECTION, eventId, workspace),
     logLines: (eventId, since) => cloudLogLines(api, project, names, eventId, since),
     api,
     snapshotOrigins: null,

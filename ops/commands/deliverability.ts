@@ -18,13 +18,16 @@ import {
 import { CommandFailed, parse, positiveInt, requireLocalStack } from '../cli.js';
 import { TARGET_HELP, TARGET_OPTIONS, resolveTarget } from '../target.js';
 import { TIME_HELP, parseRange } from '../time.js';
+import { WORKSPACE_HELP, WORKSPACE_OPTION, scopeText, workspaceScope } from '../workspaces.js';
 
-export const DELIVERABILITY_HELP = `usage: npm run ops -- deliverability [--since TIME] [--until TIME] [--json]
+export const DELIVERABILITY_HELP = `usage: npm run ops -- deliverability [--since TIME] [--until TIME] [--workspace W] [--json]
 
 Sent, delivered, bounced, spammed and unsubscribed per message source (campaign or broadcast
 action, newsletter, transactional message) and channel for event times in [--since, --until),
 with the complaint rate (spammed / delivered), the bounce rate (bounced / sent), the unsubscribe
 rate, and the guard's verdict, worst first. Each event counts once; only those days are read.
+With several Customer.io workspaces a source is a workspace's (campaign 101 of one workspace is not
+campaign 101 of another): the table names each source's workspace, and --workspace W shows W's.
 
 The thresholds are the deployment's DELIVERABILITY_* settings: with --local, those the running
 npm start stack uses; otherwise read from this environment as the deploy reads them (defaults:
@@ -33,6 +36,7 @@ complaints 0.1% warning, 0.3% critical from 1,000 delivered; bounces 2% and 5% f
   --since TIME         ${TIME_HELP} (default: the guard's window, 24h)
   --until TIME         (default now)
   --limit N            the N worst sources in the table (default 50; --json has them all)
+${WORKSPACE_HELP}
   --json               one JSON document instead of a table
 ${TARGET_HELP}`;
 
@@ -77,14 +81,15 @@ export function deliverabilityTable(judgements: Judgement[], config: Deliverabil
 }
 
 export async function deliverability(args: string[]): Promise<number> {
-  const { values } = parse(args, { ...TARGET_OPTIONS, since: { type: 'string' }, until: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } });
+  const { values } = parse(args, { ...TARGET_OPTIONS, ...WORKSPACE_OPTION, since: { type: 'string' }, until: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } });
   if (values.help) return void process.stdout.write(`${DELIVERABILITY_HELP}\n`), 0;
   const limit = positiveInt('limit', values.limit, 50);
   const config = settings(values.local, process.env);
   const range = parseRange(values.since ?? `${config.windowHours}h`, values.until);
+  const scope = workspaceScope(values);
   const target = await resolveTarget(values);
   try {
-    const judgements = worstFirst((await target.warehouse.deliverability(range)).map((row) => judge(row, config)), config);
+    const judgements = worstFirst((await target.warehouse.deliverability(range, scope)).map((row) => judge(row, config)), config);
     if (values.json) {
       const sources = judgements.map((j) => ({
         ...j.row,
@@ -93,10 +98,10 @@ export async function deliverability(args: string[]): Promise<number> {
         bounce: { level: j.measures.bounce.level, not_judged: j.measures.bounce.unjudged },
         breaches: breachesOf(j, config).map((b) => ({ measure: b.measure, level: b.level, threshold: formatPpm(b.threshold) })),
       }));
-      process.stdout.write(`${JSON.stringify({ since: range.from.toISOString(), until: range.to.toISOString(), source: target.warehouse.describe, settings: describeSettings(config), sources })}\n`);
+      process.stdout.write(`${JSON.stringify({ since: range.from.toISOString(), until: range.to.toISOString(), source: target.warehouse.describe, ...(scope.several ? { workspace: scope.only } : {}), settings: describeSettings(config), sources })}\n`);
       return 0;
     }
-    process.stdout.write(`deliverability per message source, event times ${range.from.toISOString()} – ${range.to.toISOString()}, ${target.warehouse.describe}\n${describeSettings(config)}\n\n`);
+    process.stdout.write(`deliverability per message source${scopeText(scope)}, event times ${range.from.toISOString()} – ${range.to.toISOString()}, ${target.warehouse.describe}\n${describeSettings(config)}\n\n`);
     if (judgements.length === 0) {
       process.stdout.write('no message events in the window\n');
       return 0;

@@ -32,6 +32,8 @@ import {
   type TestPermissionsResponse,
 } from '../doctor/checks.js';
 import { permissionsFor, stackResourceTypes } from '../doctor/permissions.js';
+import { TRACK_ENDPOINT_VARIABLE } from '../doctor/track-region.js';
+import { checkCustomerioCredentials } from '../doctor/workspace-credentials.js';
 import { resolveCredentials } from '../credentials.js';
 import { ENDPOINT_VARIABLE, GoogleApiError, createGoogleApi, type GoogleApi } from '../google-api.js';
 
@@ -43,16 +45,24 @@ stack's configuration (the Deploy variables: GOOGLE_CLOUD_PROJECT, PIPELINE_REGI
 every resource the stack creates (derived from the synthesized stack, asked of Resource Manager's
 testIamPermissions); the organization policies that break the stack (iam.allowedPolicyMemberDomains,
 run.allowedIngress, cloudfunctions.allowedIngressSettings, gcp.resourceLocations); an existing
-Firestore database with the stack's id; the Pub/Sub service agent; and once deployed, whether
+Firestore database with the stack's id; the Pub/Sub service agent; once deployed, whether
 Customer.io can reach the receiver (RECEIVER_ACCESS: an allUsers binding, or the invoker check
-off). One line per check: ok, warn, BLOCKER (with the fix) or ?? (could not check, and why: checks
-that failed for one reason share a line). Changes nothing. Without usable Google credentials it
-says so in one line and checks nothing.
+off); and each Customer.io workspace's Track API credentials and region (one with CIO_REGION, each
+of CIO_WORKSPACES with several): the site id and API key read from the workspace's secrets, then
+Customer.io's region endpoint asked with them — ok with the workspace's environment_id, a BLOCKER
+for refused credentials (401) or a region other than the configured one, warn while a secret has
+no value yet (normal until step 2 of the deploy). No credential is ever printed. One line per
+check: ok, warn, BLOCKER (with the fix) or ?? (could not check, and why: checks that failed for
+one reason share a line). Changes nothing. Without usable Google credentials it says so in one
+line and checks nothing.
 
   --project ID         the project (default: GOOGLE_CLOUD_PROJECT)
   --prefix P           resource name prefix (default: PIPELINE_PREFIX or cio)
   --timeout SECONDS    bound on each API call (default 10)
   --json               the checks as one JSON document
+
+${TRACK_ENDPOINT_VARIABLE}=URL sends the region requests to that Track API base instead of each
+workspace's regional one (tests and stand-ins).
 
 exit status: 0 every check ran and found no blocker, 1 a blocker found (or no credentials),
 2 wrong arguments, 3 no blocker found but a check could not run (the verdict is incomplete)`;
@@ -105,7 +115,7 @@ export async function runDoctor(api: GoogleApi, config: StackConfig, env: Record
   const required = [...REQUIRED_SERVICES, ...(config.eventsRetentionDays !== null ? RETENTION_SERVICES : [])];
   const permissions = permissionsFor(await stackResourceTypes(env));
 
-  const [billing, apisAndPermissions, drs, runIngress, functionsIngress, locations, database, agent, receiverAccess] = await Promise.all([
+  const [billing, apisAndPermissions, drs, runIngress, functionsIngress, locations, database, agent, receiverAccess, customerio] = await Promise.all([
     guarded('billing', async () => checkBilling(await api.call<BillingInfo>('cloudbilling', `v1/projects/${project}/billingInfo`, { timeoutMs }))),
     guarded('APIs and your permissions', async () => {
       const [pages, have] = await Promise.all([allPages(api, `v1/projects/${project}/services?filter=state:ENABLED&pageSize=200`, timeoutMs), granted(api, project, permissions, timeoutMs)]);
@@ -144,8 +154,10 @@ export async function runDoctor(api: GoogleApi, config: StackConfig, env: Record
       const policy = needsPolicy ? await api.call<IamPolicy>('run', `v2/${name}:getIamPolicy`, { timeoutMs }) : null;
       return checkReceiverAccess(service, policy, config.receiverAccess);
     }),
+    // Each workspace's check reports its own failures (a secret it could not read, a Track API that did not answer).
+    checkCustomerioCredentials(api, { project, prefix: config.prefix, cioRegion: config.cioRegion, workspaces: config.workspaces, env, timeoutMs }),
   ]);
-  return [...billing, ...apisAndPermissions, ...drs, ...runIngress, ...functionsIngress, ...locations, ...database, ...agent, ...receiverAccess];
+  return [...billing, ...apisAndPermissions, ...drs, ...runIngress, ...functionsIngress, ...locations, ...database, ...agent, ...receiverAccess, ...customerio];
 }
 
 export async function doctor(args: string[]): Promise<number> {

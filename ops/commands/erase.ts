@@ -3,7 +3,8 @@ import { normalizeIdentifier } from '../../shared/pseudonym.js';
 import { CommandFailed, UsageError, parse } from '../cli.js';
 import { confirm } from '../confirm.js';
 import { TARGET_HELP, TARGET_OPTIONS, resolveTarget } from '../target.js';
-import type { PersonSelector, WarehouseReader } from '../warehouse/reader.js';
+import { SINGLE_WORKSPACE, type PersonSelector, type WarehouseReader, type WorkspaceScope } from '../warehouse/reader.js';
+import { WORKSPACE_OPTION, workspaceScope } from '../workspaces.js';
 
 /** What an erasure of the events table cannot reach; printed after every run and in --help. */
 export const ERASURE_LIMITS = `not reached by this erasure:
@@ -18,13 +19,19 @@ export const ERASURE_LIMITS = `not reached by this erasure:
   - dedupe records: the event id's hash, the outcome and a redacted error text, until DEDUPE_TTL_DAYS
   - Customer.io itself, which holds the person: erase the person there too`;
 
-export const ERASE_HELP = `usage: npm run ops -- erase (--email ADDRESS | --cio-id ID | --id ID | --recipient R)... [--yes]
+export const ERASE_HELP = `usage: npm run ops -- erase (--email ADDRESS | --cio-id ID | --id ID | --recipient R)... [--workspace W] [--yes]
 
 Deletes every row of the events table that holds the person. --email matches the email, recipient
 and customer_id columns, --recipient the recipient column, both whatever the letter case or
 surrounding spaces (compared trimmed and lower-cased, as the analysts' hashes are); --cio-id and --id
 match exactly. Give every identifier you have: a row may carry only one of them. The analysts' views
 read the table, so they lose the rows too.
+
+With several Customer.io workspaces (CIO_WORKSPACES) it erases the person's rows in every workspace
+unless --workspace names one, and shows how many rows each workspace holds before it asks: the same
+address in two workspaces is the same person to this warehouse, and an erasure that misses rows is
+the failure that matters. Name the workspace when the request concerns one workspace's data only
+(an agency erasing for one client).
 
 An erasure reads every partition (the person's rows can be on any day), and a DELETE bills the whole
 of every partition it changes. Before anything is read it shows BigQuery's dry-run estimate of the
@@ -36,6 +43,7 @@ ${ERASURE_LIMITS}
   --cio-id ID          rows whose cio_id is ID
   --id ID              rows whose customer_id is ID
   --recipient R        rows whose recipient is R (a phone number, an address)
+  --workspace W        only workspace W's rows (default: every workspace's)
   --yes                do not ask for confirmation
 ${TARGET_HELP}`;
 
@@ -43,7 +51,7 @@ const GB = 1024 ** 3;
 const gb = (bytes: number) => `${(bytes / GB).toFixed(bytes < GB ? 3 : 1)} GB`;
 
 export async function erase(args: string[]): Promise<number> {
-  const { values } = parse(args, { ...TARGET_OPTIONS, email: { type: 'string' }, 'cio-id': { type: 'string' }, id: { type: 'string' }, recipient: { type: 'string' }, yes: { type: 'boolean' } });
+  const { values } = parse(args, { ...TARGET_OPTIONS, ...WORKSPACE_OPTION, email: { type: 'string' }, 'cio-id': { type: 'string' }, id: { type: 'string' }, recipient: { type: 'string' }, yes: { type: 'boolean' } });
   if (values.help) return void process.stdout.write(`${ERASE_HELP}\n`), 0;
   for (const flag of ['email', 'recipient'] as const) {
     if (values[flag] !== undefined && normalizeIdentifier(values[flag]) === null) throw new UsageError(`--${flag} is empty`);
@@ -55,9 +63,10 @@ export async function erase(args: string[]): Promise<number> {
     ...(values.recipient ? { recipient: values.recipient } : {}),
   };
   if (Object.keys(person).length === 0) throw new UsageError('erase needs --email, --cio-id, --id or --recipient');
+  const scope = workspaceScope(values);
   const target = await resolveTarget(values);
   try {
-    return await eraseFrom(target.warehouse, person, { yes: values.yes, write: (text) => process.stdout.write(text) });
+    return await eraseFrom(target.warehouse, person, { yes: values.yes, scope, write: (text) => process.stdout.write(text) });
   } finally {
     await target.close();
   }
@@ -67,11 +76,12 @@ export async function erase(args: string[]): Promise<number> {
  * The erasure against one warehouse: estimate (free), refuse over the cap before anything is read,
  * count, ask, delete, report. Exit code 0 when done or nothing was there, 1 when the operator said no.
  */
-export async function eraseFrom(warehouse: WarehouseReader, person: PersonSelector, options: { yes?: boolean; write: (text: string) => void }): Promise<number> {
-  const who = Object.entries(person).map(([k, v]) => `${k}=${v}`).join(', ');
+export async function eraseFrom(warehouse: WarehouseReader, person: PersonSelector, options: { yes?: boolean; scope?: WorkspaceScope; write: (text: string) => void }): Promise<number> {
+  const scope = options.scope ?? SINGLE_WORKSPACE;
+  const who = `${Object.entries(person).map(([k, v]) => `${k}=${v}`).join(', ')}${scope.only !== null ? ` in workspace ${scope.only}` : ''}`;
   // The count and the DELETE both carry the cap; a DELETE over it would fail only after the
   // operator said yes. The dry run costs nothing and says so first.
-  const estimate = await warehouse.estimateErasure(person);
+  const estimate = await warehouse.estimateErasure(person, scope);
   if (estimate) {
     const line = `the DELETE would bill about ${gb(estimate.bytes)} (BigQuery dry run; the cap is ${gb(estimate.maxBytes)})`;
     if (estimate.bytes > estimate.maxBytes) {
@@ -79,16 +89,19 @@ export async function eraseFrom(warehouse: WarehouseReader, person: PersonSelect
     }
     options.write(`${line}\n`);
   }
-  const rows = await warehouse.countPerson(person);
+  const found = await warehouse.countPerson(person, scope);
+  const rows = found.reduce((n, f) => n + f.rows, 0);
   if (rows === 0) {
     options.write(`no row holds ${who} in the ${warehouse.describe}\n${ERASURE_LIMITS}\n`);
     return 0;
   }
+  // Where they are, before anything goes: the operator sees which workspaces hold the person.
+  if (scope.several && scope.only === null) options.write(`rows holding ${who}, per workspace: ${found.map((f) => `${f.workspace ?? '(no workspace)'} ${f.rows}`).join(', ')}\n`);
   if (!(await confirm(`Delete ${rows} row(s) holding ${who} from the ${warehouse.describe}? This cannot be undone after the time-travel window.`, options.yes))) {
     options.write('nothing deleted\n');
     return 1;
   }
-  const deleted = await warehouse.erasePerson(person);
+  const deleted = await warehouse.erasePerson(person, scope);
   options.write(`deleted ${deleted} row(s) holding ${who}\n${ERASURE_LIMITS}\n`);
   return 0;
 }

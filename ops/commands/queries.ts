@@ -8,7 +8,9 @@ export const QUERIES_HELP = `usage: npm run ops -- queries [--only N] [--rows N]
 Runs the example queries of docs/analysts.md on the analysts' objects and prints each question with
 its first rows. With --local, on the local stack's DuckDB file (the same questions in DuckDB's
 dialect: its time and JSON functions); deployed, the BigQuery text the guide shows, on the analytics
-dataset, each query with the byte cap. Every query reads only the days it asks about.
+dataset, each query with the byte cap. Every query reads only the days it asks about. There is no
+--workspace: the queries run as the guide shows them, over every workspace's rows (with several
+Customer.io workspaces the analysts' objects carry a workspace column to filter or group by).
 
   --only N             only the Nth query of the guide (1 to ${ANALYST_QUERIES.length})
   --rows N             rows shown per query (default 10)

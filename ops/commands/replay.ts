@@ -9,10 +9,12 @@ import { boundedEach } from '../drain.js';
 import { SUBSCRIPTION_HELP, resolveSubscription } from '../subscriptions.js';
 import { TARGET_HELP, TARGET_OPTIONS, resolveTarget, type Target } from '../target.js';
 import { TIME_HELP, parseRange, parseTime } from '../time.js';
+import type { WorkspaceScope } from '../warehouse/reader.js';
+import { WORKSPACE_OPTION, scopeText, workspaceScope } from '../workspaces.js';
 import { checkSnapshotName, originIs, snapshotOrigin } from './snapshot.js';
 
 export const REPLAY_HELP = `usage: npm run ops -- replay --subscription SUB (--time TIME | --snapshot NAME [--force]) [--yes]
-       npm run ops -- replay --from-warehouse --since TIME [--until TIME] [--object-type T] [--metric M] [--yes]
+       npm run ops -- replay --from-warehouse --since TIME [--until TIME] [--object-type T] [--metric M] [--workspace W] [--yes]
 
 Seek: Pub/Sub redelivers to SUB everything the topic retained since TIME (RETENTION_DAYS, at most
 31 days), or everything since a snapshot of SUB. The handler's dedupe records make a replay cost no
@@ -25,7 +27,10 @@ the distinct events whose event time is in [--since, --until) from the warehouse
 to the replay topic, which reaches the handler only (no warehouse row is written again), with their
 original attributes and replay=warehouse. Done events are not acted on twice (their dedupe records
 live DEDUPE_TTL_DAYS); events older than that are acted on again, with their own _timestamp, so an
-old event never overwrites newer attributes in Customer.io.
+old event never overwrites newer attributes in Customer.io. With several Customer.io workspaces,
+--workspace W replays only W's events; each replayed message keeps its workspace (attribute and
+row), so the handler acts with that workspace's credentials. A seek cannot choose a workspace: it
+redelivers every workspace's messages.
 
   --subscription SUB   ${SUBSCRIPTION_HELP}
   --time TIME          ${TIME_HELP}
@@ -34,6 +39,7 @@ old event never overwrites newer attributes in Customer.io.
   --from-warehouse     replay from the warehouse instead of seeking
   --since, --until     event times to replay from the warehouse (${TIME_HELP}; --until default now)
   --object-type T, --metric M   only these events
+  --workspace W        only workspace W's events (--from-warehouse)
   --yes                do not ask for confirmation
 ${TARGET_HELP}`;
 
@@ -80,11 +86,11 @@ async function seek(target: Target, { subscription: alias, time }: ReturnType<ty
   return 0;
 }
 
-async function fromWarehouse(target: Target, values: { since?: string; until?: string; 'object-type'?: string; metric?: string; yes?: boolean }): Promise<number> {
+async function fromWarehouse(target: Target, values: { since?: string; until?: string; 'object-type'?: string; metric?: string; yes?: boolean }, workspaces: WorkspaceScope): Promise<number> {
   const range = parseRange(values.since!, values.until);
-  const selection = { range, objectType: values['object-type'], metric: values.metric };
+  const selection = { range, objectType: values['object-type'], metric: values.metric, ...(workspaces.only !== null ? { workspace: workspaces.only } : {}) };
   const total = await target.warehouse.countForReplay(selection);
-  const scope = `${total} event(s) with event times in [${range.from.toISOString()}, ${range.to.toISOString()})${selection.objectType ? ` object_type=${selection.objectType}` : ''}${selection.metric ? ` metric=${selection.metric}` : ''}`;
+  const scope = `${total} event(s)${scopeText(workspaces)} with event times in [${range.from.toISOString()}, ${range.to.toISOString()})${selection.objectType ? ` object_type=${selection.objectType}` : ''}${selection.metric ? ` metric=${selection.metric}` : ''}`;
   if (total === 0) {
     process.stdout.write(`nothing to replay: no ${scope.slice(2)}\n`);
     return 0;
@@ -120,6 +126,7 @@ export async function replay(args: string[]): Promise<number> {
     until: { type: 'string' },
     'object-type': { type: 'string' },
     metric: { type: 'string' },
+    ...WORKSPACE_OPTION,
     yes: { type: 'boolean' },
   });
   if (values.help) return void process.stdout.write(`${REPLAY_HELP}\n`), 0;
@@ -127,9 +134,12 @@ export async function replay(args: string[]): Promise<number> {
   // Check the arguments before connecting anywhere.
   const seekTo = values['from-warehouse'] ? null : seekArguments(values);
   if (values['from-warehouse'] && !values.since) throw new UsageError('replay --from-warehouse needs --since');
+  // Pub/Sub seeks a whole subscription: it has no way to redeliver one workspace's messages only.
+  if (seekTo && values.workspace !== undefined) throw new UsageError('--workspace needs --from-warehouse: a seek redelivers every workspace\'s messages (Pub/Sub cannot seek a subset)');
+  const plan = seekTo ? ({ kind: 'seek', seekTo } as const) : ({ kind: 'warehouse', scope: workspaceScope(values) } as const);
   const target = await resolveTarget(values);
   try {
-    return seekTo ? await seek(target, seekTo, values) : await fromWarehouse(target, values);
+    return plan.kind === 'seek' ? await seek(target, plan.seekTo, values) : await fromWarehouse(target, values, plan.scope);
   } finally {
     await target.close();
   }

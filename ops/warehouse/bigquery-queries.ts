@@ -10,7 +10,7 @@ import { deliverabilityQuery } from '../../shared/deliverability.js';
 import { EVENT_COLUMN_NAMES } from '../../shared/row.js';
 import { deployedSql, type AnalystQuery } from './analyst-queries.js';
 import { normalizeSql } from '../../infra/privacy.js';
-import { LATE_ARRIVAL_MS, TRACE_COLUMNS, type PersonSelector, type ReplaySelection, type TimeRange } from './reader.js';
+import { LATE_ARRIVAL_MS, SINGLE_WORKSPACE, TRACE_COLUMNS, type PersonSelector, type ReplaySelection, type TimeRange, type WorkspaceScope } from './reader.js';
 
 export interface BigQueryRequest {
   query: string;
@@ -50,9 +50,11 @@ export function bigqueryQueries(tables: WarehouseTables, maxBytes: number = DEFA
     ...(fullScan ? { fullScan } : {}),
   });
   const selection = (s: ReplaySelection) => ({
-    where: [s.objectType ? 'object_type = @objectType' : null, s.metric ? 'metric = @metric' : null].filter(Boolean).join(' AND ') || 'TRUE',
-    params: { from: s.range.from, to: s.range.to, ...(s.objectType ? { objectType: s.objectType } : {}), ...(s.metric ? { metric: s.metric } : {}) },
+    where: [s.objectType ? 'object_type = @objectType' : null, s.metric ? 'metric = @metric' : null, s.workspace ? 'workspace = @workspace' : null].filter(Boolean).join(' AND ') || 'TRUE',
+    params: { from: s.range.from, to: s.range.to, ...(s.objectType ? { objectType: s.objectType } : {}), ...(s.metric ? { metric: s.metric } : {}), ...(s.workspace ? { workspace: s.workspace } : {}) },
   });
+  /** --workspace: one more condition and its parameter; nothing otherwise (the text as with one workspace). */
+  const onlyWorkspace = (scope: WorkspaceScope) => (scope.only === null ? { and: '', params: {} } : { and: ' AND workspace = @workspace', params: { workspace: scope.only } });
   const person = (p: PersonSelector) => {
     const terms: string[] = [];
     const params: Record<string, unknown> = {};
@@ -78,27 +80,34 @@ export function bigqueryQueries(tables: WarehouseTables, maxBytes: number = DEFA
   const ERASURE = 'an erasure must reach every partition, including rows without an event_timestamp';
 
   return {
-    counts: (range: TimeRange) =>
-      request(
-        `SELECT object_type, metric, event_timestamp IS NULL AS undated, COUNT(*) AS rows, COUNT(DISTINCT event_id) AS events
+    /** With several workspaces, per workspace too (one workspace's with --workspace). */
+    counts: (range: TimeRange, scope: WorkspaceScope = SINGLE_WORKSPACE) => {
+      const only = onlyWorkspace(scope);
+      const perWorkspace = scope.several ? 'workspace, ' : '';
+      const window = `(event_timestamp >= @from AND event_timestamp < @to)
+   OR (event_timestamp IS NULL AND received_at >= @from AND received_at < @to)`;
+      return request(
+        `SELECT ${perWorkspace}object_type, metric, event_timestamp IS NULL AS undated, COUNT(*) AS rows, COUNT(DISTINCT event_id) AS events
 FROM ${events}
-WHERE (event_timestamp >= @from AND event_timestamp < @to)
-   OR (event_timestamp IS NULL AND received_at >= @from AND received_at < @to)
-GROUP BY object_type, metric, undated
-ORDER BY rows DESC, object_type, metric`,
-        { from: range.from, to: range.to },
-      ),
+WHERE ${only.and ? `(${window})${only.and}` : window}
+GROUP BY ${perWorkspace}object_type, metric, undated
+ORDER BY ${perWorkspace}rows DESC, object_type, metric`,
+        { from: range.from, to: range.to, ...only.params },
+      );
+    },
 
     /** Undated (body-hash) ids are found in the __NULL__ partition, by receipt time. */
-    findEvent: (eventId: string, range: TimeRange, undated: boolean) =>
-      request(
+    findEvent: (eventId: string, range: TimeRange, undated: boolean, scope: WorkspaceScope = SINGLE_WORKSPACE) => {
+      const only = onlyWorkspace(scope);
+      return request(
         `SELECT ${TRACE_COLUMNS.join(', ')}
 FROM ${events}
 WHERE ${undated ? 'event_timestamp IS NULL AND received_at >= @from AND received_at < @to' : 'event_timestamp >= @from AND event_timestamp < @to'}
-  AND event_id = @eventId
+  AND event_id = @eventId${only.and}
 ORDER BY publish_time`,
-        { eventId, from: range.from, to: range.to },
-      ),
+        { eventId, from: range.from, to: range.to, ...only.params },
+      );
+    },
 
     /** A row published since `since` happened no earlier than LATE_ARRIVAL_MS before it. */
     rowsPublishedSince: (since: Date, subscriptionSuffix: string) =>
@@ -122,21 +131,29 @@ WHERE (event_timestamp >= @earliest OR event_timestamp IS NULL)
       return request(`SELECT ${EVENT_COLUMN_NAMES.join(', ')} FROM ${uniqueBetween}(@from, @to) WHERE ${where} ORDER BY event_timestamp, event_id`, params);
     },
 
-    /** The deployed guard's own query: the table function filters the range before anything else. */
-    deliverability: (range: TimeRange) => {
+    /**
+     * The deployed guard's own query: the table function filters the range before anything else;
+     * --workspace keeps that workspace's sources (the function keys each source by its workspace).
+     */
+    deliverability: (range: TimeRange, scope: WorkspaceScope = SINGLE_WORKSPACE) => {
       const { query, params } = deliverabilityQuery(tables.project, tables.analyticsDataset, range, maxBytes);
-      return request(query, params);
+      return scope.only === null ? request(query, params) : request(`${query} WHERE workspace = @workspace`, { ...params, workspace: scope.only });
     },
 
-    countPerson: (p: PersonSelector) => {
+    /** With several workspaces, the count per workspace, so the operator sees where the person's rows are. */
+    countPerson: (p: PersonSelector, scope: WorkspaceScope = SINGLE_WORKSPACE) => {
       const { where, params } = person(p);
-      return request(`SELECT COUNT(*) AS n FROM ${events} WHERE ${where}`, params, ERASURE);
+      const only = onlyWorkspace(scope);
+      if (!scope.several) return request(`SELECT COUNT(*) AS n FROM ${events} WHERE ${where}`, params, ERASURE);
+      return request(`SELECT workspace, COUNT(*) AS n FROM ${events} WHERE (${where})${only.and} GROUP BY workspace ORDER BY workspace`, { ...params, ...only.params }, ERASURE);
     },
 
-    /** The erasure's DELETE; `dryRun` asks BigQuery what it would bill, for free. */
-    erasePerson: (p: PersonSelector, options: { dryRun?: boolean } = {}) => {
+    /** The erasure's DELETE (one workspace's rows with --workspace); `dryRun` asks BigQuery what it would bill, for free. */
+    erasePerson: (p: PersonSelector, options: { dryRun?: boolean; scope?: WorkspaceScope } = {}) => {
       const { where, params } = person(p);
-      return { ...request(`DELETE FROM ${events} WHERE ${where}`, params, ERASURE), ...(options.dryRun ? { dryRun: true } : {}) };
+      const only = onlyWorkspace(options.scope ?? SINGLE_WORKSPACE);
+      const query = only.and ? `DELETE FROM ${events} WHERE (${where})${only.and}` : `DELETE FROM ${events} WHERE ${where}`;
+      return { ...request(query, { ...params, ...only.params }, ERASURE), ...(options.dryRun ? { dryRun: true } : {}) };
     },
 
     /** The guide's text as analysts run it, on this deployment's analytics dataset. */

@@ -4,7 +4,7 @@ import type { AuthClient } from 'google-auth-library';
 import { toDeliverabilityRow } from '../../shared/deliverability.js';
 import { CommandFailed } from '../cli.js';
 import { bigqueryQueries, type BigQueryRequest, type WarehouseTables } from './bigquery-queries.js';
-import { isBodyHashId, splitUndated, toEventRow, toTraceRow, type WarehouseReader } from './reader.js';
+import { isBodyHashId, splitUndated, toEventRow, toPersonRows, toTraceRow, type WarehouseReader } from './reader.js';
 
 /** What went wrong with a query, in one line: the API's reason, not "no rows". */
 export function queryFailure(error: unknown): CommandFailed {
@@ -51,9 +51,9 @@ export function bigqueryReader(tables: WarehouseTables, maxBytes?: number, authC
 
   return {
     describe: `BigQuery table ${tables.project}.${tables.dataset}.events`,
-    counts: async (range) => splitUndated(await rows(queries.counts(range))),
-    async findEvent(eventId, range) {
-      return (await rows(queries.findEvent(eventId, range, isBodyHashId(eventId)))).map(toTraceRow);
+    counts: async (range, scope) => splitUndated(await rows(queries.counts(range, scope))),
+    async findEvent(eventId, range, scope) {
+      return (await rows(queries.findEvent(eventId, range, isBodyHashId(eventId), scope))).map(toTraceRow);
     },
     rowsPublishedSince: (since, subscription) => count(queries.rowsPublishedSince(since, `/${subscription}`)),
     countForReplay: (selection) => count(queries.countForReplay(selection)),
@@ -75,17 +75,17 @@ export function bigqueryReader(tables: WarehouseTables, maxBytes?: number, authC
       } while (pageToken);
       return total;
     },
-    async estimateErasure(person) {
+    async estimateErasure(person, scope) {
       // A dry run answers at once with the statistics; nothing runs and nothing is billed.
-      const job = await start(queries.erasePerson(person, { dryRun: true }));
+      const job = await start(queries.erasePerson(person, { dryRun: true, scope }));
       const bytes = Number((job.metadata as { statistics?: { totalBytesProcessed?: string } }).statistics?.totalBytesProcessed ?? NaN);
       if (!Number.isFinite(bytes)) throw new CommandFailed('BigQuery: the dry run of the erasure returned no byte estimate');
-      return { bytes, maxBytes: Number(queries.erasePerson(person).maximumBytesBilled) };
+      return { bytes, maxBytes: Number(queries.erasePerson(person, { scope }).maximumBytesBilled) };
     },
-    deliverability: async (range) => (await rows(queries.deliverability(range))).map(toDeliverabilityRow),
-    countPerson: (person) => count(queries.countPerson(person)),
-    async erasePerson(person) {
-      const job = await start(queries.erasePerson(person));
+    deliverability: async (range, scope) => (await rows(queries.deliverability(range, scope))).map(toDeliverabilityRow),
+    countPerson: async (person, scope) => toPersonRows(await rows(queries.countPerson(person, scope))),
+    async erasePerson(person, scope) {
+      const job = await start(queries.erasePerson(person, { scope }));
       try {
         await job.getQueryResults();
         const [metadata] = await job.getMetadata();

@@ -11,7 +11,20 @@ import { ANALYTICS_SCHEMA, queryWarehouse, withWarehouse } from '../../scripts/l
 import { localSql } from './analyst-queries.js';
 import { normalizeSql } from '../../infra/privacy.js';
 import { normalizedSelector } from './bigquery-queries.js';
-import { LATE_ARRIVAL_MS, TRACE_COLUMNS, isBodyHashId, splitUndated, toEventRow, toTraceRow, type PersonSelector, type ReplaySelection, type WarehouseReader } from './reader.js';
+import {
+  LATE_ARRIVAL_MS,
+  SINGLE_WORKSPACE,
+  TRACE_COLUMNS,
+  isBodyHashId,
+  splitUndated,
+  toEventRow,
+  toPersonRows,
+  toTraceRow,
+  type PersonSelector,
+  type ReplaySelection,
+  type WarehouseReader,
+  type WorkspaceScope,
+} from './reader.js';
 
 const iso = (d: Date) => d.toISOString();
 
@@ -20,7 +33,13 @@ function selection(s: ReplaySelection): { where: string; values: DuckDBValue[] }
   const terms: string[] = [];
   if (s.objectType) terms.push(`object_type = $${values.push(s.objectType)}`);
   if (s.metric) terms.push(`metric = $${values.push(s.metric)}`);
+  if (s.workspace) terms.push(`workspace = $${values.push(s.workspace)}`);
   return { where: terms.join(' AND ') || 'TRUE', values };
+}
+
+/** --workspace: one more condition on the values so far; nothing otherwise (as bigquery-queries.ts). */
+function onlyWorkspace(scope: WorkspaceScope, values: DuckDBValue[]): string {
+  return scope.only === null ? '' : ` AND workspace = $${values.push(scope.only)}`;
 }
 
 /** The same match as BigQuery's (bigquery-queries.ts): addresses normalized as the hashes are. */
@@ -42,20 +61,23 @@ export function duckdbReader(path: string): WarehouseReader {
   const count = async (sql: string, values: DuckDBValue[]) => Number((await queryWarehouse(path, sql, values))[0]?.n ?? 0);
   return {
     describe: `local warehouse ${shownPath(path)}`,
-    async counts(range) {
+    async counts(range, scope = SINGLE_WORKSPACE) {
+      const values: DuckDBValue[] = [iso(range.from), iso(range.to)];
+      const perWorkspace = scope.several ? 'workspace, ' : '';
       const rows = await queryWarehouse(
         path,
-        `SELECT object_type, metric, event_timestamp IS NULL AS undated, COUNT(*) AS rows, COUNT(DISTINCT event_id) AS events
+        `SELECT ${perWorkspace}object_type, metric, event_timestamp IS NULL AS undated, COUNT(*) AS rows, COUNT(DISTINCT event_id) AS events
 FROM events
-WHERE (event_timestamp >= $1 AND event_timestamp < $2) OR (event_timestamp IS NULL AND received_at >= $1 AND received_at < $2)
-GROUP BY ALL ORDER BY rows DESC, object_type, metric`,
-        [iso(range.from), iso(range.to)],
+WHERE ((event_timestamp >= $1 AND event_timestamp < $2) OR (event_timestamp IS NULL AND received_at >= $1 AND received_at < $2))${onlyWorkspace(scope, values)}
+GROUP BY ALL ORDER BY ${perWorkspace}rows DESC, object_type, metric`,
+        values,
       );
       return splitUndated(rows);
     },
-    async findEvent(eventId, range) {
+    async findEvent(eventId, range, scope = SINGLE_WORKSPACE) {
+      const values: DuckDBValue[] = [eventId, iso(range.from), iso(range.to)];
       const window = isBodyHashId(eventId) ? 'event_timestamp IS NULL AND received_at >= $2 AND received_at < $3' : 'event_timestamp >= $2 AND event_timestamp < $3';
-      const rows = await queryWarehouse(path, `SELECT ${TRACE_COLUMNS.join(', ')} FROM events WHERE event_id = $1 AND ${window} ORDER BY publish_time`, [eventId, iso(range.from), iso(range.to)]);
+      const rows = await queryWarehouse(path, `SELECT ${TRACE_COLUMNS.join(', ')} FROM events WHERE event_id = $1 AND ${window}${onlyWorkspace(scope, values)} ORDER BY publish_time`, values);
       return rows.map(toTraceRow);
     },
     rowsPublishedSince: (since, subscription) =>
@@ -84,19 +106,23 @@ GROUP BY ALL ORDER BY rows DESC, object_type, metric`,
     },
     // The local file bills nothing.
     estimateErasure: async () => null,
-    async deliverability(range) {
+    async deliverability(range, scope = SINGLE_WORKSPACE) {
       // The analysts' schema, as the deployed guard reads the analytics dataset.
-      const rows = await queryWarehouse(path, `SELECT * FROM ${ANALYTICS_SCHEMA}.${DELIVERABILITY_FUNCTION}(CAST($1 AS TIMESTAMP), CAST($2 AS TIMESTAMP))`, [iso(range.from), iso(range.to)]);
+      const values: DuckDBValue[] = [iso(range.from), iso(range.to)];
+      const only = scope.only === null ? '' : ` WHERE workspace = $${values.push(scope.only)}`;
+      const rows = await queryWarehouse(path, `SELECT * FROM ${ANALYTICS_SCHEMA}.${DELIVERABILITY_FUNCTION}(CAST($1 AS TIMESTAMP), CAST($2 AS TIMESTAMP))${only}`, values);
       return rows.map(toDeliverabilityRow);
     },
-    countPerson(p) {
+    async countPerson(p, scope = SINGLE_WORKSPACE) {
       const { where, values } = person(p);
-      return count(`SELECT COUNT(*) AS n FROM events WHERE ${where}`, values);
+      if (!scope.several) return toPersonRows(await queryWarehouse(path, `SELECT COUNT(*) AS n FROM events WHERE ${where}`, values));
+      return toPersonRows(await queryWarehouse(path, `SELECT workspace, COUNT(*) AS n FROM events WHERE (${where})${onlyWorkspace(scope, values)} GROUP BY workspace ORDER BY workspace`, values));
     },
-    async erasePerson(p) {
+    async erasePerson(p, scope = SINGLE_WORKSPACE) {
       const { where, values } = person(p);
+      const only = onlyWorkspace(scope, values);
       return withWarehouse(path, async (connection) => {
-        const result = await connection.run(`DELETE FROM events WHERE ${where}`, values);
+        const result = await connection.run(only ? `DELETE FROM events WHERE (${where})${only}` : `DELETE FROM events WHERE ${where}`, values);
         return Number(result.rowsChanged);
       });
     },

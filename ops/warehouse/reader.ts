@@ -12,7 +12,22 @@ export interface TimeRange {
   to: Date;
 }
 
+/**
+ * Which workspace's rows a question is about. With one workspace (`several` false) every query is
+ * what it was before workspaces existed; with several, answers name each row's workspace, and
+ * `only` (ops --workspace) keeps one workspace's rows.
+ */
+export interface WorkspaceScope {
+  several: boolean;
+  only: string | null;
+}
+
+/** One workspace, as before CIO_WORKSPACES existed. */
+export const SINGLE_WORKSPACE: WorkspaceScope = { several: false, only: null };
+
 export interface Counts {
+  /** The rows' workspace (null with one workspace). */
+  workspace: string | null;
   object_type: string | null;
   metric: string | null;
   rows: number;
@@ -31,6 +46,8 @@ export interface TraceRow {
   customer_id: string | null;
   cio_id: string | null;
   delivery_id: string | null;
+  /** The workspace whose URL received it (null with one workspace). */
+  workspace: string | null;
   /** The message's attributes as JSON (the subscription's write_metadata column). */
   attributes: string | null;
 }
@@ -39,6 +56,8 @@ export interface ReplaySelection {
   range: TimeRange;
   objectType?: string;
   metric?: string;
+  /** Only this workspace's events (ops replay --workspace). */
+  workspace?: string;
 }
 
 /**
@@ -54,6 +73,12 @@ export interface PersonSelector {
   recipient?: string;
 }
 
+/** How many of the events table's rows hold a person, in one workspace (null: with one workspace). */
+export interface PersonRows {
+  workspace: string | null;
+  rows: number;
+}
+
 /** What the DELETE would bill, by BigQuery's dry run, and the cap it runs under. */
 export interface ErasureEstimate {
   bytes: number;
@@ -62,23 +87,29 @@ export interface ErasureEstimate {
 
 export interface WarehouseReader {
   describe: string;
-  /** Rows and distinct events per object type and metric, by event time; undated rows by receipt time. */
-  counts(range: TimeRange): Promise<{ counts: Counts[]; undated: { rows: number; events: number } }>;
-  /** Every row of one event whose event time (or, undated, receipt time) is in the range. */
-  findEvent(eventId: string, range: TimeRange): Promise<TraceRow[]>;
+  /**
+   * Rows and distinct events per object type and metric (and, with several workspaces, workspace),
+   * by event time; undated rows by receipt time.
+   */
+  counts(range: TimeRange, scope?: WorkspaceScope): Promise<{ counts: Counts[]; undated: { rows: number; events: number } }>;
+  /** Every row of one event whose event time (or, undated, receipt time) is in the range (of scope.only's workspace). */
+  findEvent(eventId: string, range: TimeRange, scope?: WorkspaceScope): Promise<TraceRow[]>;
   /** Rows one subscription wrote since a time: what a seek of it back to that time writes again (at least). */
   rowsPublishedSince(since: Date, subscription: string): Promise<number>;
   countForReplay(selection: ReplaySelection): Promise<number>;
   /** Distinct events in the selection, in event-time order, a page at a time. */
   readForReplay(selection: ReplaySelection, pageSize: number, onPage: (rows: EventRow[]) => Promise<void>): Promise<number>;
   /** BigQuery's dry-run estimate of the erasure's DELETE (free); null where nothing is billed (locally). */
-  estimateErasure(person: PersonSelector): Promise<ErasureEstimate | null>;
-  /** deliverability_between over the range, from the analysts' dataset (schema locally). */
-  deliverability(range: TimeRange): Promise<DeliverabilityRow[]>;
-  /** Rows holding the person (every partition: an erasure has to reach them all). */
-  countPerson(person: PersonSelector): Promise<number>;
-  /** Deletes them; returns how many went. */
-  erasePerson(person: PersonSelector): Promise<number>;
+  estimateErasure(person: PersonSelector, scope?: WorkspaceScope): Promise<ErasureEstimate | null>;
+  /** deliverability_between over the range, from the analysts' dataset (schema locally); scope.only keeps one workspace's sources. */
+  deliverability(range: TimeRange, scope?: WorkspaceScope): Promise<DeliverabilityRow[]>;
+  /**
+   * Rows holding the person (every partition: an erasure has to reach them all), per workspace
+   * with several (one entry, workspace null, with one); only scope.only's with --workspace.
+   */
+  countPerson(person: PersonSelector, scope?: WorkspaceScope): Promise<PersonRows[]>;
+  /** Deletes them (only scope.only's workspace's with --workspace); returns how many went. */
+  erasePerson(person: PersonSelector, scope?: WorkspaceScope): Promise<number>;
   /** One of the analyst guide's example queries, on the analysts' objects; its rows as JSON-friendly values. */
   analystQuery(query: AnalystQuery): Promise<Array<Record<string, unknown>>>;
   close(): Promise<void>;
@@ -113,7 +144,7 @@ export function toEventRow(record: Record<string, unknown>): EventRow {
 export function splitUndated(rows: ReadonlyArray<Record<string, unknown>>): { counts: Counts[]; undated: { rows: number; events: number } } {
   const undated = rows.filter((r) => r.undated === true);
   return {
-    counts: rows.filter((r) => r.undated !== true).map((r) => ({ object_type: (r.object_type as string | null) ?? null, metric: (r.metric as string | null) ?? null, rows: Number(r.rows), events: Number(r.events) })),
+    counts: rows.filter((r) => r.undated !== true).map((r) => ({ workspace: (r.workspace as string | null | undefined) ?? null, object_type: (r.object_type as string | null) ?? null, metric: (r.metric as string | null) ?? null, rows: Number(r.rows), events: Number(r.events) })),
     undated: { rows: undated.reduce((n, r) => n + Number(r.rows), 0), events: undated.reduce((n, r) => n + Number(r.events), 0) },
   };
 }
@@ -131,11 +162,17 @@ export function toTraceRow(record: Record<string, unknown>): TraceRow {
     customer_id: text('customer_id'),
     cio_id: text('cio_id'),
     delivery_id: text('delivery_id'),
+    workspace: text('workspace'),
     attributes: text('attributes'),
   };
 }
 
-export const TRACE_COLUMNS = ['message_id', 'subscription_name', 'publish_time', 'received_at', 'event_timestamp', 'object_type', 'metric', 'customer_id', 'cio_id', 'delivery_id', 'attributes'] as const;
+export const TRACE_COLUMNS = ['message_id', 'subscription_name', 'publish_time', 'received_at', 'event_timestamp', 'object_type', 'metric', 'customer_id', 'cio_id', 'delivery_id', 'workspace', 'attributes'] as const;
+
+/** The person's rows as the count query answered them (either engine: `workspace` and `n` per group). */
+export function toPersonRows(rows: ReadonlyArray<Record<string, unknown>>): PersonRows[] {
+  return rows.map((r) => ({ workspace: (r.workspace as string | null | undefined) ?? null, rows: Number(r.n ?? 0) })).filter((r) => r.rows > 0);
+}
 
 /** An id the receiver derived from a body with no event_id (`sha256:…`): such rows are undated. */
 export const isBodyHashId = (eventId: string) => eventId.startsWith('sha256:');

@@ -37,6 +37,9 @@ describe('argument errors', () => {
     ['ops', ['invoker-check', 'off'], 'name the service with --service, or the project with --project or GOOGLE_CLOUD_PROJECT'],
     ['ops', ['deliverability', '--since', 'lately', '--project', 'p'], '--since must be an age like 30m, 6h, 2d or an ISO 8601 time'],
     ['ops', ['deliverability', '--limit', '0', '--project', 'p'], '--limit must be a positive whole number'],
+    // One workspace (CIO_WORKSPACES unset): no workspace to choose.
+    ['ops', ['stats', '--workspace', 'acme', '--project', 'p'], '--workspace acme: the deployment has one workspace (CIO_WORKSPACES is not set here); leave --workspace out'],
+    ['ops', ['replay', '--subscription', 'handler', '--time', '1h', '--workspace', 'acme', '--project', 'p'], '--workspace needs --from-warehouse: a seek redelivers every workspace\'s messages (Pub/Sub cannot seek a subset)'],
     ['send', ['--object-type', 'fax', '--url', 'http://127.0.0.1:9/', '--key', 'k'], 'unknown --object-type "fax"'],
     ['send', ['--object-type', 'sms', '--metric', 'opened', '--url', 'http://127.0.0.1:9/', '--key', 'k'], 'no sms emits --metric "opened"'],
     ['send', ['--count', '0', '--url', 'http://127.0.0.1:9/', '--key', 'k'], '--count must be a positive whole number (got "0")'],
@@ -60,6 +63,22 @@ describe('argument errors', () => {
     expect(stdout).toBe('');
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toContain(message);
+  });
+
+  it.concurrent.each([
+    [['erase', '--email', 'a@example.com', '--workspace', 'gamma'], 2, 'ops: --workspace "gamma" is none of the deployment\'s workspaces: acme, beta (see --help)'],
+    [['deliverability', '--workspace', 'Acme'], 2, 'ops: --workspace "Acme" is none of the deployment\'s workspaces: acme, beta (see --help)'],
+  ] as const)('deployed, --workspace is checked against CIO_WORKSPACES before any credential is looked for: ops %j', async (args, exitCode, line) => {
+    const { code, stdout, stderr } = await runScript('ops', [...args, '--project', 'p'], { CIO_WORKSPACES: 'acme,beta:eu', GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/key.json' });
+    expect(code).toBe(exitCode);
+    expect(stdout).toBe('');
+    expect(stderr.trim()).toBe(line);
+  });
+
+  it('deployed, an invalid CIO_WORKSPACES is one line, exit 1', async () => {
+    const { code, stderr } = await runScript('ops', ['stats', '--workspace', 'acme', '--project', 'p'], { CIO_WORKSPACES: 'acme,acme' });
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe('ops: CIO_WORKSPACES: "acme" is named twice');
   });
 
   it('ops without a project or --local says how to name one', async () => {

@@ -1,18 +1,32 @@
 /**
  * `ops doctor` as an operator runs it, against a local server that answers with recorded bodies in
  * the shape of Google's REST APIs (CIO_OPS_GOOGLE_API_ENDPOINT points the CLI at it), and against
- * APIs that never answer or refuse connections: one line per check, never a hang.
+ * APIs that never answer or refuse connections: one line per check, never a hang. The Customer.io
+ * check reads the credentials from recorded Secret Manager answers and asks a stand-in for the
+ * Track API's region endpoint (CIO_OPS_TRACK_API_URL), which answers as Customer.io's reference
+ * shows: the region and environment id of the credentials' workspace, 401 to unknown ones.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { crc32c } from '../../functions/secret-manager.js';
 import { freePort } from '../../scripts/local/emulators.js';
 import { runScript } from '../support/run-script.js';
 
 const PROJECT = 'acme-prod-1';
+/** A project where every other check passes: only the Customer.io check decides the verdict. */
+const CLEAN = 'acme-clean-1';
 let recorded: Server;
 let blackHole: Server;
+let track: Server;
 const requests: string[] = [];
+/** Secret id → value (undefined: no version; 'DISABLED': the newest version is disabled). */
+const secrets = new Map<string, string>();
+/** What the Track API stand-in answers per site id:key, as Customer.io's region endpoint does. */
+const trackAccounts = new Map<string, { url: string; region: string; environment_id: number }>();
+const trackRequests: Array<{ path: string; authorization: string | undefined }> = [];
+const US = (environment_id: number) => ({ url: 'https://track.customer.io', region: 'us', environment_id });
+const EU = (environment_id: number) => ({ url: 'https://track-eu.customer.io', region: 'eu', environment_id });
 
 async function bodyOf(req: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
@@ -28,6 +42,21 @@ beforeAll(async () => {
     requests.push(`${req.method} ${path}`);
     const body = await bodyOf(req);
     const json = (status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+    // Secret Manager projects.secrets.versions.access, for either project.
+    const access = /^\/secretmanager\/v1\/projects\/([^/]+)\/secrets\/([^/]+)\/versions\/latest:access$/.exec(path);
+    if (access) {
+      const value = secrets.get(access[2]!);
+      if (value === undefined) return json(404, { error: { code: 404, message: `Secret [projects/123456789012/secrets/${access[2]}] not found or has no versions.`, status: 'NOT_FOUND' } });
+      if (value === 'DISABLED') return json(400, { error: { code: 400, message: `Secret Version [projects/123456789012/secrets/${access[2]}/versions/2] is in DISABLED state.`, status: 'FAILED_PRECONDITION' } });
+      const data = Buffer.from(value, 'utf8');
+      return json(200, { name: `projects/123456789012/secrets/${access[2]}/versions/1`, payload: { data: data.toString('base64'), dataCrc32c: String(crc32c(data)) } });
+    }
+    if (path.startsWith(`/cloudbilling/v1/projects/${CLEAN}/`)) return json(200, { name: `projects/${CLEAN}/billingInfo`, projectId: CLEAN, billingAccountName: 'billingAccounts/012345-6789AB-CDEF01', billingEnabled: true });
+    if (path === `/serviceusage/v1/projects/${CLEAN}/services`) return json(200, { services: [] });
+    if (path === `/cloudresourcemanager/v1/projects/${CLEAN}:testIamPermissions`) return json(200, { permissions: body.permissions });
+    if (path.startsWith(`/orgpolicy/v2/projects/${CLEAN}/policies/`)) return json(200, { name: path, spec: {} });
+    if (path === `/cloudresourcemanager/v1/projects/${CLEAN}`) return json(200, { projectNumber: '210987654321', projectId: CLEAN, lifecycleState: 'ACTIVE' });
+    if (path === `/cloudresourcemanager/v1/projects/${CLEAN}:getIamPolicy`) return json(200, { version: 1, bindings: [] });
     if (path === `/cloudbilling/v1/projects/${PROJECT}/billingInfo`) return json(200, { name: `projects/${PROJECT}/billingInfo`, projectId: PROJECT, billingAccountName: 'billingAccounts/012345-6789AB-CDEF01', billingEnabled: true });
     if (path === `/serviceusage/v1/projects/${PROJECT}/services`) {
       return json(200, { services: ['pubsub.googleapis.com', 'bigquery.googleapis.com'].map((s) => ({ name: `projects/123456789012/services/${s}`, parent: 'projects/123456789012', config: { name: s }, state: 'ENABLED' })) });
@@ -51,9 +80,20 @@ beforeAll(async () => {
   });
   // Accepts every connection and never answers.
   blackHole = createServer(() => undefined);
+  track = createServer((req, res) => {
+    trackRequests.push({ path: req.url ?? '', authorization: req.headers.authorization });
+    const credentials = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8');
+    const account = trackAccounts.get(credentials);
+    const json = (status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+    if (req.url !== '/api/v1/accounts/region') return json(404, { meta: { error: 'not found' } });
+    if (!account) return json(401, { meta: { error: 'Unauthorized request' } });
+    json(200, account);
+  });
 });
 
 afterAll(() => {
+  track?.closeAllConnections();
+  track?.close();
   recorded?.closeAllConnections();
   recorded?.close();
   blackHole?.closeAllConnections();
@@ -97,9 +137,9 @@ describe('ops doctor', () => {
     // One reason, said once, naming every check it stopped.
     const lines = stdout.split('\n').filter((l) => l.startsWith('??'));
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^\?\? {7}9 checks \(billing, APIs and your permissions, org policy iam\.allowedPolicyMemberDomains, .*Pub\/Sub service agent, deployed receiver access\): could not check: no answer from 127\.0\.0\.1:\d+ within 1 s$/);
+    expect(lines[0]).toMatch(/^\?\? {7}10 checks \(billing, APIs and your permissions, org policy iam\.allowedPolicyMemberDomains, .*Pub\/Sub service agent, deployed receiver access, Customer\.io credentials\): could not check: no answer from 127\.0\.0\.1:\d+ within 1 s$/);
     // An incomplete verdict is not a pass: a pre-deploy gate must not go green on it.
-    expect(stdout).toContain('no blocker found, but 9 check(s) could not run: the verdict is incomplete');
+    expect(stdout).toContain('no blocker found, but 10 check(s) could not run: the verdict is incomplete');
     expect(code).toBe(3);
     expect(stderr).toBe('');
   });
@@ -108,7 +148,128 @@ describe('ops doctor', () => {
     const { code, stdout } = await runScript('ops', ['doctor', '--project', PROJECT, '--timeout', '2', '--json'], { CIO_OPS_GOOGLE_API_ENDPOINT: `http://127.0.0.1:${await freePort()}` });
     expect(code).toBe(3);
     const report = JSON.parse(stdout) as { checks: Array<{ name: string; status: string; detail: string }>; unknown: number; exit_code: number };
-    expect(report).toMatchObject({ unknown: 9, exit_code: 3 });
+    expect(report).toMatchObject({ unknown: 10, exit_code: 3 });
     expect(report.checks.find((c) => c.name === 'billing')?.detail).toMatch(/^could not check: 127\.0\.0\.1:\d+ unreachable \(ECONNREFUSED\)$/);
+  });
+});
+
+describe('ops doctor: the Customer.io credentials and region of each workspace', () => {
+  type Report = { checks: Array<{ name: string; status: string; detail: string; fix?: string }>; blockers: number; unknown: number; exit_code: number };
+  const doctor = async (env: Record<string, string>, project = CLEAN) => {
+    const endpoint = `http://127.0.0.1:${(recorded.address() as AddressInfo).port}`;
+    const trackUrl = `http://127.0.0.1:${(track.address() as AddressInfo).port}/api/v1`;
+    const text = await runScript('ops', ['doctor', '--project', project], { CIO_OPS_GOOGLE_API_ENDPOINT: endpoint, CIO_OPS_TRACK_API_URL: trackUrl, ...env });
+    const json = await runScript('ops', ['doctor', '--project', project, '--json'], { CIO_OPS_GOOGLE_API_ENDPOINT: endpoint, CIO_OPS_TRACK_API_URL: trackUrl, ...env });
+    expect(text.stderr).toBe('');
+    expect(json.code).toBe(text.code);
+    return { code: text.code, stdout: text.stdout, report: JSON.parse(json.stdout) as Report };
+  };
+  const customerio = (report: Report) => report.checks.filter((c) => c.name.startsWith('Customer.io'));
+
+  beforeAll(async () => {
+    await listen(track);
+    if (!recorded.listening) await listen(recorded);
+  });
+
+  it('with one workspace: ok with the environment id when the credentials are accepted and the region is CIO_REGION\'s', async () => {
+    secrets.clear();
+    secrets.set('cio-track-site-id', 'site-single\n');
+    secrets.set('cio-track-api-key', 'key-single');
+    trackAccounts.set('site-single:key-single', EU(31));
+    trackRequests.length = 0;
+    const { code, stdout, report } = await doctor({ CIO_REGION: 'eu' });
+    expect(customerio(report)).toEqual([{ name: 'Customer.io credentials', status: 'ok', detail: 'credentials accepted; region eu, as CIO_REGION says (environment_id 31)' }]);
+    expect(stdout).toContain('ok       Customer.io credentials: credentials accepted; region eu, as CIO_REGION says (environment_id 31)');
+    expect(code).toBe(0);
+    // The value read trimmed, as the functions read it; sent as Basic auth to the region endpoint.
+    expect(trackRequests[0]).toEqual({ path: '/api/v1/accounts/region', authorization: `Basic ${Buffer.from('site-single:key-single').toString('base64')}` });
+    // Never printed.
+    for (const out of [stdout, JSON.stringify(report)]) {
+      expect(out).not.toContain('site-single');
+      expect(out).not.toContain('key-single');
+    }
+  });
+
+  it('with two workspaces, one in the wrong region: a blocker for that one only, with the CIO_WORKSPACES that fixes it', async () => {
+    secrets.clear();
+    for (const [ws, account] of [['acme', US(3)], ['beta', EU(7)]] as const) {
+      secrets.set(`cio-${ws}-track-site-id`, `site-${ws}`);
+      secrets.set(`cio-${ws}-track-api-key`, `key-${ws}`);
+      trackAccounts.set(`site-${ws}:key-${ws}`, account);
+    }
+    const { code, stdout, report } = await doctor({ CIO_WORKSPACES: 'acme,beta' });
+    expect(customerio(report)).toEqual([
+      { name: 'Customer.io workspace acme', status: 'ok', detail: 'credentials accepted; region us, as CIO_WORKSPACES says (environment_id 3)' },
+      {
+        name: 'Customer.io workspace beta',
+        status: 'blocker',
+        detail: 'Customer.io says the workspace is in region eu (environment_id 7), but CIO_WORKSPACES says us: the handler calls track.customer.io, and Customer.io redirects an EU workspace\'s calls from there: they pass through US servers, where data could be logged',
+        fix: 'set CIO_WORKSPACES=acme:us,beta:eu (beta:eu) and deploy again',
+      },
+    ]);
+    expect(report.blockers).toBe(1);
+    expect(code).toBe(1);
+    expect(stdout).toContain('         fix: set CIO_WORKSPACES=acme:us,beta:eu (beta:eu) and deploy again');
+    expect(stdout).not.toMatch(/site-(acme|beta)|key-(acme|beta)/);
+    // Configured right, both are ok.
+    expect((await doctor({ CIO_WORKSPACES: 'acme,beta:eu' })).code).toBe(0);
+  });
+
+  it('refused credentials (401): a blocker naming the workspace\'s two secrets', async () => {
+    secrets.set('cio-beta-track-api-key', 'an-app-api-key');
+    const { code, report } = await doctor({ CIO_WORKSPACES: 'acme,beta:eu' });
+    const beta = customerio(report).find((c) => c.name === 'Customer.io workspace beta')!;
+    expect(beta).toMatchObject({ status: 'blocker', detail: expect.stringContaining('Customer.io refused the site id and API key (401)') });
+    expect(beta.fix).toContain('cio-beta-track-site-id');
+    expect(beta.fix).toContain('cio-beta-track-api-key');
+    expect(JSON.stringify(report)).not.toContain('an-app-api-key');
+    expect(customerio(report).find((c) => c.name === 'Customer.io workspace acme')?.status).toBe('ok');
+    expect(code).toBe(1);
+  });
+
+  it('a secret with no version yet (before step 2), or a disabled one: a warning, exit 0, and the Track API is not asked', async () => {
+    secrets.clear();
+    secrets.set('cio-acme-track-site-id', 'site-acme');
+    secrets.set('cio-beta-track-api-key', 'DISABLED');
+    trackRequests.length = 0;
+    const { code, stdout, report } = await doctor({ CIO_WORKSPACES: 'acme,beta:eu' });
+    expect(customerio(report).map((c) => [c.name, c.status, c.detail.split(';')[0]])).toEqual([
+      ['Customer.io workspace acme', 'warn', 'not set yet: cio-acme-track-api-key has no value (no version yet)'],
+      ['Customer.io workspace beta', 'warn', 'not set yet: cio-beta-track-site-id and cio-beta-track-api-key have no value (no version yet'],
+    ]);
+    expect(stdout).toContain('fix: add it (docs/deploy.md, step 2): gcloud secrets versions add cio-acme-track-api-key --project acme-clean-1 --data-file=-');
+    expect(trackRequests).toEqual([]);
+    expect(code).toBe(0);
+  });
+
+  it('two workspaces holding one Customer.io workspace\'s credentials: a blocker', async () => {
+    secrets.clear();
+    for (const ws of ['acme', 'beta']) {
+      secrets.set(`cio-${ws}-track-site-id`, 'site-acme');
+      secrets.set(`cio-${ws}-track-api-key`, 'key-acme');
+    }
+    const { code, report } = await doctor({ CIO_WORKSPACES: 'acme,beta' });
+    expect(customerio(report).map((c) => [c.name, c.status])).toEqual([
+      ['Customer.io workspace acme', 'ok'],
+      ['Customer.io workspace beta', 'ok'],
+      ['Customer.io workspaces acme, beta', 'blocker'],
+    ]);
+    expect(code).toBe(1);
+  });
+
+  it('a Track API that does not answer: could not check, exit 3', async () => {
+    secrets.clear();
+    secrets.set('cio-track-site-id', 'site-single');
+    secrets.set('cio-track-api-key', 'key-single');
+    const { code, report } = await doctor({ CIO_OPS_TRACK_API_URL: `http://127.0.0.1:${await freePort()}/api/v1` });
+    expect(customerio(report)).toEqual([{ name: 'Customer.io credentials', status: 'unknown', detail: expect.stringMatching(/^could not check: the Track API \(127\.0\.0\.1:\d+\) is unreachable \(ECONNREFUSED\)$/) }]);
+    expect(code).toBe(3);
+  });
+
+  it('an invalid CIO_WORKSPACES is one line, exit 1, before anything is asked', async () => {
+    const { code, stdout, stderr } = await runScript('ops', ['doctor', '--project', CLEAN], { CIO_OPS_GOOGLE_API_ENDPOINT: 'http://127.0.0.1:9', CIO_WORKSPACES: 'acme,Beta' });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr.trim()).toBe('ops: the stack configuration itself is invalid: CIO_WORKSPACES: "Beta" is not a workspace name (2–20 lower-case letters, digits and hyphens, starting with a letter)');
   });
 });

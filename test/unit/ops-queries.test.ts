@@ -10,8 +10,21 @@ const tables = { project: 'acme-prod-1', dataset: 'cio_webhooks', analyticsDatas
 const range = { from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-11-08T00:00:00Z') };
 const q = bigqueryQueries(tables);
 
+const several = { several: true, only: null };
+const acme = { several: true, only: 'acme' };
+
 const requests: Array<[string, BigQueryRequest]> = [
   ['stats', q.counts(range)],
+  ['stats, per workspace', q.counts(range, several)],
+  ['stats --workspace', q.counts(range, acme)],
+  ['trace --workspace', q.findEvent('01E4C4CT6YDC7Y5M7FE1GWWPQJ', range, false, acme)],
+  ['trace --workspace (undated id)', q.findEvent('sha256:abc', range, true, acme)],
+  ['replay from the warehouse --workspace: count', q.countForReplay({ range, workspace: 'acme' })],
+  ['replay from the warehouse --workspace: rows', q.readForReplay({ range, metric: 'bounced', workspace: 'acme' })],
+  ['deliverability --workspace', q.deliverability(range, acme)],
+  ['erase, per workspace: count', q.countPerson({ email: 'a@example.com' }, several)],
+  ['erase --workspace: count', q.countPerson({ email: 'a@example.com' }, acme)],
+  ['erase --workspace: delete', q.erasePerson({ email: 'a@example.com', cioId: 'c1' }, { scope: acme })],
   ['trace', q.findEvent('01E4C4CT6YDC7Y5M7FE1GWWPQJ', range, false)],
   ['trace (undated id)', q.findEvent('sha256:abc', range, true)],
   ['smoke', q.findEvent('smoke-1', range, false)],
@@ -54,7 +67,7 @@ describe('every query the ops CLI sends to BigQuery', () => {
   });
 
   it('lets only the erasure read every partition, and says why', () => {
-    expect(requests.filter(([, r]) => r.fullScan).map(([name]) => name)).toEqual(['erase: count', 'erase: delete']);
+    expect(requests.filter(([, r]) => r.fullScan).map(([name]) => name)).toEqual(['erase, per workspace: count', 'erase --workspace: count', 'erase --workspace: delete', 'erase: count', 'erase: delete']);
     expect(q.erasePerson({ email: 'a@example.com' }).fullScan).toMatch(/must reach every partition/);
   });
 
@@ -84,5 +97,29 @@ describe('every query the ops CLI sends to BigQuery', () => {
     const real = q.erasePerson({ email: 'a@example.com' });
     expect(dry).toEqual({ ...real, dryRun: true });
     expect(real.dryRun).toBeUndefined();
+  });
+
+  it('with --workspace, keeps one workspace\'s rows in every question, the time bound kept whole', () => {
+    for (const [name, request] of requests.filter(([n]) => n.includes('--workspace'))) {
+      expect(request.query, name).toMatch(/workspace = @workspace/);
+      expect(request.params.workspace, name).toBe('acme');
+    }
+    // The stats window is an OR: the workspace condition applies to both of its halves.
+    expect(q.counts(range, acme).query).toContain(`WHERE ((event_timestamp >= @from AND event_timestamp < @to)
+   OR (event_timestamp IS NULL AND received_at >= @from AND received_at < @to)) AND workspace = @workspace`);
+    // The erasure's identifiers are an OR too.
+    expect(q.erasePerson({ email: 'a@example.com', cioId: 'c1' }, { scope: acme }).query).toMatch(/^DELETE FROM `acme-prod-1\.cio_webhooks\.events` WHERE \(.* OR cio_id = @cioId\) AND workspace = @workspace$/);
+    expect(q.erasePerson({ email: 'a@example.com' }, { dryRun: true, scope: acme })).toEqual({ ...q.erasePerson({ email: 'a@example.com' }, { scope: acme }), dryRun: true });
+    expect(q.deliverability(range, acme).query).toBe('SELECT * FROM `acme-prod-1.cio_analytics.deliverability_between`(@from, @to) WHERE workspace = @workspace');
+  });
+
+  it('with several workspaces and none chosen, answers per workspace; with one, asks exactly as before', () => {
+    expect(q.counts(range, several).query).toMatch(/^SELECT workspace, object_type, metric, .*GROUP BY workspace, object_type, metric, undated\nORDER BY workspace, rows DESC/s);
+    expect(q.countPerson({ cioId: 'c1' }, several).query).toBe('SELECT workspace, COUNT(*) AS n FROM `acme-prod-1.cio_webhooks.events` WHERE (cio_id = @cioId) GROUP BY workspace ORDER BY workspace');
+    const one = { several: false, only: null };
+    expect(q.counts(range, one)).toEqual(q.counts(range));
+    expect(q.countPerson({ cioId: 'c1' }, one)).toEqual(q.countPerson({ cioId: 'c1' }));
+    for (const request of [q.counts(range), q.countPerson({ cioId: 'c1' }), q.deliverability(range), q.erasePerson({ cioId: 'c1' })]) expect(request.query).not.toContain('workspace');
+    expect(q.readForReplay({ range }).params).not.toHaveProperty('workspace');
   });
 });
