@@ -5,8 +5,8 @@
  * the same either way; only what answers them differs.
  */
 import { readFileSync } from 'node:fs';
-import { Firestore } from '@google-cloud/firestore';
-import { PubSub, v1 } from '@google-cloud/pubsub';
+import type { Firestore } from '@google-cloud/firestore';
+import type { PubSub, v1 } from '@google-cloud/pubsub';
 import type { AuthClient } from 'google-auth-library';
 import { SETTINGS } from '../shared/config.js';
 import { dedupeDocumentId } from '../shared/dedupe.js';
@@ -150,7 +150,10 @@ function maxBytes(flags: TargetFlags): number {
  * The clients every target holds (Pub/Sub at `pubsubEndpoint` when given; deployed, all with the
  * one credential resolved up front), and how to close them all.
  */
-function openClients(projectId: string, databaseId: string, { pubsubEndpoint, authClient }: { pubsubEndpoint?: string; authClient?: AuthClient }) {
+async function openClients(projectId: string, databaseId: string, { pubsubEndpoint, authClient }: { pubsubEndpoint?: string; authClient?: AuthClient }) {
+  // Loaded here, not when the module is: they take over a second to load, and a command that stops
+  // at its arguments or its credentials should answer at once.
+  const [{ PubSub, v1 }, { Firestore }] = await Promise.all([import('@google-cloud/pubsub'), import('@google-cloud/firestore')]);
   const pubsub = new PubSub({ projectId, ...(pubsubEndpoint ? { apiEndpoint: pubsubEndpoint } : {}), ...(authClient ? { authClient } : {}) });
   const subscriber = new v1.SubscriberClient({ ...pubsub.options });
   const firestore = new Firestore({ projectId, databaseId, ...(authClient ? { authClient } : {}) });
@@ -181,7 +184,7 @@ export async function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv =
     // "MetadataLookupWarning … ENOTFOUND" before the command's own output.
     process.env.METADATA_SERVER_DETECTION = 'none';
     process.env.FIRESTORE_EMULATOR_HOST = stack.firestoreHost;
-    const { firestore, ...clients } = openClients(stack.project, stack.dedupeDatabase, { pubsubEndpoint: stack.pubsubHost });
+    const { firestore, ...clients } = await openClients(stack.project, stack.dedupeDatabase, { pubsubEndpoint: stack.pubsubHost });
     const { duckdbReader } = await import('./warehouse/duckdb.js');
     return {
       project: stack.project,
@@ -202,7 +205,7 @@ export async function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv =
   const cap = maxBytes(flags);
   // Before any client exists: no credentials is one line now, not a library's stack trace later.
   const credentials = await resolveCredentials(project, env);
-  const { firestore, ...clients } = openClients(project, names.dedupeDatabase, { authClient: credentials });
+  const { firestore, ...clients } = await openClients(project, names.dedupeDatabase, { authClient: credentials });
   const api = createGoogleApi(env, credentials);
   const { bigqueryReader } = await import('./warehouse/bigquery.js');
   return {
