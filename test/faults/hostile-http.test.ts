@@ -4,12 +4,12 @@
  */
 import { createHmac } from 'node:crypto';
 import { connect } from 'node:net';
-import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFunction, type FunctionProcess } from '../../scripts/local/function-process.js';
+import type { FunctionProcess } from '../../scripts/local/function-process.js';
 import { samplePayload } from '../../scripts/local/samples.js';
 import { startFakeTrackApi, type FakeTrackApi } from '../../scripts/local/fake-track-api.js';
-import { createTopicProbe, type TopicProbe } from '../support/pubsub.js';
+import type { TopicProbe } from '../support/pubsub.js';
+import { startReceiverProcess, type ReceiverUnderTest } from '../support/receiver-process.js';
 import { signedHeaders } from '../support/signing.js';
 import { startHandlerHarness } from '../support/handler-harness.js';
 import { decodeEventRow } from '../../shared/push-envelope.js';
@@ -17,31 +17,19 @@ import { sleep } from '../support/waiting.js';
 
 const KEY = 'hostile-key';
 const MAX_BODY = 64 * 1024;
-let pubsub: PubSub;
+let under: ReceiverUnderTest;
 let probe: TopicProbe;
 let receiver: FunctionProcess;
 let port: number;
 
 beforeAll(async () => {
-  pubsub = new PubSub({ projectId: process.env.GOOGLE_CLOUD_PROJECT });
-  probe = await createTopicProbe(pubsub, 'hostile');
-  receiver = await startFunction({
-    target: 'receiver',
-    env: {
-      GOOGLE_CLOUD_PROJECT: process.env.GOOGLE_CLOUD_PROJECT,
-      PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST,
-      PUBSUB_TOPIC: probe.topicName,
-      CIO_WEBHOOK_SIGNING_KEYS: KEY,
-      RECEIVER_MAX_BODY_BYTES: String(MAX_BODY),
-    },
-  });
+  under = await startReceiverProcess('hostile', { CIO_WEBHOOK_SIGNING_KEYS: KEY, RECEIVER_MAX_BODY_BYTES: String(MAX_BODY) });
+  ({ receiver, probe } = under);
   port = receiver.port;
 });
 
 afterAll(async () => {
-  await receiver?.stop();
-  await probe?.close();
-  await pubsub?.close();
+  await under?.stop();
 });
 
 const NO_TRACE = /\bat [\w.<>]+ \(|node_modules|SyntaxError|TypeError|\.js:\d+/;

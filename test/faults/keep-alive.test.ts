@@ -5,41 +5,30 @@
  * 401 stale, 413 oversized, 415 unknown encoding) are interleaved with valid signed webhooks: every
  * valid one must be answered 2xx and published, whatever connection it lands on.
  */
-import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFunction, type FunctionProcess } from '../../scripts/local/function-process.js';
+import type { FunctionProcess } from '../../scripts/local/function-process.js';
 import { nginxBinary, startNginx, type Nginx } from '../../scripts/local/nginx.js';
 import {
   interleaved, keepAliveClients, unsignedFloodThenValid, validAfterEachEarlyAnswer, type Clients, type KeepAliveFigures, type Sign,
 } from '../../scripts/bench/hostile-traffic.js';
-import { createTopicProbe, type TopicProbe } from '../support/pubsub.js';
+import type { TopicProbe } from '../support/pubsub.js';
+import { startReceiverProcess, type ReceiverUnderTest } from '../support/receiver-process.js';
 import { signedHeaders } from '../support/signing.js';
 
 const KEY = 'keep-alive-key';
 const sign: Sign = (body, timestamp) => signedHeaders(KEY, body, timestamp);
 
-let pubsub: PubSub;
+let under: ReceiverUnderTest;
 let probe: TopicProbe;
 let receiver: FunctionProcess;
 
 beforeAll(async () => {
-  pubsub = new PubSub({ projectId: process.env.GOOGLE_CLOUD_PROJECT });
-  probe = await createTopicProbe(pubsub, 'keepalive');
-  receiver = await startFunction({
-    target: 'receiver',
-    env: {
-      GOOGLE_CLOUD_PROJECT: process.env.GOOGLE_CLOUD_PROJECT,
-      PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST,
-      PUBSUB_TOPIC: probe.topicName,
-      CIO_WEBHOOK_SIGNING_KEYS: KEY,
-    },
-  });
+  under = await startReceiverProcess('keepalive', { CIO_WEBHOOK_SIGNING_KEYS: KEY });
+  ({ receiver, probe } = under);
 });
 
 afterAll(async () => {
-  await receiver?.stop();
-  await probe?.close();
-  await pubsub?.close();
+  await under?.stop();
 });
 
 async function run(clients: Clients, scenario: (clients: Clients) => Promise<KeepAliveFigures>): Promise<KeepAliveFigures> {

@@ -6,12 +6,12 @@
  * Cloud Run instance of 512 MiB. Each is accepted in the end: the ones told to come back (503 busy,
  * or 408 when waiting for pool room made the body late) are retried, as Customer.io retries them.
  */
-import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startFunction, type FunctionProcess } from '../../scripts/local/function-process.js';
+import type { FunctionProcess } from '../../scripts/local/function-process.js';
 import { peakRssMiB } from '../../scripts/bench/proc-stats.js';
 import { keepAliveClients, post, signedWebhook, type Outcome } from '../../scripts/bench/hostile-traffic.js';
-import { createTopicProbe, type TopicProbe } from '../support/pubsub.js';
+import type { TopicProbe } from '../support/pubsub.js';
+import { startReceiverProcess, type ReceiverUnderTest } from '../support/receiver-process.js';
 import { signedHeaders } from '../support/signing.js';
 
 const KEY = 'large-bodies-key';
@@ -23,28 +23,17 @@ const MiB = 1024 * 1024;
  */
 const RSS_BOUND_MIB = 480;
 
-let pubsub: PubSub;
+let under: ReceiverUnderTest;
 let probe: TopicProbe;
 let receiver: FunctionProcess;
 
 beforeAll(async () => {
-  pubsub = new PubSub({ projectId: process.env.GOOGLE_CLOUD_PROJECT });
-  probe = await createTopicProbe(pubsub, 'large');
-  receiver = await startFunction({
-    target: 'receiver',
-    env: {
-      GOOGLE_CLOUD_PROJECT: process.env.GOOGLE_CLOUD_PROJECT,
-      PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST,
-      PUBSUB_TOPIC: probe.topicName,
-      CIO_WEBHOOK_SIGNING_KEYS: KEY,
-    },
-  });
+  under = await startReceiverProcess('large', { CIO_WEBHOOK_SIGNING_KEYS: KEY });
+  ({ receiver, probe } = under);
 });
 
 afterAll(async () => {
-  await receiver?.stop();
-  await probe?.close();
-  await pubsub?.close();
+  await under?.stop();
 });
 
 it(`accepts 40 signed 1–7 MiB webhooks sent at once, and stays under ${RSS_BOUND_MIB} MiB of RSS`, async () => {

@@ -8,14 +8,14 @@
  */
 import { connect } from 'node:net';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
-import { startFunction, type FunctionProcess } from '../../scripts/local/function-process.js';
+import type { FunctionProcess } from '../../scripts/local/function-process.js';
 import { headerOnlyDeclarations, malformedUrl, poolLeakAttack, post, signedLargeWebhooks, signedWebhook } from '../../scripts/bench/hostile-traffic.js';
 import { peakRssMiB } from '../../scripts/bench/proc-stats.js';
 import { samplePayload } from '../../scripts/local/samples.js';
-import { createTopicProbe, type TopicProbe } from '../support/pubsub.js';
+import type { TopicProbe } from '../support/pubsub.js';
+import { startReceiverProcess, type ReceiverUnderTest } from '../support/receiver-process.js';
 import { signedHeaders } from '../support/signing.js';
 import { sleep } from '../support/waiting.js';
 
@@ -25,29 +25,17 @@ const MiB = 1024 * 1024;
 const RSS_BOUND_MIB = 320;
 const BODY_TIMEOUT_MS = 1500;
 
-let pubsub: PubSub;
+let under: ReceiverUnderTest;
 let probe: TopicProbe;
 let receiver: FunctionProcess;
 
 beforeAll(async () => {
-  pubsub = new PubSub({ projectId: process.env.GOOGLE_CLOUD_PROJECT });
-  probe = await createTopicProbe(pubsub, 'hardening');
-  receiver = await startFunction({
-    target: 'receiver',
-    env: {
-      GOOGLE_CLOUD_PROJECT: process.env.GOOGLE_CLOUD_PROJECT,
-      PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST,
-      PUBSUB_TOPIC: probe.topicName,
-      CIO_WEBHOOK_SIGNING_KEYS: KEY,
-      RECEIVER_BODY_TIMEOUT_MS: String(BODY_TIMEOUT_MS),
-    },
-  });
+  under = await startReceiverProcess('hardening', { CIO_WEBHOOK_SIGNING_KEYS: KEY, RECEIVER_BODY_TIMEOUT_MS: String(BODY_TIMEOUT_MS) });
+  ({ receiver, probe } = under);
 });
 
 afterAll(async () => {
-  await receiver?.stop();
-  await probe?.close();
-  await pubsub?.close();
+  await under?.stop();
 });
 
 /** Sends the head of a request, then the body in pieces (or not at all), and reads the whole answer. */
