@@ -125,7 +125,7 @@ async function main() {
     process.stdout.write(`ratio a/c = ${(a.rps / c.rps).toFixed(2)}\n`);
     process.stdout.write(
       `during (a): emulator used ${(cpu.emulator / wall * 100).toFixed(0)}% of one core, receiver ${(cpu.receiver / wall * 100).toFixed(0)}% ` +
-        `(2 cores = 200%; autocannon takes the rest)\n`,
+        `(autocannon shares the same cores)\n`,
     );
     process.stdout.write(`cold start (spawn → first 2xx, compiled bundle): ${cold.map((ms) => `${Math.round(ms)} ms`).join(', ')}   (target ≤ 1500 ms)\n`);
   } finally {

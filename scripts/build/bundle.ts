@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { ROOT } from '../local/function-process.js';
 import { pruneLockfile, type Lockfile } from './bundle-lock.js';
 
@@ -48,4 +48,4 @@ writeFileSync(join(OUT, 'package.json'), `${JSON.stringify(bundlePackage, null, 
 const lock = pruneLockfile(readJson<Lockfile>(join(ROOT, 'package-lock.json')), bundlePackage);
 writeFileSync(join(OUT, 'package-lock.json'), `${JSON.stringify(lock, null, 2)}\n`);
 writeFileSync(join(OUT, '.npmrc'), 'ignore-scripts=true\n');
-process.stdout.write(`bundle written to ${OUT} (${Object.keys(dependencies).length} runtime dependencies, ${Object.keys(lock.packages).length - 1} packages locked)\n`);
+process.stdout.write(`bundle written to ${relative(process.cwd(), OUT) || '.'} (${Object.keys(dependencies).length} runtime dependencies, ${Object.keys(lock.packages).length - 1} packages locked)\n`);
