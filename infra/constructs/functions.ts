@@ -325,19 +325,26 @@ export class PipelineFunctions extends Construct {
     } else {
       // No allUsers binding for Domain Restricted Sharing to refuse: the invoker check is turned
       // off on the service instead. Cloud Functions owns that service and deploys it again on every
-      // update of the function (provider issue #23360), so the step runs again after every update:
-      // its trigger is the function's update_time, which each update changes (whatever changed —
-      // code, settings, or an update Google made).
-      const stackDir = resolve(App.of(this).outdir, 'stacks', TerraformStack.of(this).node.id);
-      new DataResource(this, 'receiver-invoker-check-off', {
-        // update_time is read after an update, so a trigger on it alone would only run the step on the
-        // apply after (the provider plans the old value): replace_triggered_by replaces the step in the
-        // same apply as any update or replacement of the function, and update_time still catches an
-        // update Google made on its own on the next apply.
-        triggersReplace: { function_updated: this.receiver.updateTime },
+      // update of the function (provider issue #23360), so the step runs again after every update,
+      // whatever changed — code, settings, or an update Google made on its own.
+      //
+      // The provider plans an updated function's update_time as its old value (computed, never marked
+      // unknown: resource_cloudfunctions2_function.go at v6.50.0). A step whose own trigger read it
+      // would be planned with the old value and see the new one at apply: Terraform stops with
+      // "Provider produced inconsistent final plan". So the trigger joins update_time with the id of
+      // a marker that any planned change of the function replaces: the id is unknown in such a plan,
+      // the step is replaced in the same apply, and the value it stores is the one read after the
+      // update, so the next plan is empty. An update Google made shows only in update_time, and
+      // replaces the step on the next apply.
+      const receiverAddress = `${this.receiver.terraformResourceType}.${this.receiver.friendlyUniqueId}`;
+      const receiverChanged = new DataResource(this, 'receiver-changed', {
         // As a plain address: cdktf 0.21 writes a resource given here as "${type.name}", which
         // Terraform refuses in replace_triggered_by (terraform-cdk issues #3196, #3532; never fixed).
-        lifecycle: { replaceTriggeredBy: [`${this.receiver.terraformResourceType}.${this.receiver.friendlyUniqueId}`] },
+        lifecycle: { replaceTriggeredBy: [receiverAddress] },
+      });
+      const stackDir = resolve(App.of(this).outdir, 'stacks', TerraformStack.of(this).node.id);
+      new DataResource(this, 'receiver-invoker-check-off', {
+        triggersReplace: { function_updated: `${receiverChanged.id}/${this.receiver.updateTime}` },
         provisioners: [{ type: 'local-exec', command: invokerCheckOffCommand(this.receiver.serviceConfig.service), workingDir: relative(stackDir, PROJECT_ROOT) || '.' }],
         dependsOn: [this.receiver],
       });

@@ -200,7 +200,7 @@ export function checkReceiverAccess(service: RunService | null, policy: IamPolic
   const name = 'deployed receiver access';
   if (service === null) return { name, status: 'ok', detail: 'no receiver deployed yet' };
   if (service.invokerIamDisabled === true) return { name, status: 'ok', detail: 'invoker check off: anyone may call it, the signature is the authentication' };
-  const fix = `npm run ops -- invoker-check off --service ${service.name ?? 'projects/P/locations/R/services/S'} (or run the deploy again)`;
+  const fix = `npm run ops -- invoker-check off --service ${service.name ?? 'projects/P/locations/R/services/S'}`;
   if (receiverAccess === 'no-invoker-check') {
     return { name, status: 'blocker', detail: 'the invoker check is on although RECEIVER_ACCESS=no-invoker-check: Cloud Run answers 403 to Customer.io, which then holds back every later webhook', fix };
   }

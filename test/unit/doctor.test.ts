@@ -157,7 +157,7 @@ describe('a deployed receiver Customer.io can reach', () => {
       expect(checkReceiverAccess(on, null, 'no-invoker-check')).toMatchObject({
         status: 'blocker',
         detail: expect.stringContaining('Cloud Run answers 403 to Customer.io, which then holds back every later webhook'),
-        fix: 'npm run ops -- invoker-check off --service projects/acme-prod-1/locations/us-central1/services/cio-receiver (or run the deploy again)',
+        fix: 'npm run ops -- invoker-check off --service projects/acme-prod-1/locations/us-central1/services/cio-receiver',
       });
     }
   });
