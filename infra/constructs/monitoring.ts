@@ -181,6 +181,29 @@ export class PipelineMonitoring extends Construct {
         'ALIGN_SUM',
         'REDUCE_SUM',
       ),
+      // Cloud Run refuses a caller before the function runs (the invoker check on again after Google
+      // redeployed the service, or the public invoker binding removed): those requests never reach the
+      // container, so they are matched in Cloud Run's request log, not in its request metric.
+      new MonitoringAlertPolicy(this, 'receiver-refused-alert', {
+        project,
+        displayName: `${prefix}: receiver refusing callers (HTTP 403)`,
+        severity: 'CRITICAL',
+        combiner: 'OR',
+        notificationChannels: channels,
+        conditions: [{
+          displayName: 'Cloud Run answered 403 on the receiver',
+          conditionMatchedLog: {
+            filter: `resource.type = "cloud_run_revision" AND resource.labels.service_name = "${props.receiverService}" AND log_id("run.googleapis.com/requests") AND httpRequest.status = 403`,
+          },
+        }],
+        // A log-match condition requires a notification rate limit (alert_policy docs at v6.50.0).
+        alertStrategy: { notificationRateLimit: { period: '3600s' }, autoClose: '1800s' },
+        documentation: {
+          mimeType: 'text/markdown',
+          content: `Cloud Run answers 403 on \`${props.receiverService}\` before the receiver runs, so Customer.io's webhooks are refused and it holds back every later one. \`npm run ops -- doctor\` says why (the invoker check on again, or the public invoker binding gone) and the command that fixes it; \`npm run ops -- invoker-check off\` turns the check off.`,
+        },
+        dependsOn: props.dependsOn,
+      }),
     ];
 
     const logMetric = (name: string) => `resource.type = "cloud_run_revision" AND metric.type = "logging.googleapis.com/user/${name}"`;

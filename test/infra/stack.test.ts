@@ -393,6 +393,15 @@ describe('monitoring', () => {
     ]));
   });
 
+  it('alerts when Cloud Run refuses callers of the receiver, from its request log (refused requests never reach the container)', () => {
+    const refused = all(s, 'google_monitoring_alert_policy').filter((p) => String(p.display_name).includes('HTTP 403'));
+    expect(refused).toHaveLength(1);
+    const [condition] = refused[0]!.conditions as Array<{ condition_matched_log: { filter: string } }>;
+    const receiver = refTo(s, 'google_cloudfunctions2_function', (r) => r.name === 'cio-receiver');
+    expect(condition!.condition_matched_log.filter).toBe(`resource.type = "cloud_run_revision" AND resource.labels.service_name = "\${${receiver}.name}" AND log_id("run.googleapis.com/requests") AND httpRequest.status = 403`);
+    expect(refused[0]!.alert_strategy).toMatchObject({ notification_rate_limit: { period: '3600s' } });
+  });
+
   it('counts signature failures and handler outcomes from the exact messages the functions log', () => {
     const metrics = all(s, 'google_logging_metric');
     expect(metrics.find((m) => m.name === 'cio_signature_failures')?.filter).toContain(`jsonPayload.message = "${LOG_EVENTS.signatureRejected}"`);
