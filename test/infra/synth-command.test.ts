@@ -3,7 +3,7 @@
  * bundle asset — the same bytes on every run of one commit.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,6 +28,17 @@ function expectSameBytes(first: Map<string, Buffer>, second: Map<string, Buffer>
   expect([...second.keys()].sort()).toEqual([...first.keys()].sort());
   const differing = [...first].filter(([path, bytes]) => !bytes.equals(second.get(path)!)).map(([path]) => path);
   expect(differing).toEqual([]);
+}
+
+/** Zip dates have a 2-second resolution: wait past it, then give every source a new date. */
+async function touchSources() {
+  await new Promise((resolve) => setTimeout(resolve, 2_100));
+  const now = new Date();
+  for (const dir of ['functions', 'shared', 'infra']) {
+    for (const entry of readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) utimesSync(join(entry.parentPath, entry.name), now, now);
+    }
+  }
 }
 
 it('synthesizes the stack and the function bundle', async () => {
@@ -70,14 +81,7 @@ it('writes the same bytes on every synth of one commit, whatever the clock, the 
   expect(first.code, first.stderr).toBe(0);
   const firstOut = snapshot(firstDir);
   const firstBundle = snapshot(join(ROOT, 'build/bundle'));
-  // Zip dates have a 2-second resolution: wait past it, then give every source a new date.
-  await new Promise((resolve) => setTimeout(resolve, 2_100));
-  const now = new Date();
-  for (const dir of ['functions', 'shared', 'infra']) {
-    for (const entry of readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })) {
-      if (entry.isFile()) utimesSync(join(entry.parentPath, entry.name), now, now);
-    }
-  }
+  await touchSources();
   const secondDir = mkdtempSync(join(tmpdir(), 'cdktf-out-'));
   const second = await npm({ ...env, CDKTF_OUTDIR: secondDir, TZ: 'Pacific/Kiritimati' }, '077');
   expect(second.code, second.stderr).toBe(0);
@@ -91,6 +95,29 @@ it('writes the same bytes on every synth of one commit, whatever the clock, the 
   // No path of this checkout or of the output directory in what was written.
   const stackJson = secondOut.get('stacks/cio-webhooks/cdk.tf.json')!.toString();
   for (const path of [ROOT, firstDir, secondDir, tmpdir()]) expect(stackJson).not.toContain(path);
+});
+
+it('writes the same bytes with RECEIVER_ACCESS=no-invoker-check, whose step finds the project from the stack directory by a relative path', async () => {
+  // Inside the checkout, as cdktf.out is by default: the local-exec runs in the stack directory.
+  const parent = join(ROOT, '.local');
+  mkdirSync(parent, { recursive: true });
+  const dirs = [mkdtempSync(join(parent, 'synth-')), mkdtempSync(join(parent, 'synth-'))];
+  try {
+    const env = { GOOGLE_CLOUD_PROJECT: 'acme-prod-1', RECEIVER_ACCESS: 'no-invoker-check' };
+    const first = await npm({ ...env, CDKTF_OUTDIR: dirs[0]!, TZ: 'UTC' });
+    expect(first.code, first.stderr).toBe(0);
+    await touchSources();
+    const second = await npm({ ...env, CDKTF_OUTDIR: dirs[1]!, TZ: 'Pacific/Kiritimati' }, '077');
+    expect(second.code, second.stderr).toBe(0);
+    expectSameBytes(snapshot(dirs[0]!), snapshot(dirs[1]!));
+    const stackJson = readFileSync(join(dirs[1]!, 'stacks/cio-webhooks/cdk.tf.json'), 'utf8');
+    const stack = JSON.parse(stackJson) as { resource: { terraform_data: Record<string, { provisioner?: Array<{ 'local-exec': { working_dir: string } }> }> } };
+    const step = Object.values(stack.resource.terraform_data).find((r) => r.provisioner)!;
+    expect(step.provisioner![0]!['local-exec'].working_dir).toBe('../../../..');
+    for (const path of [ROOT, ...dirs]) expect(stackJson).not.toContain(path);
+  } finally {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 it('stops with every configuration problem and a non-zero exit', async () => {
