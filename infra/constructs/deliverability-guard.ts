@@ -121,7 +121,9 @@ export class DeliverabilityGuard extends Construct {
       timeZone: 'Etc/UTC',
       // Past the function's own timeout, so a slow run ends as the function's answer.
       attemptDeadline: `${GUARD_TIMEOUT_SECONDS + 30}s`,
-      // No retry_config: the API's default is no retry, and the next run comes at the next interval.
+      // No retry_config: the API's default is no retry (RetryConfig.retryCount defaults to 0; the
+      // block is optional in cloud_scheduler_job.html.markdown at v6.50.0), and the next run comes at
+      // the next interval. attempt_deadline may be 15 s to 30 min for an HTTP target (same page).
       httpTarget: { uri, httpMethod: 'POST', oidcToken: { serviceAccountEmail: this.invoker.email, audience: uri } },
       // The first run finds the table function and its grant in place.
       dependsOn: [invoke, warehouse.analyticsDataset, ...(reads ? [reads] : [])],
@@ -153,6 +155,8 @@ export class DeliverabilityGuard extends Construct {
             labelExtractors: Object.fromEntries(breachLabels(props.workspaces).map((key) => [key, `EXTRACT(jsonPayload.${key})`])),
           },
         }],
+        // monitoring_alert_policy.html.markdown at v6.50.0: notification_rate_limit is required with
+        // a log-match condition; each combination of label_extractors values is a rule of its own.
         alertStrategy: {
           notificationRateLimit: { period: `${BREACH_RENOTIFY_SECONDS}s` },
           // Closed once the guard has not logged the breach for two intervals (30 minutes at least).
