@@ -4,8 +4,9 @@
  * the stack builds the deployed environment from. The single-workspace mode is test/unit/config.test.ts.
  */
 import { describe, expect, it } from 'vitest';
+import { errorOf } from '../support/config-error.js';
 import {
-  ConfigError, HANDLER_VARIABLES, RECEIVER_VARIABLES, handlerVariables, loadHandlerConfig, loadReceiverConfig, receiverVariables, workspaceVariables,
+  HANDLER_VARIABLES, RECEIVER_VARIABLES, handlerVariables, loadHandlerConfig, loadReceiverConfig, receiverVariables, workspaceVariables,
 } from '../../shared/config.js';
 import { TRACK_API_URLS, parseWorkspaces } from '../../shared/workspaces.js';
 
@@ -16,16 +17,6 @@ const handlerEnv = {
   CIO_SITE_ID__ACME: 'acme-site', CIO_TRACK_API_KEY__ACME: 'acme-key',
   CIO_SITE_ID_SECRET__BETA_EU: 'projects/p/secrets/cio-beta-eu-track-site-id', CIO_TRACK_API_KEY_SECRET__BETA_EU: 'projects/p/secrets/cio-beta-eu-track-api-key',
 };
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('the receiver with several workspaces', () => {
   it('reads each workspace\'s keys, given or as a secret, and no keys for every path', () => {

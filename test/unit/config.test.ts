@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { errorOf } from '../support/config-error.js';
 import { ConfigError, SECRET_PLACEHOLDER, isPlaceholderCredentials, loadHandlerConfig, loadReceiverConfig } from '../../shared/config.js';
 
 const receiverEnv = { GOOGLE_CLOUD_PROJECT: 'p', CIO_WEBHOOK_SIGNING_KEYS: 'k1' };
 const KEY_HEX = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
 const handlerEnv = { GOOGLE_CLOUD_PROJECT: 'p', CIO_SITE_ID: 'site', CIO_TRACK_API_KEY: 'key', PSEUDONYM_KEY: KEY_HEX };
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('loadReceiverConfig', () => {
   it('applies the documented defaults', () => {
