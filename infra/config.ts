@@ -105,6 +105,8 @@ export const STACK_VARIABLES = {
   deliverabilityChannels: DELIVERABILITY_SETTINGS.channels.name,
   guardIntervalMinutes: GUARD_SETTINGS.intervalMinutes.name,
   guardMaxGb: GUARD_SETTINGS.maxGb.name,
+  actions: SETTINGS.actions.name,
+  suppressOn: SETTINGS.suppressOn.name,
 } as const;
 
 /** Customer.io retries for 7 days: a retention shorter than that could expire a partition still being written. */
@@ -220,7 +222,8 @@ export function loadStackConfig(env: Record<string, string | undefined>, context
 
   let policy: PolicyConfig = { actions: [], suppressOn: [] };
   try {
-    policy = loadPolicyConfig(env);
+    // From the environment or the context, like every other setting of the stack.
+    policy = loadPolicyConfig({ [SETTINGS.actions.name]: get('actions'), [SETTINGS.suppressOn.name]: get('suppressOn') });
   } catch (error) {
     problems.push((error as Error).message);
   }

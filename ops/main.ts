@@ -25,7 +25,8 @@ export const HELP = `usage: npm run ops -- <command> [options]   (every command 
 
 ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(16)}${c.summary}`).join('\n')}
 
-Add --local to work on the running npm start stack; otherwise --project (or GOOGLE_CLOUD_PROJECT).
+Add --local to work on the running npm start stack (every command but doctor and invoker-check, which
+read a Google Cloud project); otherwise --project (or GOOGLE_CLOUD_PROJECT).
 With several Customer.io workspaces (CIO_WORKSPACES), --workspace W keeps one workspace's events
 in stats, trace, replay --from-warehouse, deliverability, erase and smoke.
 exit status: 0 done, 1 failed, declined or refused, 2 wrong arguments (doctor: 3 when a check could not run)`;

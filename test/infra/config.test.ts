@@ -16,6 +16,13 @@ describe('loadStackConfig', () => {
     expect(loadStackConfig({}, (key) => context[key])).toMatchObject({ project: 'ctx-project', region: 'europe-west1', prefix: 'cx', firestoreLocation: 'europe-west1' });
   });
 
+  it('reads the action policy from cdktf context too, the environment winning', () => {
+    const context: Record<string, string> = { project: 'ctx-project', actions: 'bounce,spam', suppressOn: 'spammed' };
+    expect(loadStackConfig({}, (key) => context[key]).policy).toEqual({ actions: ['bounce', 'spam'], suppressOn: ['spammed'] });
+    expect(loadStackConfig({ CIO_ACTIONS: 'bounce' }, (key) => context[key]).policy).toEqual({ actions: ['bounce'], suppressOn: ['spammed'] });
+    expect(() => loadStackConfig({}, (key) => ({ ...context, suppressOn: 'complained' })[key])).toThrow(/CIO_SUPPRESS_ON/);
+  });
+
   it('reports every problem at once', () => {
     try {
       loadStackConfig({ PIPELINE_REGION: 'moon', RETENTION_DAYS: '90', CIO_SUPPRESS_ON: 'complained', ALERT_EMAIL: 'nope' });

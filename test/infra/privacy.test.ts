@@ -332,4 +332,15 @@ describe('what the build may write', () => {
     expect(grants).toHaveLength(1);
     expect(grants[0]).toMatchObject({ role: 'roles/artifactregistry.writer', member: expect.stringContaining('functions_build') });
   });
+
+  it('keeps the last five builds of each function and deletes images older than 30 days (deploy.md)', () => {
+    const repository = one(s, 'google_artifact_registry_repository', () => true);
+    // Not a dry run; KEEP wins over DELETE (artifact_registry_repository.html.markdown at v6.50.0),
+    // and the provider compares durations as seconds (durationDiffSuppress), so 2592000s is 30 days.
+    expect(repository.cleanup_policy_dry_run).toBe(false);
+    expect(repository.cleanup_policies).toEqual([
+      { id: 'delete-older-than-30-days', action: 'DELETE', condition: { older_than: '2592000s' } },
+      { id: 'keep-last-5', action: 'KEEP', most_recent_versions: { keep_count: 5 } },
+    ]);
+  });
 });

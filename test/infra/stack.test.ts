@@ -383,14 +383,22 @@ describe('dedupe store', () => {
 });
 
 describe('monitoring', () => {
-  it('alerts on dead letters, handler backlog age, warehouse backlog age and signature failures', () => {
-    const filters = all(s, 'google_monitoring_alert_policy').flatMap((p) => (p.conditions as Array<{ condition_threshold?: { filter: string } }>).flatMap((c) => (c.condition_threshold ? [c.condition_threshold.filter] : [])));
-    expect(filters).toEqual(expect.arrayContaining([
-      expect.stringMatching(/subscription_id = "\$\{google_pubsub_subscription\.event-bus_dead-letter-subscription.*num_undelivered_messages/),
-      expect.stringMatching(/subscription_id = "\$\{google_pubsub_subscription\.push_subscription.*oldest_unacked_message_age/),
-      expect.stringMatching(/subscription_id = "\$\{google_pubsub_subscription\.warehouse_bigquery-subscription.*oldest_unacked_message_age/),
-      expect.stringMatching(/run\.googleapis\.com\/request_count.*response_code = "401"/),
-    ]));
+  it('alerts on dead letters, handler backlog age, warehouse backlog age and signature failures, at the thresholds deploy.md states', () => {
+    type Threshold = { filter: string; threshold_value: number; duration: string; comparison: string };
+    const thresholds = all(s, 'google_monitoring_alert_policy').flatMap((p) => (p.conditions as Array<{ condition_threshold?: Threshold }>).flatMap((c) => (c.condition_threshold ? [c.condition_threshold] : [])));
+    const find = (pattern: RegExp) => {
+      const found = thresholds.filter((t) => pattern.test(t.filter));
+      expect(found, String(pattern)).toHaveLength(1);
+      return found[0]!;
+    };
+    // Any dead-lettered event; a handler backlog older than 15 minutes and a warehouse one older than
+    // 30 (each for 5 minutes); more than three 401 answers in five minutes.
+    expect(find(/subscription_id = "\$\{google_pubsub_subscription\.event-bus_dead-letter-subscription.*num_undelivered_messages/)).toMatchObject({ comparison: 'COMPARISON_GT', threshold_value: 0, duration: '0s' });
+    expect(find(/subscription_id = "\$\{google_pubsub_subscription\.push_subscription.*oldest_unacked_message_age/)).toMatchObject({ comparison: 'COMPARISON_GT', threshold_value: 900, duration: '300s' });
+    expect(find(/subscription_id = "\$\{google_pubsub_subscription\.warehouse_bigquery-subscription.*oldest_unacked_message_age/)).toMatchObject({ comparison: 'COMPARISON_GT', threshold_value: 1800, duration: '300s' });
+    const unauthorized = find(/run\.googleapis\.com\/request_count.*response_code = "401"/) as Threshold & { aggregations: Array<{ alignment_period: string; per_series_aligner: string }> };
+    expect(unauthorized).toMatchObject({ comparison: 'COMPARISON_GT', threshold_value: 3, duration: '0s' });
+    expect(unauthorized.aggregations).toEqual([expect.objectContaining({ alignment_period: '300s', per_series_aligner: 'ALIGN_SUM' })]);
   });
 
   it('alerts when Cloud Run refuses callers of the receiver, from its request log (refused requests never reach the container)', () => {

@@ -93,6 +93,10 @@ describe('a secret read at run time', () => {
     t.advance(60_000);
     expect(await t.secret.get()).toBe('k1');
     expect(t.logger.entries.find((e) => e.severity === 'ERROR')).toMatchObject({ message: 'newest version of the secret is not valid: must list at least one signing key', version: '2', kept: '1' });
+    // Logged again at every refresh while it stays the newest version.
+    t.advance(60_000);
+    expect(await t.secret.get()).toBe('k1');
+    expect(t.logger.entries.filter((e) => e.severity === 'ERROR')).toHaveLength(2);
   });
 
   it('has no value when the secret has no usable newest version or holds the placeholder, and logs it once', async () => {
