@@ -10,7 +10,7 @@
  * variables redirect the client libraries: the tests serve recorded response bodies from it.
  */
 import { readFileSync } from 'node:fs';
-import { GoogleAuth, Impersonated, OAuth2Client, type AuthClient } from 'google-auth-library';
+import { ExternalAccountClient, GoogleAuth, Impersonated, JWT, OAuth2Client, UserRefreshClient, type AuthClient, type ExternalAccountClientOptions } from 'google-auth-library';
 import { credentialsFailure } from './google-errors.js';
 
 export const ENDPOINT_VARIABLE = 'CIO_OPS_GOOGLE_API_ENDPOINT';
@@ -86,6 +86,29 @@ export function credentialSource(env: Record<string, string | undefined>): Crede
 }
 
 /**
+ * The client for a key file the operator gave (as Terraform's `credentials`), built with its type's
+ * own constructor: GoogleAuth's `credentials` option and `fromJSON` print a deprecation warning on
+ * every run (google-auth-library 10+, "externally-sourced credentials"); the file is the operator's
+ * own, as it is Terraform's.
+ */
+function keyFileClient(json: Record<string, unknown>): AuthClient {
+  const field = (name: string) => (typeof json[name] === 'string' ? (json[name] as string) : undefined);
+  switch (json.type) {
+    case 'service_account':
+      return new JWT({ email: field('client_email'), key: field('private_key'), keyId: field('private_key_id'), scopes: SCOPES, ...(field('project_id') ? { projectId: field('project_id') } : {}) });
+    case 'authorized_user':
+      return new UserRefreshClient({ clientId: field('client_id'), clientSecret: field('client_secret'), refreshToken: field('refresh_token') });
+    case 'external_account': {
+      const client = ExternalAccountClient.fromJSON({ ...(json as unknown as ExternalAccountClientOptions), scopes: SCOPES } as ExternalAccountClientOptions);
+      if (!client) throw new GoogleApiError('the key file is an external_account configuration google-auth-library cannot read', null, 'credentials');
+      return client;
+    }
+    default:
+      throw new GoogleApiError(`key files of type ${JSON.stringify(json.type ?? null)} are not supported: use service_account, authorized_user or external_account (or GOOGLE_APPLICATION_CREDENTIALS)`, null, 'credentials');
+  }
+}
+
+/**
  * The client for those credentials, impersonating GOOGLE_IMPERSONATE_SERVICE_ACCOUNT when it is set,
  * as the provider does. With the project given, google-auth asks neither gcloud nor a metadata
  * server for one.
@@ -98,7 +121,7 @@ export async function authClient(env: Record<string, string | undefined>, projec
     oauth.setCredentials({ access_token: env.GOOGLE_OAUTH_ACCESS_TOKEN!.trim() });
     client = oauth;
   } else {
-    client = await new GoogleAuth({ scopes: SCOPES, ...(projectId ? { projectId } : {}), ...(source.kind === 'key-file' ? { credentials: source.json } : {}) }).getClient();
+    client = source.kind === 'key-file' ? keyFileClient(source.json) : await new GoogleAuth({ scopes: SCOPES, ...(projectId ? { projectId } : {}) }).getClient();
   }
   const target = env.GOOGLE_IMPERSONATE_SERVICE_ACCOUNT?.trim();
   return target ? new Impersonated({ sourceClient: client, targetPrincipal: target, targetScopes: SCOPES, lifetime: 3600 }) : client;
