@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { HANDLER_VARIABLES, RECEIVER_VARIABLES, SETTINGS } from '../../shared/config.js';
 import { BREACH_LABELS } from '../../shared/deliverability.js';
 import { workspaceVariable } from '../../shared/workspaces.js';
-import { type Resource, type Synth, addressed, all, named, one, refTo, synth } from '../support/synth.js';
+import { type Resource, type Synth, addressed, all, dependenciesOf, named, one, refTo, synth } from '../support/synth.js';
 
 type Fn = Resource & { service_config: { environment_variables: Record<string, string> } };
 const fn = (s: Synth, name: string) => one(s, 'google_cloudfunctions2_function', named(name)) as Fn;
@@ -153,6 +153,9 @@ describe('one workspace (CIO_WORKSPACES unset): what a deployed stack has, under
     for (const column of schema) expect(Object.keys(column).sort(), String(column.name)).toEqual(['description', 'mode', 'name', 'type']);
     // Several workspaces write the same table.
     expect(multi.resource.google_bigquery_table!['warehouse_events_97D6D137']!.schema).toBe(table.schema);
+    // The column is there before the code that writes it: with drop_unknown_fields, the BigQuery
+    // subscription would otherwise drop the field silently until the table caught up.
+    expect(dependenciesOf(single, 'google_cloudfunctions2_function.functions_receiver-function_2EE594BA')).toContain('google_bigquery_table.warehouse_events_97D6D137');
   });
 
   it('tells the functions what it told them before: the unsuffixed variables, CIO_REGION and CIO_TRACK_URL, no CIO_WORKSPACES', () => {
