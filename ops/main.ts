@@ -17,7 +17,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
   stats: { load: async () => (await import('./commands/stats.js')).stats, summary: 'counts per object type and metric over a window' },
   deliverability: { load: async () => (await import('./commands/deliverability.js')).deliverability, summary: 'complaint and bounce rates per message source, judged, worst first' },
   erase: { load: async () => (await import('./commands/erase.js')).erase, summary: 'delete one person\'s rows from the events table' },
-  queries: { load: async () => (await import('./commands/queries.js')).queries, summary: 'run the analyst guide\'s example queries' },
+  queries: { load: async () => (await import('./commands/queries.js')).queries, summary: 'run the analyst guide\'s queries' },
   'invoker-check': { load: async () => (await import('./commands/invoker-check.js')).invokerCheck, summary: 'show or turn off Cloud Run\'s invoker check on the receiver' },
 };
 

@@ -1,18 +1,19 @@
-/** `ops queries`: the analyst guide's example queries, run against the warehouse. */
+/** `ops queries`: every query the analyst guide shows, run against the warehouse. */
 import { UsageError, parse, positiveInt } from '../cli.js';
 import { TARGET_HELP, TARGET_OPTIONS, resolveTarget } from '../target.js';
 import { ANALYST_QUERIES } from '../warehouse/analyst-queries.js';
 
 export const QUERIES_HELP = `usage: npm run ops -- queries [--only N] [--rows N] [--json]
 
-Runs the example queries of docs/analysts.md on the analysts' objects and prints each question with
-its first rows. With --local, on the local stack's DuckDB file (the same questions in DuckDB's
-dialect: its time and JSON functions); deployed, the BigQuery text the guide shows, on the analytics
-dataset, each query with the byte cap. Every query reads only the days it asks about. There is no
+Runs every query docs/analysts.md shows, in the page's order, on the analysts' objects and prints
+each question with its first rows. With --local, on the local stack's DuckDB file (the same
+questions in DuckDB's dialect: its time and JSON functions); deployed, the BigQuery text the guide
+shows, on the analytics dataset, each query with the byte cap. Every query reads only the days it
+asks about (or, for rows without an event time, their partition alone). There is no
 --workspace: the queries run as the guide shows them, over every workspace's rows (with several
 Customer.io workspaces the analysts' objects carry a workspace column to filter or group by).
 
-  --only N             only the Nth query of the guide (1 to ${ANALYST_QUERIES.length})
+  --only N             only the guide's Nth query, counted from the top of the page (1 to ${ANALYST_QUERIES.length})
   --rows N             rows shown per query (default 10)
   --json               one JSON document
 ${TARGET_HELP}`;

@@ -1,10 +1,12 @@
 /**
- * The analyst guide's example questions, each in BigQuery SQL (as docs/analysts.md shows it) and in
- * the local DuckDB dialect where the two differ (JSON functions, time arithmetic). They read the
- * analysts' dataset (cio_analytics; the local file's `analytics` schema), and every one bounds
- * event_timestamp, so it reads only the days it asks about. `ops queries` runs them (the DuckDB
- * versions with --local, the BigQuery text deployed); the tests check the guide shows the BigQuery
- * versions and that each answers on the local warehouse.
+ * Every query docs/analysts.md shows, each in BigQuery SQL (as the guide shows it) and in the local
+ * DuckDB dialect where the two differ (JSON functions, time arithmetic), in the order the guide
+ * shows them: `ops queries --only N` runs the guide's Nth. They read the analysts' dataset
+ * (cio_analytics; the local file's `analytics` schema), and every one bounds event_timestamp (a
+ * range, or IS NULL: the __NULL__ partition alone), so it reads only the days it asks about.
+ * `ops queries` runs them (the DuckDB versions with --local, the BigQuery text deployed); the tests
+ * check that the guide's SQL blocks are these BigQuery texts, one for one and in order, and that
+ * each answers on the local warehouse.
  */
 
 export interface AnalystQuery {
@@ -34,6 +36,13 @@ function both(question: string, sql: string): AnalystQuery {
 }
 
 export const ANALYST_QUERIES: AnalystQuery[] = [
+  both(
+    'Rows without an event time (the __NULL__ partition), newest received first',
+    `SELECT received_at, object_type, metric, payload
+FROM cio_analytics.events
+WHERE event_timestamp IS NULL
+ORDER BY received_at DESC`,
+  ),
   both(
     'Delivery funnel per campaign, broadcast or newsletter over the last 7 days',
     `SELECT workspace, source, source_id, object_type,
@@ -98,6 +107,13 @@ ORDER BY written DESC`,
 FROM cio_analytics.deliverability_between({{days_ago:1}}, {{now}})
 GROUP BY workspace, source, source_id, channel
 ORDER BY complaint_rate DESC, bounce_rate DESC`,
+  ),
+  both(
+    "One workspace's funnel over the last 7 days (acme, with several workspaces)",
+    `SELECT day, source, source_id, object_type, sent, delivered, human_opens, human_clicks
+FROM cio_analytics.funnel_between({{days_ago:7}}, {{now}})
+WHERE workspace = 'acme'
+ORDER BY day DESC, sent DESC`,
   ),
 ];
 

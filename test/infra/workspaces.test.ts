@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { HANDLER_VARIABLES, RECEIVER_VARIABLES, SETTINGS } from '../../shared/config.js';
 import { BREACH_LABELS } from '../../shared/deliverability.js';
 import { workspaceVariable } from '../../shared/workspaces.js';
-import { type Resource, type Synth, addressed, all, named, one, refTo, synth } from '../support/synth.js';
+import { type Resource, type Synth, addressed, all, dependenciesOf, named, one, refTo, synth } from '../support/synth.js';
 
 type Fn = Resource & { service_config: { environment_variables: Record<string, string> } };
 const fn = (s: Synth, name: string) => one(s, 'google_cloudfunctions2_function', named(name)) as Fn;
@@ -28,6 +28,88 @@ function readers(s: Synth): Record<string, string[]> {
 
 /** `${<address>.id}`: how a function's variable names a secret. */
 const secretIdRef = (s: Synth, secretId: string) => `\${${refTo(s, 'google_secret_manager_secret', (r) => r.secret_id === secretId)}.id}`;
+
+/**
+ * Every resource of a one-workspace stack, by address: those the version before workspaces (0906d37)
+ * synthesized, under the same addresses, and the ones added since (the receiver-refused alert). An
+ * address is what Terraform keys its state by: a renamed construct is a new address, so the plan
+ * would destroy one resource and create another (a secret with its versions, the events table with
+ * its rows). Adding, removing or renaming a resource changes this list, knowingly.
+ */
+const SINGLE_WORKSPACE_ADDRESSES: Record<string, string[]> = {
+  google_artifact_registry_repository: ['functions_repository_B1FDEA22'],
+  google_artifact_registry_repository_iam_member: ['functions_build-repository-writer_B46B531A'],
+  google_bigquery_dataset: ['warehouse_analytics-dataset_70D796A4', 'warehouse_dataset_7B04CF12'],
+  google_bigquery_job: ['warehouse_pseudonym-key_load_ADBBD134'],
+  google_bigquery_routine: ['warehouse_analytics-deliverability_between_9FE05423',
+    'warehouse_analytics-events_unique_between_43AA933C', 'warehouse_analytics-funnel_between_51DD02F6',
+    'warehouse_deliverability_between_B7011DE2', 'warehouse_events_unique_between_CEA52257',
+    'warehouse_funnel_between_F0A13490'],
+  google_bigquery_table: ['warehouse_analytics-daily_funnel_7C5F25FD', 'warehouse_analytics-events_5357684F',
+    'warehouse_analytics-events_unique_3FE8D5FA', 'warehouse_daily_funnel_644E7BAE', 'warehouse_events_97D6D137',
+    'warehouse_events_unique_92EC6C32', 'warehouse_pseudonym-key_table_B4B92A64'],
+  google_bigquery_table_iam_member: ['warehouse_agent-dataEditor_DDFD3075', 'warehouse_agent-metadataViewer_F5D12C98'],
+  google_cloud_run_v2_service_iam_member: ['deliverability-guard_guard-invoker-binding_E26F596D',
+    'functions_handler-invoker_48C72B19', 'functions_receiver-public_86B0815F'],
+  google_cloud_scheduler_job: ['deliverability-guard_guard-schedule_81E345A9'],
+  google_cloudfunctions2_function: ['deliverability-guard_guard-function_87E3DE43',
+    'functions_handler-function_40793EF7', 'functions_receiver-function_2EE594BA'],
+  google_firestore_database: ['dedupe-store_database_2315C71F'],
+  google_firestore_field: ['dedupe-store_expire-at-ttl_C6E71462'],
+  google_logging_metric: ['monitoring_handler-outcomes_6E72738A', 'monitoring_signature-failures_4F51677C'],
+  google_monitoring_alert_policy: ['deliverability-guard_critical-breach-alert_4413847B',
+    'deliverability-guard_guard-failure-alert_99FD5FD9', 'deliverability-guard_warning-breach-alert_C145C43F',
+    'monitoring_dead-letter-alert_EC4F611F', 'monitoring_handler-backlog-alert_BC0044F9',
+    'monitoring_receiver-refused-alert_82AEAA67', 'monitoring_signature-failure-alert_3C0634A0',
+    'monitoring_warehouse-backlog-alert_4FFADED3'],
+  google_monitoring_dashboard: ['monitoring_dashboard_4CE328EF'],
+  google_project_iam_member: ['dedupe-store_handler-firestore_11B93AD8', 'deliverability-guard_guard-job-user_B4AD9620',
+    'functions_build-logWriter_4F4DCCFC', 'functions_build-objectAdmin_85F66108'],
+  google_project_service: ['services_artifactregistry_D789ABF9', 'services_bigquery_60352954',
+    'services_cloudbuild_06D9577E', 'services_cloudfunctions_E3C9B347', 'services_cloudresourcemanager_41AD0F72',
+    'services_cloudscheduler_B50BDD62', 'services_firestore_8C73389B', 'services_iam_A6C3E2C4',
+    'services_logging_A036A0D9', 'services_monitoring_8DF8D3D0', 'services_pubsub_7A9697F1', 'services_run_3386E5B9',
+    'services_secretmanager_C625173F', 'services_serviceusage_913C7D4D', 'services_storage_22AEC1BC'],
+  google_project_service_identity: ['services_pubsub-agent_5CBAFC49'],
+  google_pubsub_subscription: ['event-bus_dead-letter-subscription_97A6B57E', 'push_replay-subscription_BE8DD4FD',
+    'push_subscription_C72D4160', 'warehouse_bigquery-subscription_8B4AC389'],
+  google_pubsub_subscription_iam_member: ['agent-bigquery-subscriber', 'agent-push-subscriber',
+    'agent-replay-subscriber'],
+  google_pubsub_topic: ['event-bus_dead-letter_AFF4C5E6', 'event-bus_events_FAE2205C', 'event-bus_replay_80A110FA'],
+  google_pubsub_topic_iam_member: ['agent-dlq-publisher', 'functions_receiver-publisher_8F5E87AC'],
+  google_secret_manager_secret: ['secrets_pseudonym-key_88EFDD3B', 'secrets_signing-keys_7EB6B863',
+    'secrets_site-id_796EC6BE', 'secrets_track-api-key_158B8049'],
+  google_secret_manager_secret_iam_member: ['functions_handler-pseudonym-key_9C2975FA',
+    'functions_handler-site-id_AF1196C4', 'functions_handler-track-api-key_47E7AFC4',
+    'functions_receiver-signing-keys_DE5D633F'],
+  google_secret_manager_secret_version: ['secrets_pseudonym-key-version_A9E34E16'],
+  google_service_account: ['deliverability-guard_32A8A069', 'deliverability-guard_guard-invoker_44DABD6D',
+    'functions_build_B7E27AFF', 'functions_handler_712A3DAF', 'functions_push-invoker_0AB6625D',
+    'functions_receiver_24375A18'],
+  google_service_account_iam_member: ['push_agent-token-creator_E37E41DA'],
+  google_storage_bucket: ['functions_source_3D6FE6F9', 'warehouse_pseudonym-key_bucket_C205D613'],
+  google_storage_bucket_iam_policy: ['warehouse_pseudonym-key_bucket-policy_35F171E9'],
+  google_storage_bucket_object: ['functions_bundle-object_71847400', 'warehouse_pseudonym-key_object_FE67D9EC'],
+  random_bytes: ['pseudonym_key'],
+  time_sleep: ['functions_build-grants-propagated_74E94704', 'warehouse_agent-grants-propagated_2D65F87B'],
+};
+
+/** The events table's columns (name, type, mode) before workspaces, in table order. */
+const EVENTS_COLUMNS_BEFORE_WORKSPACES: Array<[string, string, string]> = [
+  ['event_id', 'STRING', 'REQUIRED'], ['object_type', 'STRING', 'NULLABLE'], ['metric', 'STRING', 'NULLABLE'],
+  ['event_timestamp', 'TIMESTAMP', 'NULLABLE'], ['received_at', 'TIMESTAMP', 'NULLABLE'],
+  ['customer_id', 'STRING', 'NULLABLE'], ['cio_id', 'STRING', 'NULLABLE'], ['email', 'STRING', 'NULLABLE'],
+  ['recipient', 'STRING', 'NULLABLE'], ['delivery_id', 'STRING', 'NULLABLE'], ['journey_id', 'STRING', 'NULLABLE'],
+  ['trigger_event_id', 'STRING', 'NULLABLE'], ['campaign_id', 'INT64', 'NULLABLE'], ['action_id', 'INT64', 'NULLABLE'],
+  ['parent_action_id', 'INT64', 'NULLABLE'], ['broadcast_id', 'INT64', 'NULLABLE'],
+  ['trigger_id', 'INT64', 'NULLABLE'], ['newsletter_id', 'INT64', 'NULLABLE'], ['content_id', 'INT64', 'NULLABLE'],
+  ['transactional_message_id', 'INT64', 'NULLABLE'], ['link_id', 'INT64', 'NULLABLE'],
+  ['subject', 'STRING', 'NULLABLE'], ['href', 'STRING', 'NULLABLE'], ['failure_message', 'STRING', 'NULLABLE'],
+  ['machine', 'BOOL', 'NULLABLE'], ['proxied', 'BOOL', 'NULLABLE'], ['prefetched', 'BOOL', 'NULLABLE'],
+  ['synthetic', 'BOOL', 'NULLABLE'], ['payload', 'STRING', 'NULLABLE'], ['subscription_name', 'STRING', 'NULLABLE'],
+  ['message_id', 'STRING', 'NULLABLE'], ['publish_time', 'TIMESTAMP', 'NULLABLE'],
+  ['attributes', 'STRING', 'NULLABLE']
+];
 
 let single: Synth;
 let multi: Synth;
@@ -54,6 +136,28 @@ describe('one workspace (CIO_WORKSPACES unset): what a deployed stack has, under
       role: 'roles/secretmanager.secretAccessor',
       secret_id: '${google_secret_manager_secret.secrets_signing-keys_7EB6B863.secret_id}',
     });
+  });
+
+  it('has exactly the listed addresses: every one it had before workspaces, and the resources added since', () => {
+    const expected = Object.entries(SINGLE_WORKSPACE_ADDRESSES).flatMap(([type, keys]) => keys.map((key) => `${type}.${key}`));
+    expect(addressed(single).map(([address]) => address).sort()).toEqual(expected.sort());
+  });
+
+  it('adds one column to the events table, workspace, last and NULLABLE: an in-place update, the table and its rows kept', () => {
+    // The provider (google/services/bigquery/resource_bigquery_table.go at v6.50.0,
+    // resourceBigQueryTableSchemaIsChangeable) replaces the table for a new REQUIRED column, a
+    // changed type, a mode change other than REQUIRED to NULLABLE, or a rename (a drop with an
+    // add); a new NULLABLE column is an update. The new column goes last: BigQuery appends added
+    // columns, so the table's order stays the schema's order.
+    const table = single.resource.google_bigquery_table!['warehouse_events_97D6D137']!;
+    const schema = JSON.parse(String(table.schema)) as Array<Record<string, unknown>>;
+    expect(schema.map(({ name, type, mode }) => [name, type, mode])).toEqual([...EVENTS_COLUMNS_BEFORE_WORKSPACES, ['workspace', 'STRING', 'NULLABLE']]);
+    for (const column of schema) expect(Object.keys(column).sort(), String(column.name)).toEqual(['description', 'mode', 'name', 'type']);
+    // Several workspaces write the same table.
+    expect(multi.resource.google_bigquery_table!['warehouse_events_97D6D137']!.schema).toBe(table.schema);
+    // The column is there before the code that writes it: with drop_unknown_fields, the BigQuery
+    // subscription would otherwise drop the field silently until the table caught up.
+    expect(dependenciesOf(single, 'google_cloudfunctions2_function.functions_receiver-function_2EE594BA')).toContain('google_bigquery_table.warehouse_events_97D6D137');
   });
 
   it('tells the functions what it told them before: the unsuffixed variables, CIO_REGION and CIO_TRACK_URL, no CIO_WORKSPACES', () => {

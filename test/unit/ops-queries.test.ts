@@ -50,6 +50,8 @@ describe('every query the ops CLI sends to BigQuery', () => {
       /(event_timestamp|day) >= (TIMESTAMP|DATE)_SUB\(CURRENT_(TIMESTAMP|DATE)\(\), INTERVAL \d+ DAY\)/.test(request.query) ||
       /_between\(TIMESTAMP_SUB\(CURRENT_TIMESTAMP\(\), INTERVAL \d+ DAY\), CURRENT_TIMESTAMP\(\)\)/.test(request.query) ||
       /event_timestamp IS NULL AND received_at >= @from/.test(request.query) ||
+      // The guide's query for rows without an event time reads the __NULL__ partition alone.
+      /\nWHERE event_timestamp IS NULL\n/.test(request.query) ||
       /event_timestamp >= @earliest/.test(request.query) ||
       /events_unique_between`\(@from, @to\)/.test(request.query) ||
       /cio_analytics\.deliverability_between`\(@from, @to\)/.test(request.query);
@@ -60,10 +62,14 @@ describe('every query the ops CLI sends to BigQuery', () => {
   });
 
   it('runs the analyst guide\'s text on the deployment\'s own analytics dataset', () => {
-    const request = q.analystQuery(ANALYST_QUERIES[0]!);
-    expect(request.query).toContain('FROM `acme-prod-1.cio_analytics`.daily_funnel');
-    expect(request.query).not.toMatch(/[^.`]cio_analytics\./);
-    expect(bigqueryQueries({ ...tables, analyticsDataset: 'acme_analytics' }).analystQuery(ANALYST_QUERIES[0]!).query).toContain('`acme-prod-1.acme_analytics`.daily_funnel');
+    for (const query of ANALYST_QUERIES) {
+      const request = q.analystQuery(query);
+      expect(request.query, query.question).toContain('FROM `acme-prod-1.cio_analytics`.');
+      expect(request.query, query.question).not.toMatch(/[^.`]cio_analytics\./);
+    }
+    const funnel = ANALYST_QUERIES.find((query) => query.bigquery.includes('FROM cio_analytics.daily_funnel'))!;
+    expect(q.analystQuery(funnel).query).toContain('FROM `acme-prod-1.cio_analytics`.daily_funnel');
+    expect(bigqueryQueries({ ...tables, analyticsDataset: 'acme_analytics' }).analystQuery(funnel).query).toContain('`acme-prod-1.acme_analytics`.daily_funnel');
   });
 
   it('lets only the erasure read every partition, and says why', () => {
