@@ -4,7 +4,7 @@ import type { AuthClient } from 'google-auth-library';
 import { toDeliverabilityRow } from '../../shared/deliverability.js';
 import { CommandFailed } from '../cli.js';
 import { bigqueryQueries, type BigQueryRequest, type WarehouseTables } from './bigquery-queries.js';
-import { isBodyHashId, splitUndated, toEventRow, toPersonRows, toTraceRow, type WarehouseReader } from './reader.js';
+import { isBodyHashId, splitUndated, toEventRow, toPersonRows, toTraceMatch, toTraceRow, type WarehouseReader } from './reader.js';
 
 /** What went wrong with a query, in one line: the API's reason, not "no rows". */
 export function queryFailure(error: unknown): CommandFailed {
@@ -81,6 +81,7 @@ export function queryClientReader(tables: WarehouseTables, client: QueryClient, 
     async findEvent(eventId, range, scope) {
       return (await rows(queries.findEvent(eventId, range, isBodyHashId(eventId), scope))).map(toTraceRow);
     },
+    findByTrace: async (traceId, range, scope) => (await rows(queries.findByTrace(traceId, range, scope))).map(toTraceMatch),
     rowsPublishedSince: (since, subscription) => count(queries.rowsPublishedSince(since, `/${subscription}`)),
     countForReplay: (selection) => count(queries.countForReplay(selection)),
     async readForReplay(selection, pageSize, onPage) {
