@@ -172,7 +172,7 @@ export async function runDoctor(api: GoogleApi, config: StackConfig, env: Record
         return checkPubsubAgent(await api.call<IamPolicy>('cloudresourcemanager', `v1/projects/${project}:getIamPolicy`, { method: 'POST', body: {}, timeoutMs }), projectNumber);
       } catch (error) {
         if (!(await notEnabled(error, RESOURCE_MANAGER))) throw error;
-        return { name: 'Pub/Sub service agent', status: 'ok', detail: `not looked up: ${notEnabledYet(RESOURCE_MANAGER, project)}, and it creates the agent before granting it anything` };
+        return { name: 'Pub/Sub service agent', status: 'ok', detail: `not looked up: ${notEnabledYet(RESOURCE_MANAGER, project)}; it also creates the agent before granting it anything` };
       }
     }),
     guarded('deployed receiver access', async () => {

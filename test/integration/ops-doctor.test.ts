@@ -25,8 +25,10 @@ const FRESH = 'acme-fresh-1';
 const FRESH_NUMBER = '345678901234';
 /** As FRESH, but the credentials' quota project (charged for the calls) has Secret Manager disabled. */
 const QUOTA_ELSEWHERE = 'acme-fresh-2';
+/** As FRESH, but Resource Manager is not enabled in it either (the calls charged to it). */
+const NO_RESOURCE_MANAGER = 'acme-fresh-3';
 const DEFAULT_ENABLED = ['bigquery.googleapis.com', 'bigquerystorage.googleapis.com', 'logging.googleapis.com', 'monitoring.googleapis.com', 'serviceusage.googleapis.com', 'storage.googleapis.com', 'storage-api.googleapis.com'];
-const TITLES: Record<string, string> = { 'firestore.googleapis.com': 'Cloud Firestore API', 'run.googleapis.com': 'Cloud Run Admin API', 'secretmanager.googleapis.com': 'Secret Manager API' };
+const TITLES: Record<string, string> = { 'cloudresourcemanager.googleapis.com': 'Cloud Resource Manager API', 'firestore.googleapis.com': 'Cloud Firestore API', 'run.googleapis.com': 'Cloud Run Admin API', 'secretmanager.googleapis.com': 'Secret Manager API' };
 /** Google's answer to a call to an API not enabled in the consumer project (google.api.ErrorReason SERVICE_DISABLED). */
 const serviceDisabled = (service: string, consumer: { id: string; number: string }) => {
   const message = `${TITLES[service]} has not been used in project ${consumer.number} before or it is disabled. Enable it by visiting https://console.developers.google.com/apis/api/${service}/overview?project=${consumer.number} then retry. If you enabled this API recently, wait a few minutes for the action to propagate to our systems and retry.`;
@@ -74,8 +76,9 @@ beforeAll(async () => {
     requests.push(`${req.method} ${path}`);
     const body = await bodyOf(req);
     const json = (status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
-    for (const fresh of [FRESH, QUOTA_ELSEWHERE]) {
+    for (const fresh of [FRESH, QUOTA_ELSEWHERE, NO_RESOURCE_MANAGER]) {
       const own = { id: fresh, number: FRESH_NUMBER };
+      if (fresh === NO_RESOURCE_MANAGER && path.startsWith(`/cloudresourcemanager/v1/projects/${fresh}`)) return json(403, serviceDisabled('cloudresourcemanager.googleapis.com', own));
       if (path === `/serviceusage/v1/projects/${fresh}/services`) {
         return json(200, { services: DEFAULT_ENABLED.map((s) => ({ name: `projects/${FRESH_NUMBER}/services/${s}`, parent: `projects/${FRESH_NUMBER}`, config: { name: s }, state: 'ENABLED' })) });
       }
@@ -236,6 +239,15 @@ describe('ops doctor before the first deploy: APIs the stack enables are not ena
     );
     // Its own APIs are still "not enabled yet".
     expect(stdout).toContain(`ok       Firestore database cio-dedupe: does not exist yet: firestore.googleapis.com is not enabled in ${QUOTA_ELSEWHERE} yet`);
+    expect(code).toBe(3);
+  });
+
+  it('with Resource Manager not enabled: the Pub/Sub agent is "not looked up", your permissions cannot be checked and say what to enable (exit 3)', async () => {
+    const { code, stdout } = await doctor(NO_RESOURCE_MANAGER, false);
+    expect(stdout).toContain(`ok       Pub/Sub service agent: not looked up: cloudresourcemanager.googleapis.com is not enabled in ${NO_RESOURCE_MANAGER} yet, and the apply enables it; it also creates the agent before granting it anything`);
+    expect(stdout).toContain(
+      `??       APIs and your permissions: could not check: cloudresourcemanager.googleapis.com is not enabled in ${NO_RESOURCE_MANAGER} (SERVICE_DISABLED): gcloud services enable cloudresourcemanager.googleapis.com --project ${NO_RESOURCE_MANAGER}, then run doctor again`,
+    );
     expect(code).toBe(3);
   });
 });
