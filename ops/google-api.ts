@@ -15,6 +15,17 @@ import { credentialsFailure } from './google-errors.js';
 
 export const ENDPOINT_VARIABLE = 'CIO_OPS_GOOGLE_API_ENDPOINT';
 
+/**
+ * google.rpc.ErrorInfo, the machine-readable reason Google's APIs put in an error's `details`
+ * (e.g. reason SERVICE_DISABLED, domain googleapis.com, metadata.service and metadata.consumer for a
+ * call to an API that is not enabled in the consumer project).
+ */
+export interface ErrorInfo {
+  reason: string;
+  domain: string | null;
+  metadata: Record<string, string>;
+}
+
 export class GoogleApiError extends Error {
   override readonly name = 'GoogleApiError';
   constructor(
@@ -22,10 +33,32 @@ export class GoogleApiError extends Error {
     /** HTTP status, or null when no answer came (unreachable, timed out, no credentials). */
     readonly status: number | null,
     readonly kind: 'http' | 'unreachable' | 'timeout' | 'credentials',
+    /** The answer's ErrorInfo, when it carried one. */
+    readonly info: ErrorInfo | null = null,
   ) {
     super(message);
   }
 }
+
+const ERROR_INFO_TYPE = 'type.googleapis.com/google.rpc.ErrorInfo';
+
+/** The ErrorInfo among an error body's `error.details` (the JSON mapping of google.rpc.Status); null without one. */
+export function errorInfoOf(body: unknown): ErrorInfo | null {
+  const details = (body as { error?: { details?: unknown } } | null | undefined)?.error?.details;
+  if (!Array.isArray(details)) return null;
+  for (const detail of details as Array<Record<string, unknown> | null>) {
+    if (detail?.['@type'] !== ERROR_INFO_TYPE || typeof detail.reason !== 'string') continue;
+    const metadata = typeof detail.metadata === 'object' && detail.metadata !== null ? detail.metadata : {};
+    return {
+      reason: detail.reason,
+      domain: typeof detail.domain === 'string' ? detail.domain : null,
+      metadata: Object.fromEntries(Object.entries(metadata).filter((e): e is [string, string] => typeof e[1] === 'string')),
+    };
+  }
+  return null;
+}
+
+const httpError = (body: unknown, status: number) => new GoogleApiError(apiMessage(body, status), status, 'http', errorInfoOf(body));
 
 export interface CallOptions {
   method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -49,7 +82,7 @@ function apiMessage(body: unknown, status: number): string {
 function classify(error: unknown, url: string, timeoutMs: number): GoogleApiError {
   if (error instanceof GoogleApiError) return error;
   const e = error as { name?: string; code?: string | number; message?: string; response?: { status?: number; data?: unknown }; cause?: { code?: string } };
-  if (e.response?.status) return new GoogleApiError(apiMessage(e.response.data, e.response.status), e.response.status, 'http');
+  if (e.response?.status) return httpError(e.response.data, e.response.status);
   if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.code === 'TimeoutError' || e.code === 'ETIMEDOUT') {
     return new GoogleApiError(`no answer from ${new URL(url).host} within ${timeoutMs / 1000} s`, null, 'timeout');
   }
@@ -148,7 +181,7 @@ export function createGoogleApi(env: NodeJS.ProcessEnv = process.env, credential
           });
           const text = await response.text();
           const body: unknown = text === '' ? {} : JSON.parse(text);
-          if (!response.ok) throw new GoogleApiError(apiMessage(body, response.status), response.status, 'http');
+          if (!response.ok) throw httpError(body, response.status);
           return body as T;
         } catch (error) {
           throw classify(error, url, timeoutMs);

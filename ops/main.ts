@@ -9,7 +9,7 @@ type Command = (args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }> = {
   doctor: { load: async () => (await import('./commands/doctor.js')).doctor, summary: 'check a project before the first deploy (read-only)' },
-  trace: { load: async () => (await import('./commands/trace.js')).trace, summary: 'everything known about one event, end to end' },
+  trace: { load: async () => (await import('./commands/trace.js')).trace, summary: 'everything known about one event, end to end (by its id, or its request\'s trace id)' },
   replay: { load: async () => (await import('./commands/replay.js')).replay, summary: 'seek a subscription back, or replay history from the warehouse' },
   snapshot: { load: async () => (await import('./commands/snapshot.js')).snapshot, summary: 'create, list or delete subscription snapshots' },
   dlq: { load: async () => (await import('./commands/dlq.js')).dlq, summary: 'show the dead-letter backlog, redrive it into the topic' },

@@ -21,6 +21,7 @@ import {
   checkResourceLocations,
   doctorVerdict,
   enabledServiceNames,
+  projectNumberOf,
   renderChecks,
   unknownCheck,
   type BillingInfo,
@@ -34,6 +35,7 @@ import {
 import { permissionsFor, stackResourceTypes } from '../doctor/permissions.js';
 import { TRACK_ENDPOINT_VARIABLE } from '../doctor/track-region.js';
 import { checkCustomerioCredentials } from '../doctor/workspace-credentials.js';
+import { apiNotEnabled, disabledApi, disabledApiReason, notEnabledYet, type ApiState } from '../doctor/disabled-api.js';
 import { resolveCredentials } from '../credentials.js';
 import { ENDPOINT_VARIABLE, GoogleApiError, createGoogleApi, type GoogleApi } from '../google-api.js';
 
@@ -51,10 +53,14 @@ off); and each Customer.io workspace's Track API credentials and region (one wit
 of CIO_WORKSPACES with several): the site id and API key read from the workspace's secrets, then
 Customer.io's region endpoint asked with them — ok with the workspace's environment_id, a BLOCKER
 for refused credentials (401) or a region other than the configured one, warn while a secret has
-no value yet (normal until step 2 of the deploy). No credential is ever printed. One line per
-check: ok, warn, BLOCKER (with the fix) or ?? (could not check, and why: checks that failed for
-one reason share a line). Changes nothing. Without usable Google credentials it says so in one
-line and checks nothing.
+no value yet (normal until step 2 of the deploy). Before the first deploy, Firestore, Cloud Run
+and Secret Manager are usually not enabled yet (the apply enables them): Google's 403
+SERVICE_DISABLED from them (or a 403 of one the API list shows disabled) means nothing of theirs
+exists yet, and their checks say so (ok; warn for the secrets), not a missing role; an API disabled
+in your credentials' quota project instead is named with the command that enables it. No
+credential is ever printed. One line per check: ok, warn, BLOCKER (with the fix) or ?? (could not
+check, and why: checks that failed for one reason share a line). Changes nothing. Without usable
+Google credentials it says so in one line and checks nothing.
 
   --project ID         the project (default: GOOGLE_CLOUD_PROJECT)
   --prefix P           resource name prefix (default: PIPELINE_PREFIX or cio)
@@ -66,6 +72,11 @@ workspace's regional one (tests and stand-ins).
 
 exit status: 0 every check ran and found no blocker, 1 a blocker found (or no credentials),
 2 wrong arguments, 3 no blocker found but a check could not run (the verdict is incomplete)`;
+
+/** The APIs the stack enables whose resources doctor looks for (infra/constructs/services.ts). */
+const FIRESTORE = 'firestore.googleapis.com';
+const CLOUD_RUN = 'run.googleapis.com';
+const RESOURCE_MANAGER = 'cloudresourcemanager.googleapis.com';
 
 /** testIamPermissions takes at most 100 permissions per call. */
 const PERMISSIONS_PER_CALL = 100;
@@ -98,27 +109,38 @@ async function effectivePolicy(api: GoogleApi, project: string, constraint: stri
   return api.call<EffectivePolicy>('orgpolicy', `v2/projects/${project}/policies/${constraint}:getEffectivePolicy`, { timeoutMs });
 }
 
-/** Runs one check; an API that fails or does not answer becomes an "could not check" line. */
-async function guarded(name: string, run: () => Promise<Check | Check[]>): Promise<Check[]> {
-  try {
-    const result = await run();
-    return Array.isArray(result) ? result : [result];
-  } catch (error) {
-    if (error instanceof GoogleApiError) return [unknownCheck(name, error.message)];
-    return [unknownCheck(name, (error as Error).message)];
-  }
-}
-
 export async function runDoctor(api: GoogleApi, config: StackConfig, env: Record<string, string | undefined>, timeoutMs: number): Promise<Check[]> {
   const { project } = config;
   const names = pipelineNames(config.prefix);
   const required = [...REQUIRED_SERVICES, ...(config.eventsRetentionDays !== null ? RETENTION_SERVICES : [])];
   const permissions = permissionsFor(await stackResourceTypes(env));
+  // Listed once: the APIs check judges the list, and the checks of what the stack creates read it
+  // to tell an API not enabled yet (nothing of it can exist) from a refusal.
+  const servicePages = allPages(api, `v1/projects/${project}/services?filter=state:ENABLED&pageSize=200`, timeoutMs);
+  const apiState: Promise<ApiState> = servicePages.then(
+    (pages) => ({ project, enabled: enabledServiceNames(pages), projectNumber: projectNumberOf(pages) }),
+    () => ({ project, enabled: null, projectNumber: null }),
+  );
+  /** Whether `error`, from a call to `service`, means that API is not enabled in the project yet. */
+  const notEnabled = async (error: unknown, service: string) => apiNotEnabled(error, service, await apiState);
+
+  /** Runs one check; an API that fails or does not answer becomes an "could not check" line. */
+  const guarded = async (name: string, run: () => Promise<Check | Check[]>): Promise<Check[]> => {
+    try {
+      const result = await run();
+      return Array.isArray(result) ? result : [result];
+    } catch (error) {
+      const disabled = disabledApi(error, await apiState);
+      if (disabled) return [unknownCheck(name, disabledApiReason(disabled, project))];
+      if (error instanceof GoogleApiError) return [unknownCheck(name, error.message)];
+      return [unknownCheck(name, (error as Error).message)];
+    }
+  };
 
   const [billing, apisAndPermissions, drs, runIngress, functionsIngress, locations, database, agent, receiverAccess, customerio] = await Promise.all([
     guarded('billing', async () => checkBilling(await api.call<BillingInfo>('cloudbilling', `v1/projects/${project}/billingInfo`, { timeoutMs }))),
     guarded('APIs and your permissions', async () => {
-      const [pages, have] = await Promise.all([allPages(api, `v1/projects/${project}/services?filter=state:ENABLED&pageSize=200`, timeoutMs), granted(api, project, permissions, timeoutMs)]);
+      const [pages, have] = await Promise.all([servicePages, granted(api, project, permissions, timeoutMs)]);
       return [checkApis(enabledServiceNames(pages), required, have.has('serviceusage.services.enable')), checkPermissions(have, permissions)];
     }),
     guarded('org policy iam.allowedPolicyMemberDomains', async () => checkDomainRestrictedSharing(await effectivePolicy(api, project, 'iam.allowedPolicyMemberDomains', timeoutMs), config.receiverAccess)),
@@ -137,25 +159,37 @@ export async function runDoctor(api: GoogleApi, config: StackConfig, env: Record
       try {
         found = await api.call<FirestoreDatabase>('firestore', `v1/projects/${project}/databases/${names.dedupeDatabase}`, { timeoutMs });
       } catch (error) {
+        if (await notEnabled(error, FIRESTORE)) return { name: `Firestore database ${names.dedupeDatabase}`, status: 'ok', detail: `does not exist yet: ${notEnabledYet(FIRESTORE, project)}` };
         if (!(error instanceof GoogleApiError && error.status === 404)) throw error;
         found = null;
       }
       return checkFirestoreDatabase(found, names.dedupeDatabase, config.firestoreLocation);
     }),
     guarded('Pub/Sub service agent', async () => {
-      const { projectNumber } = await api.call<{ projectNumber?: string }>('cloudresourcemanager', `v1/projects/${project}`, { timeoutMs });
-      if (!projectNumber) throw new Error('the project has no number in its Resource Manager record');
-      return checkPubsubAgent(await api.call<IamPolicy>('cloudresourcemanager', `v1/projects/${project}:getIamPolicy`, { method: 'POST', body: {}, timeoutMs }), projectNumber);
+      try {
+        const { projectNumber } = await api.call<{ projectNumber?: string }>('cloudresourcemanager', `v1/projects/${project}`, { timeoutMs });
+        if (!projectNumber) throw new Error('the project has no number in its Resource Manager record');
+        return checkPubsubAgent(await api.call<IamPolicy>('cloudresourcemanager', `v1/projects/${project}:getIamPolicy`, { method: 'POST', body: {}, timeoutMs }), projectNumber);
+      } catch (error) {
+        if (!(await notEnabled(error, RESOURCE_MANAGER))) throw error;
+        return { name: 'Pub/Sub service agent', status: 'ok', detail: `not looked up: ${notEnabledYet(RESOURCE_MANAGER, project)}; it also creates the agent before granting it anything` };
+      }
     }),
     guarded('deployed receiver access', async () => {
       const name = serviceName(project, config.region, names.receiver);
-      const service = await getService(api, name, timeoutMs);
+      let service: Awaited<ReturnType<typeof getService>>;
+      try {
+        service = await getService(api, name, timeoutMs);
+      } catch (error) {
+        if (!(await notEnabled(error, CLOUD_RUN))) throw error;
+        return { name: 'deployed receiver access', status: 'ok', detail: `no receiver deployed yet: ${notEnabledYet(CLOUD_RUN, project)}` };
+      }
       const needsPolicy = service !== null && service.invokerIamDisabled !== true && config.receiverAccess === 'all-users';
       const policy = needsPolicy ? await api.call<IamPolicy>('run', `v2/${name}:getIamPolicy`, { timeoutMs }) : null;
       return checkReceiverAccess(service, policy, config.receiverAccess);
     }),
     // Each workspace's check reports its own failures (a secret it could not read, a Track API that did not answer).
-    checkCustomerioCredentials(api, { project, prefix: config.prefix, cioRegion: config.cioRegion, workspaces: config.workspaces, env, timeoutMs }),
+    checkCustomerioCredentials(api, { project, prefix: config.prefix, cioRegion: config.cioRegion, workspaces: config.workspaces, env, timeoutMs, apiState }),
   ]);
   return [...billing, ...apisAndPermissions, ...drs, ...runIngress, ...functionsIngress, ...locations, ...database, ...agent, ...receiverAccess, ...customerio];
 }

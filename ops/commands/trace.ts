@@ -1,5 +1,9 @@
-/** `ops trace EVENT_ID`: everything known about one event, from the warehouse to Customer.io. */
-import { UsageError, parse, positiveInt } from '../cli.js';
+/**
+ * `ops trace EVENT_ID`: everything known about one event, from the warehouse to Customer.io.
+ * `ops trace --trace-id TRACE_ID`: the same for the event a request brought, found by the trace id
+ * an operator sees in Cloud Run's request log or Cloud Trace (its message carries that trace).
+ */
+import { CommandFailed, UsageError, parse, positiveInt } from '../cli.js';
 import { pullUntilDrained } from '../drain.js';
 import { TARGET_HELP, TARGET_OPTIONS, resolveTarget, type DedupeRecordView, type LogLine, type Target } from '../target.js';
 import { TIME_HELP, parseTime } from '../time.js';
@@ -9,6 +13,7 @@ import { TRACE_ATTRIBUTE, TRACE_LOG_FIELDS, logsExplorerUrl, parseTraceparent, t
 import type { Workspace } from '../../shared/workspaces.js';
 
 export const TRACE_HELP = `usage: npm run ops -- trace EVENT_ID [--since TIME] [--workspace W] [--json]
+       npm run ops -- trace --trace-id TRACE_ID [--since TIME] [--workspace W] [--json]
 
 Follows one event: the trace of the request that brought it (deployed: with a Logs Explorer link
 to every entry of that trace, the request log's included), its warehouse rows (how many, first and
@@ -24,6 +29,18 @@ its workspace, and looks for the dedupe record under every workspace of the depl
 row names) and under the key without a workspace (records from before CIO_WORKSPACES was set),
 saying where it found one.
 
+--trace-id TRACE_ID starts from a request instead: the trace id of Cloud Run's request log entry
+(its trace field, projects/P/traces/TRACE_ID, is accepted as well) or Cloud Trace, 32 lower-case
+hex characters. The receiver puts the request's trace on the event's message
+(googclient_traceparent), and the warehouse row keeps it in attributes: the rows received since
+--since whose traceparent carries that trace id name the event (the query reads only the days such
+events can have happened on, and the undated rows), which is then traced as above, with the
+workspace of its row. That finds an accepted event even when nothing was logged about it (the
+receiver logs accepted events at DEBUG only; an event that needs no Customer.io action has no
+handler line). No row carries the trace: one line (exit 1), with, deployed, the Logs Explorer link
+to every entry of that trace (the request log's status says whether it was accepted).
+
+  --trace-id ID        trace the event the request with this trace id brought (instead of EVENT_ID)
   --since TIME         look at event times (and logs) since then: ${TIME_HELP} (default 7d); the
                        warehouse query reads only those days
   --dlq-limit N        dead letters to look through (default 1000)
@@ -211,18 +228,73 @@ export function renderTrace(t: Trace): string {
   return `${out.join('\n')}\n`;
 }
 
+/** What `trace --trace-id` found: the events the request's trace brought, each traced. */
+export interface TraceByRequest {
+  trace_id: string;
+  /** The rows looked at were received since then. */
+  since: string;
+  /** Deployed: the Logs Explorer showing every entry of that trace. */
+  logs_url: string | null;
+  events: Trace[];
+}
+
+const TRACE_ID = /^[0-9a-f]{32}$/;
+
+/** A trace id as Cloud Trace shows it, or the request log's `projects/P/traces/ID`; a usage error otherwise. */
+export function parseTraceId(value: string): string {
+  const id = /^projects\/[^/]+\/traces\/([^/]+)$/.exec(value)?.[1] ?? value;
+  if (!TRACE_ID.test(id) || /^0+$/.test(id)) {
+    throw new UsageError(`--trace-id must be a trace id, 32 lower-case hex characters not all zero, as in Cloud Run's request log or Cloud Trace (got ${JSON.stringify(value)})`);
+  }
+  return id;
+}
+
+export async function traceRequest(target: Target, traceId: string, options: TraceOptions): Promise<TraceByRequest> {
+  const { since, workspaces, only } = options;
+  const several = workspaces !== null;
+  const logsUrl = target.local ? null : logsExplorerUrl(target.project, traceId);
+  const matches = await target.warehouse.findByTrace(traceId, { from: since, to: new Date(Date.now() + 86_400_000) }, { several, only });
+  if (matches.length === 0) {
+    throw new CommandFailed(
+      `no warehouse row carries trace ${traceId} among the rows received since ${since.toISOString()}: not written yet, received before --since, or not accepted (the request log says)${logsUrl ? `; every log entry of the request: ${logsUrl}` : ''}`,
+    );
+  }
+  const events: Trace[] = [];
+  for (const match of matches) {
+    // The event may have happened before --since (a late delivery): its own rows' time is looked at.
+    const eventSince = match.event_timestamp !== null && Date.parse(match.event_timestamp) < since.getTime() ? new Date(match.event_timestamp) : since;
+    // The request came to one workspace's URL: its row says which.
+    const workspace = only ?? (several ? match.workspace : null);
+    events.push(await traceEvent(target, match.event_id, { ...options, since: eventSince, only: workspace }));
+  }
+  return { trace_id: traceId, since: since.toISOString(), logs_url: logsUrl, events };
+}
+
+export function renderTraceRequest(t: TraceByRequest): string {
+  const head = `request trace ${t.trace_id}: ${t.events.length} event(s) in the warehouse (rows received since ${t.since})${t.logs_url ? `\n  every log entry of the request and its handling: ${t.logs_url}` : ''}\n`;
+  return [head, ...t.events.map(renderTrace)].join('\n');
+}
+
 export async function trace(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...TARGET_OPTIONS, ...WORKSPACE_OPTION, since: { type: 'string' }, 'dlq-limit': { type: 'string' }, json: { type: 'boolean' } }, true);
+  const { values, positionals } = parse(args, { ...TARGET_OPTIONS, ...WORKSPACE_OPTION, 'trace-id': { type: 'string' }, since: { type: 'string' }, 'dlq-limit': { type: 'string' }, json: { type: 'boolean' } }, true);
   if (values.help) return void process.stdout.write(`${TRACE_HELP}\n`), 0;
   const [eventId, ...extra] = positionals;
-  if (!eventId || extra.length > 0) throw new UsageError('trace needs exactly one EVENT_ID');
+  const traceId = values['trace-id'] === undefined ? null : parseTraceId(values['trace-id']);
+  if (traceId !== null && positionals.length > 0) throw new UsageError('trace takes an EVENT_ID or --trace-id, not both');
+  if (traceId === null && (!eventId || extra.length > 0)) throw new UsageError('trace needs exactly one EVENT_ID (or --trace-id TRACE_ID)');
   const since = parseTime('since', values.since ?? '7d');
   const dlqLimit = positiveInt('dlq-limit', values['dlq-limit'], 1000);
   const workspaces = deploymentWorkspaces(values);
   const only = chooseWorkspace(values.workspace, workspaces, Boolean(values.local));
   const target = await resolveTarget(values);
   try {
-    const result = await traceEvent(target, eventId, { since, dlqLimit, workspaces, only });
+    const options = { since, dlqLimit, workspaces, only };
+    if (traceId !== null) {
+      const result = await traceRequest(target, traceId, options);
+      process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : renderTraceRequest(result));
+      return 0;
+    }
+    const result = await traceEvent(target, eventId!, options);
     process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : renderTrace(result));
     return 0;
   } finally {

@@ -24,7 +24,8 @@ export interface RegionAnswer {
 }
 
 /** What versions/latest:access said about one secret: its value, or that it has none usable. */
-export type SecretValue = { kind: 'value'; value: string } | { kind: 'absent'; reason: string };
+/** `notCreated`: the secret cannot exist yet (its API is not enabled: the stack has not been applied). */
+export type SecretValue = { kind: 'value'; value: string } | { kind: 'absent'; reason: string; notCreated?: true };
 
 /** The workspace a check is about: one of CIO_WORKSPACES, or (name null) the single workspace. */
 export interface WorkspaceCredentials {
@@ -57,7 +58,7 @@ export function credentialsNotSet(c: WorkspaceCredentials, siteId: SecretValue, 
       name: credentialsCheckName(c.workspace.name),
       status: 'warn',
       detail: `not set yet: ${missing.join(' and ')} ${missing.length > 1 ? 'have' : 'has'} no value (${reasons.join('; ')}); until ${missing.length > 1 ? 'they have' : 'it has'}, the handler holds this workspace's actions back (nothing is lost), and the credentials and region cannot be checked`,
-      fix: `add ${missing.length > 1 ? 'them' : 'it'} (docs/deploy.md, step 2): ${missing.map((s) => `gcloud secrets versions add ${s} --project ${c.project} --data-file=-`).join('; ')}`,
+      fix: `${siteId.kind === 'absent' && siteId.notCreated && apiKey.kind === 'absent' && apiKey.notCreated ? 'deploy (step 1 creates them), then ' : ''}add ${missing.length > 1 ? 'them' : 'it'} (docs/deploy.md, step 2): ${missing.map((s) => `gcloud secrets versions add ${s} --project ${c.project} --data-file=-`).join('; ')}`,
     },
   };
 }

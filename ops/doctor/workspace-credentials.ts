@@ -11,6 +11,7 @@ import { interpretAccess } from '../../functions/secret-manager.js';
 import { workspaceSecretIds } from '../../infra/names.js';
 import { GoogleApiError, type GoogleApi } from '../google-api.js';
 import { unknownCheck, type Check } from './checks.js';
+import { apiNotEnabled, disabledApi, disabledApiReason, notEnabledYet, type ApiState } from './disabled-api.js';
 import {
   TRACK_ENDPOINT_VARIABLE,
   checkDistinctEnvironments,
@@ -22,14 +23,25 @@ import {
   type WorkspaceCredentials,
 } from './track-region.js';
 
-/** A secret's newest value; 'absent' when it has none usable (Secret Manager's definitive answers). */
-export async function readSecretValue(api: GoogleApi, project: string, secret: string, timeoutMs: number): Promise<SecretValue> {
+const SECRET_MANAGER = 'secretmanager.googleapis.com';
+
+/**
+ * A secret's newest value; 'absent' when it has none usable (Secret Manager's definitive answers),
+ * or when Secret Manager is not enabled in the project yet (`apiState`: what the APIs check listed),
+ * so the stack has created no secret yet.
+ */
+export async function readSecretValue(api: GoogleApi, project: string, secret: string, timeoutMs: number, apiState: ApiState | Promise<ApiState> = { project, enabled: null, projectNumber: null }): Promise<SecretValue> {
   let body: unknown;
   try {
     body = await api.call<unknown>('secretmanager', `v1/projects/${project}/secrets/${secret}/versions/latest:access`, { timeoutMs });
   } catch (error) {
     if (error instanceof GoogleApiError && error.status === 404) return { kind: 'absent', reason: 'no version yet' };
     if (error instanceof GoogleApiError && error.status === 400 && /FAILED_PRECONDITION/.test(error.message)) return { kind: 'absent', reason: 'its newest version is disabled or destroyed' };
+    // Read only now: the other answers need no list of enabled APIs, so their check does not wait for it.
+    const state = await apiState;
+    if (apiNotEnabled(error, SECRET_MANAGER, state)) return { kind: 'absent', reason: `no secret yet: ${notEnabledYet(SECRET_MANAGER, project)} and creates them`, notCreated: true };
+    const disabled = disabledApi(error, state);
+    if (disabled) throw new Error(disabledApiReason(disabled, project));
     if (error instanceof GoogleApiError && error.status === 403) {
       throw new Error('Secret Manager refused to read the credentials (403): the check needs Secret Manager Secret Accessor on the Customer.io secrets (roles/secretmanager.secretAccessor; Secret Manager Admin includes it)');
     }
@@ -80,14 +92,17 @@ export interface CredentialsCheckOptions {
   workspaces: readonly Workspace[] | null;
   env: Record<string, string | undefined>;
   timeoutMs: number;
+  /** What the APIs check found enabled (to tell Secret Manager not enabled yet from a refusal). */
+  apiState?: Promise<ApiState>;
 }
 
 /** One workspace: its secrets, then (when both hold a value) the region endpoint. */
 async function checkOne(api: GoogleApi, c: WorkspaceCredentials, options: CredentialsCheckOptions): Promise<CredentialsResult> {
   try {
+    const state = options.apiState ?? { project: c.project, enabled: null, projectNumber: null };
     const [siteId, apiKey] = await Promise.all([
-      readSecretValue(api, c.project, c.secretIds.siteId, options.timeoutMs),
-      readSecretValue(api, c.project, c.secretIds.trackApiKey, options.timeoutMs),
+      readSecretValue(api, c.project, c.secretIds.siteId, options.timeoutMs, state),
+      readSecretValue(api, c.project, c.secretIds.trackApiKey, options.timeoutMs, state),
     ]);
     if (siteId.kind === 'absent' || apiKey.kind === 'absent') return credentialsNotSet(c, siteId, apiKey);
     // Either regional URL answers (Customer.io's reference); the workspace's own is the one the handler uses.

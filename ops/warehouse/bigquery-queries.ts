@@ -10,6 +10,7 @@ import { deliverabilityQuery } from '../../shared/deliverability.js';
 import { EVENT_COLUMN_NAMES } from '../../shared/row.js';
 import { deployedSql, type AnalystQuery } from './analyst-queries.js';
 import { normalizeSql } from '../../infra/privacy.js';
+import { TRACE_ATTRIBUTE } from '../../shared/trace-context.js';
 import { LATE_ARRIVAL_MS, SINGLE_WORKSPACE, TRACE_COLUMNS, type PersonSelector, type ReplaySelection, type TimeRange, type WorkspaceScope } from './reader.js';
 
 export interface BigQueryRequest {
@@ -106,6 +107,25 @@ WHERE ${undated ? 'event_timestamp IS NULL AND received_at >= @from AND received
   AND event_id = @eventId${only.and}
 ORDER BY publish_time`,
         { eventId, from: range.from, to: range.to, ...only.params },
+      );
+    },
+
+    /**
+     * The events a request's trace brought: the trace id is the second field of the traceparent
+     * (`00-<trace id>-<span id>-<flags>`). Rows received in the range happened no earlier than
+     * LATE_ARRIVAL_MS before it, so only those days' partitions (and the undated one) are read.
+     */
+    findByTrace: (traceId: string, range: TimeRange, scope: WorkspaceScope = SINGLE_WORKSPACE) => {
+      const only = onlyWorkspace(scope);
+      return request(
+        `SELECT event_id, workspace, MIN(event_timestamp) AS event_timestamp, MIN(received_at) AS received_at
+FROM ${events}
+WHERE ((event_timestamp >= @earliest AND event_timestamp < @to) OR event_timestamp IS NULL)
+  AND received_at >= @from AND received_at < @to
+  AND SUBSTR(JSON_VALUE(attributes, '$.${TRACE_ATTRIBUTE}'), 4, 32) = @traceId${only.and}
+GROUP BY event_id, workspace
+ORDER BY received_at, event_id`,
+        { traceId, from: range.from, to: range.to, earliest: new Date(range.from.getTime() - LATE_ARRIVAL_MS), ...only.params },
       );
     },
 

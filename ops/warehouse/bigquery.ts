@@ -1,10 +1,10 @@
 /** The warehouse reader for a deployed project: the queries of bigquery-queries.ts run as BigQuery jobs. */
-import { BigQuery, type Job } from '@google-cloud/bigquery';
+import { BigQuery } from '@google-cloud/bigquery';
 import type { AuthClient } from 'google-auth-library';
 import { toDeliverabilityRow } from '../../shared/deliverability.js';
 import { CommandFailed } from '../cli.js';
 import { bigqueryQueries, type BigQueryRequest, type WarehouseTables } from './bigquery-queries.js';
-import { isBodyHashId, splitUndated, toEventRow, toPersonRows, toTraceRow, type WarehouseReader } from './reader.js';
+import { isBodyHashId, splitUndated, toEventRow, toPersonRows, toTraceMatch, toTraceRow, type WarehouseReader } from './reader.js';
 
 /** What went wrong with a query, in one line: the API's reason, not "no rows". */
 export function queryFailure(error: unknown): CommandFailed {
@@ -27,13 +27,39 @@ function plainValues(row: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v !== null && typeof v === 'object' && 'value' in v ? (v as { value: unknown }).value : v]));
 }
 
+/** The job options the reader sends (the fields of jobs.insert's query configuration it sets). */
+export interface QueryJobOptions {
+  query: string;
+  params: Record<string, unknown>;
+  maximumBytesBilled: string;
+  useLegacySql: false;
+  dryRun?: true;
+}
+
+/** The part of @google-cloud/bigquery's Job the reader uses. */
+export interface QueryJob {
+  /** The job resource as jobs.insert answered it (a dry run's estimate is in statistics). */
+  metadata: unknown;
+  getQueryResults(options?: { maxResults?: number; pageToken?: string; autoPaginate?: boolean }): Promise<[unknown[], unknown?, ...unknown[]]>;
+  getMetadata(): Promise<[unknown, ...unknown[]]>;
+}
+
+/** The part of the BigQuery client the reader uses: tests stand it in (BigQuery has no emulator). */
+export interface QueryClient {
+  createQueryJob(options: QueryJobOptions): Promise<[QueryJob, ...unknown[]]>;
+}
+
 export function bigqueryReader(tables: WarehouseTables, maxBytes?: number, authClient?: AuthClient): WarehouseReader {
   const bigquery = new BigQuery({ projectId: tables.project, ...(authClient ? { authClient } : {}) });
+  return queryClientReader(tables, { createQueryJob: (options) => bigquery.createQueryJob(options) }, maxBytes);
+}
+
+export function queryClientReader(tables: WarehouseTables, client: QueryClient, maxBytes?: number): WarehouseReader {
   const queries = bigqueryQueries(tables, maxBytes);
 
-  const start = async (request: BigQueryRequest): Promise<Job> => {
+  const start = async (request: BigQueryRequest): Promise<QueryJob> => {
     try {
-      const [job] = await bigquery.createQueryJob({ query: request.query, params: request.params, maximumBytesBilled: request.maximumBytesBilled, useLegacySql: false, ...(request.dryRun ? { dryRun: true } : {}) });
+      const [job] = await client.createQueryJob({ query: request.query, params: request.params, maximumBytesBilled: request.maximumBytesBilled, useLegacySql: false, ...(request.dryRun ? { dryRun: true } : {}) });
       return job;
     } catch (error) {
       throw queryFailure(error);
@@ -55,6 +81,7 @@ export function bigqueryReader(tables: WarehouseTables, maxBytes?: number, authC
     async findEvent(eventId, range, scope) {
       return (await rows(queries.findEvent(eventId, range, isBodyHashId(eventId), scope))).map(toTraceRow);
     },
+    findByTrace: async (traceId, range, scope) => (await rows(queries.findByTrace(traceId, range, scope))).map(toTraceMatch),
     rowsPublishedSince: (since, subscription) => count(queries.rowsPublishedSince(since, `/${subscription}`)),
     countForReplay: (selection) => count(queries.countForReplay(selection)),
     async readForReplay(selection, pageSize, onPage) {

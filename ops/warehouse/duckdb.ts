@@ -11,6 +11,7 @@ import { ANALYTICS_SCHEMA, queryWarehouse, withWarehouse } from '../../scripts/l
 import { localSql } from './analyst-queries.js';
 import { normalizeSql } from '../../infra/privacy.js';
 import { normalizedSelector } from './bigquery-queries.js';
+import { TRACE_ATTRIBUTE } from '../../shared/trace-context.js';
 import {
   LATE_ARRIVAL_MS,
   SINGLE_WORKSPACE,
@@ -19,6 +20,7 @@ import {
   splitUndated,
   toEventRow,
   toPersonRows,
+  toTraceMatch,
   toTraceRow,
   type PersonSelector,
   type ReplaySelection,
@@ -79,6 +81,19 @@ GROUP BY ALL ORDER BY ${perWorkspace}rows DESC, object_type, metric`,
       const window = isBodyHashId(eventId) ? 'event_timestamp IS NULL AND received_at >= $2 AND received_at < $3' : 'event_timestamp >= $2 AND event_timestamp < $3';
       const rows = await queryWarehouse(path, `SELECT ${TRACE_COLUMNS.join(', ')} FROM events WHERE event_id = $1 AND ${window}${onlyWorkspace(scope, values)} ORDER BY publish_time`, values);
       return rows.map(toTraceRow);
+    },
+    async findByTrace(traceId, range, scope = SINGLE_WORKSPACE) {
+      // As bigquery-queries.ts; json_extract_string is DuckDB's JSON_VALUE (its json_value keeps the quotes).
+      const values: DuckDBValue[] = [traceId, iso(range.from), iso(range.to), iso(new Date(range.from.getTime() - LATE_ARRIVAL_MS))];
+      const rows = await queryWarehouse(
+        path,
+        `SELECT event_id, workspace, MIN(event_timestamp) AS event_timestamp, MIN(received_at) AS received_at FROM events
+WHERE ((event_timestamp >= $4 AND event_timestamp < $3) OR event_timestamp IS NULL) AND received_at >= $2 AND received_at < $3
+  AND substr(json_extract_string(attributes, '$.${TRACE_ATTRIBUTE}'), 4, 32) = $1${onlyWorkspace(scope, values)}
+GROUP BY event_id, workspace ORDER BY MIN(received_at), event_id`,
+        values,
+      );
+      return rows.map(toTraceMatch);
     },
     rowsPublishedSince: (since, subscription) =>
       count('SELECT COUNT(*) AS n FROM events WHERE (event_timestamp >= $1 OR event_timestamp IS NULL) AND publish_time >= $2 AND subscription_name LIKE $3', [

@@ -52,6 +52,15 @@ export interface TraceRow {
   attributes: string | null;
 }
 
+/** An event whose message carried a trace (`ops trace --trace-id`): enough to trace it as usual. */
+export interface TraceMatch {
+  event_id: string;
+  workspace: string | null;
+  /** The earliest of its rows' event times (null: undated) and receipt times. */
+  event_timestamp: string | null;
+  received_at: string | null;
+}
+
 export interface ReplaySelection {
   range: TimeRange;
   objectType?: string;
@@ -94,6 +103,12 @@ export interface WarehouseReader {
   counts(range: TimeRange, scope?: WorkspaceScope): Promise<{ counts: Counts[]; undated: { rows: number; events: number } }>;
   /** Every row of one event whose event time (or, undated, receipt time) is in the range (of scope.only's workspace). */
   findEvent(eventId: string, range: TimeRange, scope?: WorkspaceScope): Promise<TraceRow[]>;
+  /**
+   * The events whose message carried trace `traceId` (the `googclient_traceparent` attribute the
+   * receiver sets from the request's trace), among the rows received in the range: the partitions
+   * of events that can have arrived then (LATE_ARRIVAL_MS before it), and the undated ones.
+   */
+  findByTrace(traceId: string, range: TimeRange, scope?: WorkspaceScope): Promise<TraceMatch[]>;
   /** Rows one subscription wrote since a time: what a seek of it back to that time writes again (at least). */
   rowsPublishedSince(since: Date, subscription: string): Promise<number>;
   countForReplay(selection: ReplaySelection): Promise<number>;
@@ -165,6 +180,10 @@ export function toTraceRow(record: Record<string, unknown>): TraceRow {
     workspace: text('workspace'),
     attributes: text('attributes'),
   };
+}
+
+export function toTraceMatch(record: Record<string, unknown>): TraceMatch {
+  return { event_id: String(record.event_id), workspace: record.workspace === null || record.workspace === undefined ? null : String(record.workspace), event_timestamp: toIso(record.event_timestamp), received_at: toIso(record.received_at) };
 }
 
 export const TRACE_COLUMNS = ['message_id', 'subscription_name', 'publish_time', 'received_at', 'event_timestamp', 'object_type', 'metric', 'customer_id', 'cio_id', 'delivery_id', 'workspace', 'attributes'] as const;

@@ -16,6 +16,40 @@ import { runScript } from '../support/run-script.js';
 const PROJECT = 'acme-prod-1';
 /** A project where every other check passes: only the Customer.io check decides the verdict. */
 const CLEAN = 'acme-clean-1';
+/**
+ * A project the stack was never applied to: only the APIs a new project has enabled by default
+ * (cloud.google.com/service-usage/docs/enabled-service), so Firestore, Cloud Run and Secret Manager
+ * answer 403 SERVICE_DISABLED.
+ */
+const FRESH = 'acme-fresh-1';
+const FRESH_NUMBER = '345678901234';
+/** As FRESH, but the credentials' quota project (charged for the calls) has Secret Manager disabled. */
+const QUOTA_ELSEWHERE = 'acme-fresh-2';
+/** As FRESH, but Resource Manager is not enabled in it either (the calls charged to it). */
+const NO_RESOURCE_MANAGER = 'acme-fresh-3';
+const DEFAULT_ENABLED = ['bigquery.googleapis.com', 'bigquerystorage.googleapis.com', 'logging.googleapis.com', 'monitoring.googleapis.com', 'serviceusage.googleapis.com', 'storage.googleapis.com', 'storage-api.googleapis.com'];
+const TITLES: Record<string, string> = { 'cloudresourcemanager.googleapis.com': 'Cloud Resource Manager API', 'firestore.googleapis.com': 'Cloud Firestore API', 'run.googleapis.com': 'Cloud Run Admin API', 'secretmanager.googleapis.com': 'Secret Manager API' };
+/** Google's answer to a call to an API not enabled in the consumer project (google.api.ErrorReason SERVICE_DISABLED). */
+const serviceDisabled = (service: string, consumer: { id: string; number: string }) => {
+  const message = `${TITLES[service]} has not been used in project ${consumer.number} before or it is disabled. Enable it by visiting https://console.developers.google.com/apis/api/${service}/overview?project=${consumer.number} then retry. If you enabled this API recently, wait a few minutes for the action to propagate to our systems and retry.`;
+  return {
+    error: {
+      code: 403,
+      message,
+      status: 'PERMISSION_DENIED',
+      details: [
+        {
+          '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+          reason: 'SERVICE_DISABLED',
+          domain: 'googleapis.com',
+          metadata: { consumer: `projects/${consumer.number}`, service, serviceTitle: TITLES[service], containerInfo: consumer.id, activationUrl: `https://console.developers.google.com/apis/api/${service}/overview?project=${consumer.number}` },
+        },
+        { '@type': 'type.googleapis.com/google.rpc.LocalizedMessage', locale: 'en-US', message },
+        { '@type': 'type.googleapis.com/google.rpc.Help', links: [{ description: 'Google developers console API activation', url: `https://console.developers.google.com/apis/api/${service}/overview?project=${consumer.number}` }] },
+      ],
+    },
+  };
+};
 let recorded: Server;
 let blackHole: Server;
 let track: Server;
@@ -42,6 +76,22 @@ beforeAll(async () => {
     requests.push(`${req.method} ${path}`);
     const body = await bodyOf(req);
     const json = (status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+    for (const fresh of [FRESH, QUOTA_ELSEWHERE, NO_RESOURCE_MANAGER]) {
+      const own = { id: fresh, number: FRESH_NUMBER };
+      if (fresh === NO_RESOURCE_MANAGER && path.startsWith(`/cloudresourcemanager/v1/projects/${fresh}`)) return json(403, serviceDisabled('cloudresourcemanager.googleapis.com', own));
+      if (path === `/serviceusage/v1/projects/${fresh}/services`) {
+        return json(200, { services: DEFAULT_ENABLED.map((s) => ({ name: `projects/${FRESH_NUMBER}/services/${s}`, parent: `projects/${FRESH_NUMBER}`, config: { name: s }, state: 'ENABLED' })) });
+      }
+      if (path.startsWith(`/secretmanager/v1/projects/${fresh}/`)) return json(403, serviceDisabled('secretmanager.googleapis.com', fresh === FRESH ? own : { id: 'acme-ops-tools', number: '456789012345' }));
+      if (path.startsWith(`/firestore/v1/projects/${fresh}/`)) return json(403, serviceDisabled('firestore.googleapis.com', own));
+      if (path.startsWith(`/run/v2/projects/${fresh}/`)) return json(403, serviceDisabled('run.googleapis.com', own));
+      // The rest answers as for CLEAN: billing on, every permission, no policy.
+      if (path.startsWith(`/cloudbilling/v1/projects/${fresh}/`)) return json(200, { name: `projects/${fresh}/billingInfo`, projectId: fresh, billingAccountName: 'billingAccounts/012345-6789AB-CDEF01', billingEnabled: true });
+      if (path === `/cloudresourcemanager/v1/projects/${fresh}:testIamPermissions`) return json(200, { permissions: body.permissions });
+      if (path.startsWith(`/orgpolicy/v2/projects/${fresh}/policies/`)) return json(200, { name: path, spec: {} });
+      if (path === `/cloudresourcemanager/v1/projects/${fresh}`) return json(200, { projectNumber: FRESH_NUMBER, projectId: fresh, lifecycleState: 'ACTIVE' });
+      if (path === `/cloudresourcemanager/v1/projects/${fresh}:getIamPolicy`) return json(200, { version: 1, bindings: [{ role: 'roles/owner', members: ['user:ops@acme.com'] }] });
+    }
     // Secret Manager projects.secrets.versions.access, for either project.
     const access = /^\/secretmanager\/v1\/projects\/([^/]+)\/secrets\/([^/]+)\/versions\/latest:access$/.exec(path);
     if (access) {
@@ -150,6 +200,55 @@ describe('ops doctor', () => {
     const report = JSON.parse(stdout) as { checks: Array<{ name: string; status: string; detail: string }>; unknown: number; exit_code: number };
     expect(report).toMatchObject({ unknown: 10, exit_code: 3 });
     expect(report.checks.find((c) => c.name === 'billing')?.detail).toMatch(/^could not check: 127\.0\.0\.1:\d+ unreachable \(ECONNREFUSED\)$/);
+  });
+});
+
+describe('ops doctor before the first deploy: APIs the stack enables are not enabled yet', () => {
+  type Report = { checks: Array<{ name: string; status: string; detail: string; fix?: string }>; exit_code: number };
+  const doctor = async (project: string, json: boolean) => {
+    if (!recorded.listening) await listen(recorded);
+    const endpoint = `http://127.0.0.1:${(recorded.address() as AddressInfo).port}`;
+    return runScript('ops', ['doctor', '--project', project, ...(json ? ['--json'] : [])], { CIO_OPS_GOOGLE_API_ENDPOINT: endpoint });
+  };
+
+  it('takes 403 SERVICE_DISABLED from Firestore, Cloud Run and Secret Manager for "not created yet", and exits 0', async () => {
+    const { code, stdout, stderr } = await doctor(FRESH, false);
+    expect(stderr).toBe('');
+    expect(stdout).toContain('ok       APIs: ');
+    expect(stdout).toContain('not enabled yet (the apply enables them)');
+    expect(stdout).toContain(`ok       Firestore database cio-dedupe: does not exist yet: firestore.googleapis.com is not enabled in ${FRESH} yet, and the apply enables it`);
+    expect(stdout).toContain(`ok       deployed receiver access: no receiver deployed yet: run.googleapis.com is not enabled in ${FRESH} yet, and the apply enables it`);
+    expect(stdout).toContain(
+      `warn     Customer.io credentials: not set yet: cio-track-site-id and cio-track-api-key have no value (no secret yet: secretmanager.googleapis.com is not enabled in ${FRESH} yet, and the apply enables it and creates them)`,
+    );
+    expect(stdout).toContain(`fix: deploy (step 1 creates them), then add them (docs/deploy.md, step 2): gcloud secrets versions add cio-track-site-id --project ${FRESH} --data-file=-`);
+    // Not a missing role, not "could not check".
+    expect(stdout).not.toContain('??');
+    expect(stdout).not.toContain('Secret Accessor');
+    expect(stdout.trimEnd().split('\n').at(-1)).toBe('no blocker found');
+    expect(code).toBe(0);
+    const report = JSON.parse((await doctor(FRESH, true)).stdout) as Report;
+    expect(report.exit_code).toBe(0);
+    expect(report.checks.filter((c) => c.status !== 'ok').map((c) => [c.name, c.status])).toEqual([['Customer.io credentials', 'warn']]);
+  });
+
+  it('says where to enable an API disabled in the credentials\' quota project, not the checked one, and exits 3', async () => {
+    const { code, stdout } = await doctor(QUOTA_ELSEWHERE, false);
+    expect(stdout).toContain(
+      `??       Customer.io credentials: could not check: secretmanager.googleapis.com is not enabled in acme-ops-tools, the project your credentials charge API calls to (their quota project), not ${QUOTA_ELSEWHERE} (SERVICE_DISABLED): gcloud services enable secretmanager.googleapis.com --project acme-ops-tools, or gcloud auth application-default set-quota-project ${QUOTA_ELSEWHERE}`,
+    );
+    // Its own APIs are still "not enabled yet".
+    expect(stdout).toContain(`ok       Firestore database cio-dedupe: does not exist yet: firestore.googleapis.com is not enabled in ${QUOTA_ELSEWHERE} yet`);
+    expect(code).toBe(3);
+  });
+
+  it('with Resource Manager not enabled: the Pub/Sub agent is "not looked up", your permissions cannot be checked and say what to enable (exit 3)', async () => {
+    const { code, stdout } = await doctor(NO_RESOURCE_MANAGER, false);
+    expect(stdout).toContain(`ok       Pub/Sub service agent: not looked up: cloudresourcemanager.googleapis.com is not enabled in ${NO_RESOURCE_MANAGER} yet, and the apply enables it; it also creates the agent before granting it anything`);
+    expect(stdout).toContain(
+      `??       APIs and your permissions: could not check: cloudresourcemanager.googleapis.com is not enabled in ${NO_RESOURCE_MANAGER} (SERVICE_DISABLED): gcloud services enable cloudresourcemanager.googleapis.com --project ${NO_RESOURCE_MANAGER}, then run doctor again`,
+    );
+    expect(code).toBe(3);
   });
 });
 

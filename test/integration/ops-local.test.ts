@@ -11,10 +11,12 @@ import { startFakeTrackApi, type FakeTrackApi } from '../../scripts/local/fake-t
 import { queryWarehouse } from '../../scripts/local/local-warehouse.js';
 import { samplePayload } from '../../scripts/local/samples.js';
 import { sendBodies } from '../../scripts/local/sender.js';
-import type { Trace } from '../../ops/commands/trace.js';
+import type { Trace, TraceByRequest } from '../../ops/commands/trace.js';
+import { TRACE_ATTRIBUTE } from '../../shared/trace-context.js';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
 import { startMetadataStandIn, type MetadataStandIn } from '../support/metadata-stand-in.js';
 import { runScript } from '../support/run-script.js';
+import { signedHeaders } from '../support/signing.js';
 import { logEntries, sleep, waitFor } from '../support/waiting.js';
 
 const DAY = 86_400;
@@ -93,6 +95,64 @@ describe('ops trace', () => {
     const readable = await ops('trace', failing.event_id, '--since', '1d');
     expect(readable.stdout).toMatch(/dedupe record\n {2}failed after \d+ attempt\(s\)/);
     expect(readable.stdout).toContain(`from ${stack.names.pushSubscription}`);
+  });
+});
+
+describe('ops trace --trace-id', () => {
+  it('goes from a request\'s trace id to its event, one that needed no Customer.io action', async () => {
+    // Delivered: no action. Deployed, the push filter keeps it from the handler, and nothing logs
+    // about it after acceptance; the emulator ignores the filter, so here the handler answers no-action.
+    const quiet = samplePayload('email', 'delivered', { seq: 70 });
+    const body = JSON.stringify(quiet);
+    const requestTrace = '0af7651916cd43dd8448eb211c80319c';
+    const response = await fetch(stack.receiverUrl, { method: 'POST', headers: { ...signedHeaders(stack.signingKey, body), traceparent: `00-${requestTrace}-b7ad6b7169203331-01` }, body });
+    expect(response.status).toBe(204);
+    const attributesOf = async () => (await queryWarehouse(stack.warehousePath, 'SELECT attributes FROM events WHERE event_id = $1', [quiet.event_id])).map((r) => JSON.parse(String(r.attributes)) as Record<string, string>);
+    await waitFor(async () => (await attributesOf()).length === 1, { what: 'the delivered event\'s row' });
+    // The row keeps the request's trace in its message attributes.
+    const traceparent = (await attributesOf())[0]![TRACE_ATTRIBUTE]!;
+    expect(traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+    const traceId = traceparent.split('-')[1]!;
+    expect(traceId).toBe(requestTrace);
+
+    const result = await ops('trace', '--trace-id', traceId, '--json');
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const found = JSON.parse(result.stdout) as TraceByRequest;
+    expect(found).toMatchObject({ trace_id: traceId, logs_url: null });
+    expect(found.events).toHaveLength(1);
+    expect(found.events[0]).toMatchObject({ event_id: quiet.event_id, trace_id: traceId, warehouse: { rows: 1, row: { object_type: 'email', metric: 'delivered' } }, dedupe: null, dead_letters: [] });
+    expect(found.events[0]!.logs.map((l) => l.fields.outcome ?? l.message)).toEqual(['no-action']);
+    // The request log's form of the id is taken too, and the text names the request and the event.
+    const text = await ops('trace', '--trace-id', `projects/${stack.project}/traces/${traceId}`);
+    expect(text.stdout.split('\n')[0]).toMatch(new RegExp(`^request trace ${traceId}: 1 event\\(s\\) in the warehouse \\(rows received since .+\\)$`));
+    expect(text.stdout).toContain(`\nevent ${quiet.event_id} (looked at since `);
+  });
+
+  it('reads only the event days a request received since --since can carry: the 8 days before it, and the undated', async () => {
+    // This stack's history: an event 40 days old by its own time, received minutes ago. A real
+    // delivery is at most 8 days late (Customer.io retries for 7), so the query reads event days from
+    // 8 days before --since: the default 7d does not reach it, --since 45d does.
+    const { trace_id } = await traceOf(done.event_id);
+    const recent = await ops('trace', '--trace-id', trace_id!);
+    expect(recent.code).toBe(1);
+    expect(recent.stderr).toContain(`no warehouse row carries trace ${trace_id}`);
+    const found = JSON.parse((await ops('trace', '--trace-id', trace_id!, '--since', '45d', '--json')).stdout) as TraceByRequest;
+    // Traced over the event's own days, with its dedupe record.
+    expect(found.events.map((e) => [e.event_id, e.warehouse.rows, e.dedupe?.status])).toEqual([[done.event_id, 1, 'done']]);
+  });
+
+  it('answers a trace id no row carries in one line (exit 1), and a malformed one as a usage error (exit 2)', async () => {
+    const none = await ops('trace', '--trace-id', 'ffffffffffffffffffffffffffffffff');
+    expect(none.code).toBe(1);
+    expect(none.stdout).toBe('');
+    expect(none.stderr.trim()).toMatch(/^ops: no warehouse row carries trace f{32} among the rows received since \S+: not written yet, received before --since, or not accepted \(the request log says\)$/);
+    for (const bad of ['0AF7651916CD43DD8448EB211C80319C', '0af7651916cd43dd', '00000000000000000000000000000000', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01']) {
+      const wrong = await ops('trace', '--trace-id', bad);
+      expect(wrong.code, bad).toBe(2);
+      expect(wrong.stderr.trim().split('\n'), bad).toEqual([`ops: --trace-id must be a trace id, 32 lower-case hex characters not all zero, as in Cloud Run's request log or Cloud Trace (got ${JSON.stringify(bad)}) (see --help)`]);
+    }
+    expect((await ops('trace', done.event_id, '--trace-id', '0af7651916cd43dd8448eb211c80319c')).code).toBe(2);
   });
 });
 

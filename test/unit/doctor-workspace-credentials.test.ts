@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { crc32c } from '../../functions/secret-manager.js';
 import { readSecretValue } from '../../ops/doctor/workspace-credentials.js';
-import { GoogleApiError, type GoogleApi } from '../../ops/google-api.js';
+import { GoogleApiError, errorInfoOf, type GoogleApi } from '../../ops/google-api.js';
 
 const answering = (answer: unknown | GoogleApiError): GoogleApi & { paths: string[] } => {
   const paths: string[] = [];
@@ -43,5 +43,26 @@ describe('reading a Customer.io secret for the doctor', () => {
     );
     await expect(readSecretValue(answering(new GoogleApiError('503 UNAVAILABLE', 503, 'http')), 'p', 's', 1000)).rejects.toThrow('503 UNAVAILABLE');
     await expect(readSecretValue(answering(version('4f1e2d', 12345)), 'p', 's', 1000)).rejects.toThrow('payload does not match its CRC32C checksum');
+  });
+
+  it('is no secret yet while Secret Manager is not enabled in the project (403 SERVICE_DISABLED), and a clear refusal when it is the quota project\'s', async () => {
+    const disabled = (containerInfo: string) => {
+      const body = { error: { code: 403, message: 'Secret Manager API has not been used in project 345678901234 before or it is disabled.', status: 'PERMISSION_DENIED', details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'SERVICE_DISABLED', domain: 'googleapis.com', metadata: { service: 'secretmanager.googleapis.com', consumer: `projects/${containerInfo}`, containerInfo } }] } };
+      return new GoogleApiError('403 PERMISSION_DENIED Secret Manager API has not been used …', 403, 'http', errorInfoOf(body));
+    };
+    expect(await readSecretValue(answering(disabled('acme-fresh-1')), 'acme-fresh-1', 'cio-track-site-id', 1000)).toEqual({
+      kind: 'absent',
+      reason: 'no secret yet: secretmanager.googleapis.com is not enabled in acme-fresh-1 yet, and the apply enables it and creates them',
+      notCreated: true,
+    });
+    await expect(readSecretValue(answering(disabled('acme-ops-tools')), 'acme-fresh-1', 'cio-track-site-id', 1000)).rejects.toThrow(
+      'secretmanager.googleapis.com is not enabled in acme-ops-tools, the project your credentials charge API calls to (their quota project), not acme-fresh-1',
+    );
+    // A bare 403 while the APIs check found Secret Manager not enabled: the same.
+    const bare = new GoogleApiError('403 PERMISSION_DENIED Permission denied', 403, 'http');
+    const state = { project: 'acme-fresh-1', enabled: new Set(['serviceusage.googleapis.com']), projectNumber: '345678901234' };
+    expect(await readSecretValue(answering(bare), 'acme-fresh-1', 's', 1000, Promise.resolve(state))).toMatchObject({ kind: 'absent', notCreated: true });
+    // With Secret Manager enabled, a 403 is a missing role, as before.
+    await expect(readSecretValue(answering(bare), 'acme-fresh-1', 's', 1000, { ...state, enabled: new Set(['secretmanager.googleapis.com']) })).rejects.toThrow('Secret Manager Secret Accessor');
   });
 });

@@ -24,6 +24,8 @@ import {
   type EffectivePolicy,
 } from '../../ops/doctor/checks.js';
 import { PERMISSIONS_BY_RESOURCE_TYPE, permissionsFor, stackResourceTypes } from '../../ops/doctor/permissions.js';
+import { apiNotEnabled, disabledApi, disabledApiReason } from '../../ops/doctor/disabled-api.js';
+import { GoogleApiError, errorInfoOf } from '../../ops/google-api.js';
 
 const notSet: EffectivePolicy = { name: 'projects/123/policies/x', spec: {} };
 const allowList = (...allowedValues: string[]): EffectivePolicy => ({ name: 'projects/123/policies/x', spec: { rules: [{ values: { allowedValues } }] } });
@@ -198,5 +200,66 @@ describe('the verdict', () => {
       'BLOCKER  your permissions: missing 1 of 80',
       '         fix: grant yourself Owner',
     ]);
+  });
+});
+
+describe('an API that is not enabled (403 SERVICE_DISABLED) before the first deploy', () => {
+  // The JSON error body Google answers (google.rpc.Status with a google.rpc.ErrorInfo of domain
+  // googleapis.com, as google.api.ErrorReason documents SERVICE_DISABLED).
+  const body = (metadata: Record<string, string>, reason = 'SERVICE_DISABLED') => ({
+    error: {
+      code: 403,
+      message: 'Cloud Firestore API has not been used in project 345678901234 before or it is disabled.',
+      status: 'PERMISSION_DENIED',
+      details: [
+        { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason, domain: 'googleapis.com', metadata },
+        { '@type': 'type.googleapis.com/google.rpc.LocalizedMessage', locale: 'en-US', message: 'Cloud Firestore API has not been used in project 345678901234 before or it is disabled.' },
+      ],
+    },
+  });
+  const error = (b: unknown, status = 403) => new GoogleApiError('403 PERMISSION_DENIED …', status, 'http', errorInfoOf(b));
+  const state = { project: 'acme-fresh-1', projectNumber: '345678901234', enabled: new Set(['bigquery.googleapis.com', 'serviceusage.googleapis.com']) };
+  const firestore = 'firestore.googleapis.com';
+
+  it('reads the ErrorInfo out of the error body, and nothing out of a body without one', () => {
+    expect(errorInfoOf(body({ service: firestore, consumer: 'projects/345678901234' }))).toEqual({ reason: 'SERVICE_DISABLED', domain: 'googleapis.com', metadata: { service: firestore, consumer: 'projects/345678901234' } });
+    expect(errorInfoOf({ error: { code: 403, message: 'Permission denied', status: 'PERMISSION_DENIED' } })).toBeNull();
+    expect(errorInfoOf('not json')).toBeNull();
+  });
+
+  it.each([
+    ['the consumer by number', { service: firestore, consumer: 'projects/345678901234' }],
+    ['the consumer by id, with containerInfo', { service: firestore, consumer: 'projects/acme-fresh-1', containerInfo: 'acme-fresh-1' }],
+    ['no consumer named', { service: firestore }],
+  ])('is "not enabled yet" for the checked project: %s', (_, metadata) => {
+    expect(apiNotEnabled(error(body(metadata)), firestore, state)).toBe(true);
+    expect(disabledApi(error(body(metadata)), state)).toMatchObject({ service: firestore, checked: true });
+  });
+
+  it('is not, for another project (the credentials\' quota project), another API, another reason, or a 403 of an enabled API', () => {
+    const quota = error(body({ service: firestore, consumer: 'projects/456789012345', containerInfo: 'acme-ops-tools' }));
+    expect(apiNotEnabled(quota, firestore, state)).toBe(false);
+    expect(disabledApi(quota, state)).toEqual({ service: firestore, project: 'acme-ops-tools', checked: false });
+    expect(disabledApiReason(disabledApi(quota, state)!, 'acme-fresh-1')).toBe(
+      'firestore.googleapis.com is not enabled in acme-ops-tools, the project your credentials charge API calls to (their quota project), not acme-fresh-1 (SERVICE_DISABLED): gcloud services enable firestore.googleapis.com --project acme-ops-tools, or gcloud auth application-default set-quota-project acme-fresh-1',
+    );
+    expect(apiNotEnabled(error(body({ service: 'run.googleapis.com', consumer: 'projects/345678901234' })), firestore, state)).toBe(false);
+    expect(apiNotEnabled(error(body({ service: firestore }, 'BILLING_DISABLED')), firestore, state)).toBe(false);
+    const refused = error({ error: { code: 403, message: 'The caller does not have permission', status: 'PERMISSION_DENIED' } });
+    expect(apiNotEnabled(refused, firestore, { ...state, enabled: new Set([firestore]) })).toBe(false);
+    expect(apiNotEnabled(refused, firestore, { ...state, enabled: null })).toBe(false);
+  });
+
+  it('takes a 403 without a reason, of an API the project\'s enabled list does not hold, for "not enabled yet"', () => {
+    const bare = error({ error: { code: 403, message: 'Permission denied', status: 'PERMISSION_DENIED' } });
+    expect(apiNotEnabled(bare, firestore, state)).toBe(true);
+    expect(apiNotEnabled(new GoogleApiError('HTTP 500', 500, 'http'), firestore, state)).toBe(false);
+  });
+
+  it('names the command that enables an API the checks need in the checked project', () => {
+    const orgpolicy = error(body({ service: 'orgpolicy.googleapis.com', consumer: 'projects/345678901234' }));
+    expect(disabledApiReason(disabledApi(orgpolicy, state)!, 'acme-fresh-1')).toBe(
+      'orgpolicy.googleapis.com is not enabled in acme-fresh-1 (SERVICE_DISABLED): gcloud services enable orgpolicy.googleapis.com --project acme-fresh-1, then run doctor again',
+    );
   });
 });

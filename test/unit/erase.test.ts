@@ -17,6 +17,7 @@ function warehouse(estimate: ErasureEstimate | null, rows: number) {
     describe: 'BigQuery table p.d.events',
     counts: async () => ({ counts: [], undated: { rows: 0, events: 0 } }),
     findEvent: async () => [],
+    findByTrace: async () => [],
     rowsPublishedSince: async () => 0,
     countForReplay: async () => 0,
     readForReplay: async () => 0,

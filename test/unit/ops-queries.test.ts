@@ -19,6 +19,7 @@ const requests: Array<[string, BigQueryRequest]> = [
   ['stats --workspace', q.counts(range, acme)],
   ['trace --workspace', q.findEvent('01E4C4CT6YDC7Y5M7FE1GWWPQJ', range, false, acme)],
   ['trace --workspace (undated id)', q.findEvent('sha256:abc', range, true, acme)],
+  ['trace --trace-id --workspace', q.findByTrace('0af7651916cd43dd8448eb211c80319c', range, acme)],
   ['replay from the warehouse --workspace: count', q.countForReplay({ range, workspace: 'acme' })],
   ['replay from the warehouse --workspace: rows', q.readForReplay({ range, metric: 'bounced', workspace: 'acme' })],
   ['deliverability --workspace', q.deliverability(range, acme)],
@@ -27,6 +28,7 @@ const requests: Array<[string, BigQueryRequest]> = [
   ['erase --workspace: delete', q.erasePerson({ email: 'a@example.com', cioId: 'c1' }, { scope: acme })],
   ['trace', q.findEvent('01E4C4CT6YDC7Y5M7FE1GWWPQJ', range, false)],
   ['trace (undated id)', q.findEvent('sha256:abc', range, true)],
+  ['trace --trace-id', q.findByTrace('0af7651916cd43dd8448eb211c80319c', range)],
   ['smoke', q.findEvent('smoke-1', range, false)],
   ['replay estimate', q.rowsPublishedSince(range.from, '/cio-events-bigquery')],
   ['replay from the warehouse: count', q.countForReplay({ range, objectType: 'email', metric: 'bounced' })],
@@ -80,6 +82,21 @@ describe('every query the ops CLI sends to BigQuery', () => {
   it('finds an undated event in the __NULL__ partition by receipt time, a dated one by event time', () => {
     expect(q.findEvent('sha256:abc', range, true).query).toContain('event_timestamp IS NULL AND received_at >= @from AND received_at < @to');
     expect(q.findEvent('x', range, false).query).not.toContain('IS NULL');
+  });
+
+  it('finds a request\'s events by the trace id in their traceparent attribute, over the days they can have happened on', () => {
+    const request = q.findByTrace('0af7651916cd43dd8448eb211c80319c', range);
+    expect(request.query).toBe(`SELECT event_id, workspace, MIN(event_timestamp) AS event_timestamp, MIN(received_at) AS received_at
+FROM \`acme-prod-1.cio_webhooks.events\`
+WHERE ((event_timestamp >= @earliest AND event_timestamp < @to) OR event_timestamp IS NULL)
+  AND received_at >= @from AND received_at < @to
+  AND SUBSTR(JSON_VALUE(attributes, '$.googclient_traceparent'), 4, 32) = @traceId
+GROUP BY event_id, workspace
+ORDER BY received_at, event_id`);
+    // Received since `from`: happened at most LATE_ARRIVAL_MS (8 days) before it.
+    expect(request.params).toEqual({ traceId: '0af7651916cd43dd8448eb211c80319c', from: range.from, to: range.to, earliest: new Date('2026-10-24T00:00:00Z') });
+    expect(request.fullScan).toBeUndefined();
+    expect(q.findByTrace('0af7651916cd43dd8448eb211c80319c', range, acme).query).toContain("= @traceId AND workspace = @workspace\nGROUP BY");
   });
 
   it('bounds the replay estimate by the latest an event can arrive after it happened', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renderTrace, type Trace } from '../../ops/commands/trace.js';
+import { UsageError } from '../../ops/cli.js';
+import { parseTraceId, renderTrace, renderTraceRequest, type Trace } from '../../ops/commands/trace.js';
 import { logsExplorerUrl } from '../../shared/trace-context.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -33,5 +34,26 @@ describe('ops trace, as printed', () => {
     expect(text).toContain('  handler INFO event handled outcome=done\n');
     expect(text).not.toContain('logging.googleapis.com');
     expect(text.split('\n')[1]).toBe('');
+  });
+});
+
+describe('ops trace --trace-id', () => {
+  it('takes the id as Cloud Trace shows it or as the request log\'s trace field holds it, and nothing else', () => {
+    expect(parseTraceId(TRACE_ID)).toBe(TRACE_ID);
+    expect(parseTraceId(`projects/acme-prod/traces/${TRACE_ID}`)).toBe(TRACE_ID);
+    for (const bad of [TRACE_ID.toUpperCase(), TRACE_ID.slice(1), `${TRACE_ID}0`, '0'.repeat(32), `00-${TRACE_ID}-00f067aa0ba902b7-01`, `projects/acme-prod/traces/${TRACE_ID.toUpperCase()}`, '']) {
+      expect(() => parseTraceId(bad), bad).toThrow(UsageError);
+    }
+  });
+
+  it('names the request, links its entries when deployed, then prints each event as trace EVENT_ID does', () => {
+    const event = trace({ trace_id: TRACE_ID });
+    const text = renderTraceRequest({ trace_id: TRACE_ID, since: '2026-11-24T00:00:00.000Z', logs_url: logsExplorerUrl('acme-prod', TRACE_ID), events: [event] });
+    expect(text.split('\n').slice(0, 3)).toEqual([
+      `request trace ${TRACE_ID}: 1 event(s) in the warehouse (rows received since 2026-11-24T00:00:00.000Z)`,
+      `  every log entry of the request and its handling: ${logsExplorerUrl('acme-prod', TRACE_ID)}`,
+      '',
+    ]);
+    expect(text.endsWith(renderTrace(event))).toBe(true);
   });
 });
