@@ -161,7 +161,7 @@ export function createReceiver({ config, publisher, logger: processLogger, signi
       }
       const data = Buffer.from(JSON.stringify(row));
       if (data.length > MAX_MESSAGE_BYTES) {
-        logger.error('event too large for Pub/Sub once encoded', { event_id: row.event_id, bytes: data.length });
+        logger.error('event too large for Pub/Sub once encoded', { status: 413, event_id: row.event_id, bytes: data.length, limit: MAX_MESSAGE_BYTES });
         return reply(res, 413, 'event too large once encoded');
       }
       // The handler's entries for this event carry the same trace (shared/trace-context.ts).

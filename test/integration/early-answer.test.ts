@@ -5,10 +5,10 @@
  * bodiless one are served, and a connection that closes does so without resetting the answer.
  */
 import http from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerEarly } from '../../functions/early-answer.js';
-import { sleep } from '../support/waiting.js';
+import { rawClient, requestHead } from '../support/raw-client.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -34,35 +34,8 @@ afterAll(() => {
   server.close();
 });
 
-/** A raw client that collects what the server sends and how the connection ended. */
-function client() {
-  // Half-open allowed: like a client mid-upload, it goes on sending after the server's FIN.
-  const socket: Socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
-  const state = { text: '', ended: false, closed: false, error: null as string | null, written: 0 };
-  socket.on('data', (d) => (state.text += d.toString('latin1')));
-  socket.on('end', () => (state.ended = true));
-  socket.on('close', () => (state.closed = true));
-  socket.on('error', (e: NodeJS.ErrnoException) => (state.error = e.code ?? e.message));
-  const until = async (check: () => boolean, what: string, ms = 10_000) => {
-    const deadline = Date.now() + ms;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(state.text.slice(0, 300))}`);
-      await sleep(10);
-    }
-  };
-  const writeSlowly = async (bytes: Buffer, pieces: number) => {
-    const size = Math.ceil(bytes.length / pieces);
-    for (let i = 0; i < bytes.length && !socket.destroyed; i += size) {
-      socket.write(bytes.subarray(i, i + size));
-      state.written += Math.min(size, bytes.length - i);
-      await sleep(5);
-    }
-  };
-  return { socket, state, until, writeSlowly, answers: () => state.text.match(/HTTP\/1\.1 \d{3}/g) ?? [] };
-}
-
-const head = (headers: Record<string, string>, method = 'POST') =>
-  `${method} / HTTP/1.1\r\n${Object.entries({ host: '127.0.0.1', ...headers }).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+const client = () => rawClient(port);
+const head = requestHead;
 
 describe('an early answer leaves the connection safe', () => {
   it('keeps the connection of a body still arriving: the rest is drained and the next request is served on it', async () => {
