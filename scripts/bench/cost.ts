@@ -17,11 +17,16 @@
  *   COST_RECEIVER_MIN_INSTANCES  warm receiver instances (RECEIVER_MIN_INSTANCES)   (1)
  *   COST_IDLE_RATE               USD per vCPU-second and per GiB-second idle        (0.0000025)
  *   COST_GUARD_BILLED_MS         billable instance time per deliverability guard run (3000)
+ *   COST_INSTANCE_STARTS         instances each function starts a month, at most    (720)
  *
  * The deliverability guard runs as deployed: every DELIVERABILITY_GUARD_INTERVAL_MINUTES over the
  * last DELIVERABILITY_WINDOW_HOURS (read and checked as the stack reads them). Its query reads the
  * columns its SQL names (infra/sql/deliverability_between.sql and the dedupe window under it) from
  * the window's day partitions, and BigQuery bills at least 10 MB for the table it references.
+ *
+ * Secret Manager as deployed too: the workspaces CIO_WORKSPACES names (read and checked as the stack
+ * reads it; unset is one), each with its three secrets, and the pseudonym key; the functions re-read
+ * theirs every SECRET_REFRESH_SECONDS, the value the stack deploys (infra/constructs/functions.ts).
  */
 import { createHash } from 'node:crypto';
 import type { Request, Response } from '@google-cloud/functions-framework';
@@ -37,6 +42,9 @@ import { TABLE_COLUMNS, attributesOf, type EventRow } from '../../shared/row.js'
 import type { TraceContext } from '../../shared/trace-context.js';
 import { analyticsEventsSql } from '../../infra/privacy.js';
 import { DERIVED_OBJECTS, bigqueryNames, derivedSql, duckdbNames } from '../../infra/sql.js';
+import { workspaceSecretIds } from '../../infra/names.js';
+import { SETTINGS } from '../../shared/config.js';
+import { WORKSPACES_VARIABLE, WorkspacesError, parseWorkspaces } from '../../shared/workspaces.js';
 import { allSamples } from '../local/samples.js';
 import { FREE_TIERS, PRICES } from './prices.js';
 
@@ -59,8 +67,20 @@ function readAssumptions() {
     MIN_INSTANCES: num('COST_RECEIVER_MIN_INSTANCES', 1),
     IDLE_RATE: num('COST_IDLE_RATE', 0.0000025),
     GUARD_MS: num('COST_GUARD_BILLED_MS', 3000),
+    INSTANCE_STARTS: num('COST_INSTANCE_STARTS', 720),
     ...guardSchedule(),
+    WORKSPACES: workspaceCount(),
   };
+}
+
+/** How many Customer.io workspaces the stack serves: CIO_WORKSPACES, parsed as the stack parses it. */
+function workspaceCount(): number {
+  try {
+    return parseWorkspaces(process.env[WORKSPACES_VARIABLE])?.length ?? 1;
+  } catch (error) {
+    if (error instanceof WorkspacesError) throw new Error(`${WORKSPACES_VARIABLE}: ${error.message}`);
+    throw error;
+  }
 }
 
 /** The guard's interval and window, from the variables the deploy reads, checked as it checks them. */
@@ -106,6 +126,30 @@ const SECONDS_A_MONTH = 30 * 86_400;
 const MESSAGE_ID_BYTES = 16;
 /** bench:handler: a new event costs a create and a done-write, a duplicate a rejected create and a read. */
 const FIRESTORE = { newEvent: { writes: 2, reads: 0, deletes: 1 }, duplicate: { writes: 1, reads: 1, deletes: 0 } };
+/** The stack deploys the functions with SECRET_REFRESH_SECONDS at its default (infra/constructs/functions.ts). */
+const SECRET_REFRESH_SECONDS = SETTINGS.secretRefreshSeconds.parse(SETTINGS.secretRefreshSeconds.default);
+/** Each workspace's operator-filled secrets (infra/names.ts); the stack adds the pseudonym key. */
+const SECRETS_PER_WORKSPACE = Object.keys(workspaceSecretIds('cio', null)).length;
+
+/**
+ * Secret Manager access operations of one function a month. Each instance reads each of its secrets
+ * as it starts (functions/receiver-wiring.ts, handler-wiring.ts; Cloud Run itself reads a secret
+ * environment variable then), and again on the first request for the secret's workspace once
+ * SECRET_REFRESH_SECONDS have passed (functions/refreshing-secret.ts): at most once an interval per
+ * instance and secret, and never more often than requests come. The instances up through the month
+ * are at least the warm minimum, at least one while requests come, or the billed instance-seconds
+ * spread over the month when they come to more (each request counted as if alone on an instance,
+ * which counts more instances than concurrency needs). A workspace's secret is refreshed by its own
+ * requests: the model splits the requests evenly between the workspaces.
+ */
+function secretAccesses(f: { requests: number; busySeconds: number; minInstances: number; refreshedPerWorkspace: number; readAtStartOnly: number; workspaces: number; starts: number }) {
+  const instancesUp = Math.max(f.minInstances, 1, f.busySeconds / SECONDS_A_MONTH);
+  const intervals = SECONDS_A_MONTH / SECRET_REFRESH_SECONDS;
+  const refreshes = f.refreshedPerWorkspace * f.workspaces * Math.min(f.requests / f.workspaces, instancesUp * intervals);
+  // An instance starts only for a request (or to keep the minimum warm, once per deploy).
+  const atStart = Math.min(f.requests, f.starts) * (f.refreshedPerWorkspace * f.workspaces + f.readAtStartOnly);
+  return refreshes + atStart;
+}
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
@@ -126,10 +170,15 @@ function bigqueryRowBytes(row: Record<string, unknown>, columns: readonly string
 const PROJECT_ID = 'acme-prod-1';
 const TRACE: TraceContext = { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), sampled: false };
 
-/** Runs the real handler on one push of `row` and returns the bytes of what it logged at INFO. */
-async function handlerLogBytes(row: EventRow): Promise<number> {
+/**
+ * Runs the real handler on one push of `row` and returns the bytes of what it logged at INFO. The
+ * line's latency is this process's, a millisecond or two; deployed, a push takes about its billed
+ * time, so the line is counted with that latency (and the figure does not move with this machine's load).
+ */
+async function handlerLogBytes(row: EventRow, latencyMs: number): Promise<number> {
   let bytes = 0;
-  const logger = createLogger({ level: 'info', write: (line) => (bytes += Buffer.byteLength(line) + 1) });
+  const write = (line: string) => (bytes += Buffer.byteLength(line.replace(/"latency_ms":\d+/, `"latency_ms":${Math.round(latencyMs)}`)) + 1);
+  const logger = createLogger({ level: 'info', write });
   const dedupe: DedupeStore = { claim: async () => ({ kind: 'claimed', attempt: 1 }), finish: async () => undefined };
   const handler = createHandler({ policy: DEFAULT_POLICY, dedupe, cio: { execute: async () => undefined }, logger, project: PROJECT_ID, pseudonymKey: Buffer.alloc(32, 1) });
   const body = encodePushEnvelope(row, {
@@ -152,7 +201,7 @@ async function guardLogBytes(): Promise<number> {
   return bytes;
 }
 
-async function measure() {
+async function measure(handlerLatencyMs: number) {
   const samples = allSamples({ seq: 1 });
   const rows = samples.map((sample) => normalizeWebhook({ body: Buffer.from(JSON.stringify(sample)), receivedAt: new Date() }));
   const messageBytes = rows.map((row) => {
@@ -163,7 +212,7 @@ async function measure() {
   const tableRows = written.map((row) => bigqueryRowBytes(row));
   const guardColumns = guardQueryColumns();
   const actionable = rows.filter((row) => decideActions(row, DEFAULT_POLICY).kind === 'act');
-  const logLines = await Promise.all(actionable.map(handlerLogBytes));
+  const logLines = await Promise.all(actionable.map((row) => handlerLogBytes(row, handlerLatencyMs)));
   return {
     samples: samples.length,
     bodyBytes: mean(samples.map((s) => Buffer.byteLength(JSON.stringify(s)))),
@@ -187,8 +236,8 @@ interface Line {
 }
 
 async function main() {
-  const { EVENTS, ACTIONABLE, DUPLICATES, RECEIVER_MS, HANDLER_MS, RETENTION_DAYS, LOG_OVERHEAD, REQUEST_LOG_BYTES, MIN_INSTANCES, IDLE_RATE, GUARD_MS, GUARD_INTERVAL, GUARD_WINDOW_HOURS } = readAssumptions();
-  const m = await measure();
+  const { EVENTS, ACTIONABLE, DUPLICATES, RECEIVER_MS, HANDLER_MS, RETENTION_DAYS, LOG_OVERHEAD, REQUEST_LOG_BYTES, MIN_INSTANCES, IDLE_RATE, GUARD_MS, INSTANCE_STARTS, GUARD_INTERVAL, GUARD_WINDOW_HOURS, WORKSPACES } = readAssumptions();
+  const m = await measure(HANDLER_MS);
   const deliveries = EVENTS * (1 + DUPLICATES);
   const pushes = deliveries * ACTIONABLE;
   const newActionable = EVENTS * ACTIONABLE;
@@ -222,7 +271,15 @@ async function main() {
     (writes / 1e5) * PRICES.firestoreWritesPer100k.usd + (reads / 1e5) * PRICES.firestoreReadsPer100k.usd + (deletes / 1e5) * PRICES.firestoreDeletesPer100k.usd);
   const logBytes = deliveries * REQUEST_LOG_BYTES + pushes * (REQUEST_LOG_BYTES + m.handlerLineBytes + LOG_OVERHEAD);
   add('Cloud Logging: request logs + the handler\'s line per push', `${fmt(logBytes / GIB_BYTES, 2)} GiB`, (logBytes / GIB_BYTES) * PRICES.loggingPerGiB.usd);
-  add('Secret Manager: 4 secrets, read at instance start', '7 active versions', 7 * PRICES.secretVersionPerMonth.usd);
+  // The newest version of each secret (older ones you keep, enabled or disabled, cost the same).
+  const secrets = WORKSPACES * SECRETS_PER_WORKSPACE + 1;
+  // The receiver refreshes its workspaces' signing keys; the handler their site id and Track API key,
+  // and has the pseudonym key (pinned to a version) from Cloud Run at start.
+  const accesses =
+    secretAccesses({ requests: deliveries, busySeconds: receiverSeconds, minInstances: MIN_INSTANCES, refreshedPerWorkspace: 1, readAtStartOnly: 0, workspaces: WORKSPACES, starts: INSTANCE_STARTS }) +
+    secretAccesses({ requests: pushes, busySeconds: handlerSeconds, minInstances: 0, refreshedPerWorkspace: 2, readAtStartOnly: 1, workspaces: WORKSPACES, starts: INSTANCE_STARTS });
+  add('Secret Manager: versions and access operations', `${secrets} active versions, ${fmt(accesses)} accesses`,
+    secrets * PRICES.secretVersionPerMonth.usd + (accesses / 1e4) * PRICES.secretAccessesPer10k.usd);
   const runs = SECONDS_A_MONTH / 60 / GUARD_INTERVAL;
   // A window not starting at midnight touches one day partition more than its length in days.
   const daysRead = Math.ceil(GUARD_WINDOW_HOURS / 24) + 1;
@@ -249,6 +306,8 @@ async function main() {
   out(`  deliverability guard's query      ${fmt(m.guardRowBytes)} bytes per row read (${m.guardColumns.length} columns: ${m.guardColumns.join(', ')})`);
   out(`                                    every ${GUARD_INTERVAL} minutes over ${GUARD_WINDOW_HOURS} hours: ${daysRead} day partitions at most; its log line per run ${fmt(m.guardLineBytes)} bytes`);
   out(`                                    tables it references: ${m.guardTables.join(', ')} (BigQuery bills at least 10 MB for each)`);
+  out(`  Secret Manager (as deployed)      ${secrets} secrets: ${SECRETS_PER_WORKSPACE} for each of ${WORKSPACES} workspace${WORKSPACES === 1 ? '' : 's'} (${WORKSPACES_VARIABLE}) and the pseudonym key;`);
+  out(`                                    each instance reads its own as it starts, then again every ${SECRET_REFRESH_SECONDS} s while serving (SECRET_REFRESH_SECONDS)`);
   out();
   out(`${fmt(EVENTS)} events a month, ${DUPLICATES * 100}% extra deliveries, ${ACTIONABLE * 100}% pushed to the handler; list prices, no free tier subtracted`);
   out();
