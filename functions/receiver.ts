@@ -106,12 +106,12 @@ export function createReceiver({ config, publisher, logger: processLogger, signi
     }
     const keys = await currentKeys(workspace);
     if (keys.length === 0) {
-      logger.error('no signing key configured: add a version to the signing-keys secret; answering 503 so Customer.io retries');
+      logger.error('no signing key configured: add a version to the signing-keys secret; answering 503 so Customer.io retries', { status: 503 });
       return reply(res, 503, 'receiver not configured yet; retry later');
     }
     const body = req.rawBody ?? (await readUnparsedBody(req, config.maxBodyBytes));
     if (body.length > config.maxBodyBytes) {
-      logger.warn('webhook body over the size limit', { bytes: body.length, limit: config.maxBodyBytes });
+      logger.warn('webhook body over the size limit', { status: 413, bytes: body.length, limit: config.maxBodyBytes });
       return reply(res, 413, `body over ${config.maxBodyBytes} bytes`);
     }
 
@@ -131,7 +131,7 @@ export function createReceiver({ config, publisher, logger: processLogger, signi
     } catch (error) {
       if (!(error instanceof SignatureVerificationError)) throw error;
       // The reason is for operators; the caller learns nothing about which check failed.
-      logger.warn(LOG_EVENTS.signatureRejected, { reason: error.reason, detail: error.message, bytes: body.length });
+      logger.warn(LOG_EVENTS.signatureRejected, { status: 401, reason: error.reason, detail: error.message, bytes: body.length });
       return reply(res, 401, 'invalid signature');
     }
 
@@ -149,7 +149,7 @@ export function createReceiver({ config, publisher, logger: processLogger, signi
       // row; the framework's parser used to give it, the request guard now reads bodies itself).
       // Other content types are stored whatever they hold.
       if (!parsed.json && isJsonMediaType(req.get('content-type'))) {
-        logger.warn('signed JSON body that does not parse', { bytes: body.length });
+        logger.warn('signed JSON body that does not parse', { status: 400, bytes: body.length });
         return reply(res, 400, 'body is not valid JSON');
       }
       const row = normalizeWebhook({ body, receivedAt, parsed, text, workspace });
@@ -181,6 +181,7 @@ export function createReceiver({ config, publisher, logger: processLogger, signi
       } catch (error) {
         // Customer.io retries non-2xx answers: nothing is acknowledged that was not stored.
         logger.error('publish failed; answering 503 so Customer.io retries', {
+          status: 503,
           event_id: row.event_id,
           error: error instanceof Error ? error.message : String(error),
         });

@@ -123,7 +123,14 @@ describe('receiver against the Pub/Sub emulator', () => {
       ['oversized', () => post(big, signedHeaders(KEY, big)), 413],
       ['malformed JSON', () => post('{"event_id":', signedHeaders(KEY, '{"event_id":')), 400],
     ];
-    for (const [label, send, status] of rejected) expect((await send()).status, label).toBe(status);
+    for (const [label, send, status] of rejected) {
+      const before = logger.entries.length;
+      expect((await send()).status, label).toBe(status);
+      // At most one line, naming the status it answered (docs/security.md).
+      const lines = logger.entries.slice(before);
+      expect(lines.length, label).toBeLessThanOrEqual(1);
+      for (const line of lines) expect(line.status, label).toBe(status);
+    }
 
     // A valid request afterwards is the barrier: only it may arrive.
     const barrier = JSON.stringify(samplePayload('email', 'delivered'));
