@@ -44,7 +44,7 @@ export class PipelineStack extends TerraformStack {
     const pubsubAgent = apis.pubsubAgent;
 
     const bus = new EventBus(this, 'event-bus', { project, prefix, retentionDays: config.retentionDays, dependsOn: services });
-    const secrets = new Secrets(this, 'secrets', { project, prefix, workspaces: config.workspaces, dependsOn: services });
+    const secrets = new Secrets(this, 'secrets', { project, prefix, workspaces: config.workspaces, deletionProtection: config.deletionProtection, dependsOn: services });
     const dedupe = new DedupeStore(this, 'dedupe-store', {
       project,
       databaseId: names.dedupeDatabase,

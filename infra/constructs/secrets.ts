@@ -11,6 +11,8 @@ export interface SecretsProps {
   prefix: string;
   /** CIO_WORKSPACES: three secrets per workspace; null: today's three. */
   workspaces: Workspace[] | null;
+  /** DELETION_PROTECTION: Terraform refuses to destroy the operator-filled secrets. */
+  deletionProtection: boolean;
   dependsOn?: ITerraformDependable[];
 }
 
@@ -54,11 +56,16 @@ export class Secrets extends Construct {
 
   constructor(scope: Construct, id: string, props: SecretsProps) {
     super(scope, id);
-    const secret = (key: string, secretId: string, scope: Construct = this) =>
+    const secret = (key: string, secretId: string, scope: Construct = this, deletionProtection = false) =>
       new SecretManagerSecret(scope, key, {
         project: props.project,
         secretId,
         replication: { auto: {} },
+        // The values are the operator's and Terraform cannot make them again: like the table and
+        // the dedupe database, an apply that would destroy one (a workspace dropped from
+        // CIO_WORKSPACES, a name mistyped) fails instead. Client-side only, so setting it on a
+        // deployed secret is an in-place change (secret_manager_secret.html.markdown at v6.50.0).
+        ...(deletionProtection ? { deletionProtection: true } : {}),
         dependsOn: props.dependsOn,
       });
     // With one workspace, today's secrets at today's addresses (an upgrade renames nothing); with
@@ -68,9 +75,9 @@ export class Secrets extends Construct {
       const scope = workspaceScope(this, workspace);
       return {
         workspace,
-        signingKeys: secret('signing-keys', ids.signingKeys, scope),
-        siteId: secret('site-id', ids.siteId, scope),
-        trackApiKey: secret('track-api-key', ids.trackApiKey, scope),
+        signingKeys: secret('signing-keys', ids.signingKeys, scope, props.deletionProtection),
+        siteId: secret('site-id', ids.siteId, scope, props.deletionProtection),
+        trackApiKey: secret('track-api-key', ids.trackApiKey, scope, props.deletionProtection),
       };
     });
 

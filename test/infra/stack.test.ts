@@ -305,6 +305,16 @@ describe('warehouse', () => {
     expect(one(unprotected, 'google_firestore_database', () => true)).toMatchObject({ deletion_policy: 'DELETE', delete_protection_state: 'DELETE_PROTECTION_DISABLED' });
   });
 
+  it('refuses to destroy the operator-filled secrets (every workspace\'s) unless DELETION_PROTECTION=0; the pseudonym key is Terraform\'s to replace', () => {
+    const operators = (synthesized: Synth) => all(synthesized, 'google_secret_manager_secret').filter((r) => !String(r.secret_id).endsWith('-pseudonym-key'));
+    for (const synthesized of [s, synth({ CIO_WORKSPACES: 'acme,beta:eu' })]) {
+      expect(operators(synthesized).length).toBeGreaterThanOrEqual(3);
+      for (const secret of operators(synthesized)) expect(secret.deletion_protection, String(secret.secret_id)).toBe(true);
+    }
+    expect(one(s, 'google_secret_manager_secret', (r) => r.secret_id === 'cio-pseudonym-key').deletion_protection).toBeUndefined();
+    for (const secret of operators(synth({ DELETION_PROTECTION: '0' }))) expect(secret.deletion_protection).toBeUndefined();
+  });
+
   it('creates the views and table functions from the SQL files, in the raw and the analytics dataset', () => {
     for (const [dataset, resolve] of [['cio_webhooks', bigqueryNames('acme-prod-1', 'cio_webhooks')], ['cio_analytics', bigqueryNames('acme-prod-1', 'cio_analytics')]] as const) {
       for (const [name, definition] of Object.entries(DERIVED_OBJECTS) as Array<[keyof typeof DERIVED_OBJECTS, (typeof DERIVED_OBJECTS)[keyof typeof DERIVED_OBJECTS]]>) {
