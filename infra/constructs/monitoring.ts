@@ -181,6 +181,21 @@ export class PipelineMonitoring extends Construct {
         'ALIGN_SUM',
         'REDUCE_SUM',
       ),
+      // With several workspaces the receiver answers 404 to a POST whose path names none: a webhook
+      // left on the old URL after a switch, or a mistyped one. Customer.io then holds back that
+      // webhook's later deliveries, as after a 401.
+      ...(props.workspaces
+        ? [alert(
+          'unknown-path-alert',
+          'webhooks to no workspace\'s path (HTTP 404)',
+          'The receiver answers 404 to webhooks whose path names no workspace in `CIO_WORKSPACES`: a reporting webhook still on the receiver\'s bare URL or an old one, or a mistyped path. Customer.io holds back that webhook\'s later deliveries until it is answered 2xx. Set each webhook\'s endpoint to its entry of the `workspace_urls` output (docs/workspaces.md).',
+          `${runMetric('request_count', props.receiverService)} AND metric.labels.response_code = "404"`,
+          3,
+          '0s',
+          'ALIGN_SUM',
+          'REDUCE_SUM',
+        )]
+        : []),
       // Cloud Run refuses a caller before the function runs (the invoker check on again after Google
       // redeployed the service, or the public invoker binding removed): those requests never reach the
       // container, so they are matched in Cloud Run's request log, not in its request metric.

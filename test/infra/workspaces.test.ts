@@ -274,6 +274,16 @@ describe('several workspaces (CIO_WORKSPACES=acme,beta:eu)', () => {
       expect(policy.documentation.subject).toBe(`cio deliverability ${level}: $\${log.extracted_label.workspace}: $\${log.extracted_label.source} $\${log.extracted_label.source_id} $\${log.extracted_label.measure} rate at or above $\${log.extracted_label.threshold}`);
     }
   });
+
+  it('alerts on webhooks to a path that names no workspace (the receiver\'s 404), which a single-workspace stack never answers', () => {
+    const unknownPath = (s: Synth) => all(s, 'google_monitoring_alert_policy').filter((p) => String(p.display_name).includes('HTTP 404'));
+    expect(unknownPath(single)).toEqual([]);
+    const [policy, ...others] = unknownPath(multi) as Array<Resource & { conditions: Array<{ condition_threshold: { filter: string; threshold_value: number; comparison: string } }>; documentation: { content: string } }>;
+    expect(others).toEqual([]);
+    expect(policy!.conditions[0]!.condition_threshold).toMatchObject({ comparison: 'COMPARISON_GT', threshold_value: 3 });
+    expect(policy!.conditions[0]!.condition_threshold.filter).toMatch(/run\.googleapis\.com\/request_count.*response_code = "404"/);
+    expect(policy!.documentation.content).toContain('workspace_urls');
+  });
 });
 
 describe('adding a workspace', () => {
@@ -329,6 +339,9 @@ describe('switching a deployed single-workspace stack to CIO_WORKSPACES', () => 
       'google_secret_manager_secret_iam_member.functions_handler-track-api-key_47E7AFC4',
       'google_secret_manager_secret_iam_member.functions_receiver-signing-keys_DE5D633F',
     ]);
-    expect([...after].filter((a) => !before.has(a))).toHaveLength(6);
+    // The workspace's three secrets and grants, and the alert on paths that name no workspace.
+    const added = [...after].filter((a) => !before.has(a));
+    expect(added).toHaveLength(7);
+    expect(added.filter((a) => a.startsWith('google_monitoring_alert_policy.'))).toEqual([expect.stringContaining('unknown-path-alert')]);
   });
 });
