@@ -51,6 +51,20 @@ interface ErrorShape {
   errors?: Array<{ reason?: string; message?: string }>;
 }
 
+/**
+ * An API not enabled in the project (SERVICE_DISABLED): Google's message names the API and the
+ * project ("… API has not been used in project 123 before or it is disabled. Enable it by visiting
+ * https://console.developers.google.com/apis/api/pubsub.googleapis.com/overview?project=123 …"),
+ * whether it comes as a gRPC PERMISSION_DENIED or an HTTP 403.
+ */
+function disabledApi(text: string): string | null {
+  if (!/has not been used in project|SERVICE_DISABLED|it is disabled/i.test(text)) return null;
+  const service = /apis\/api\/([a-z0-9.-]+\.googleapis\.com)/i.exec(text)?.[1];
+  const project = /in project ([a-z0-9-]+) before/i.exec(text)?.[1] ?? /[?&]project=([a-z0-9-]+)/i.exec(text)?.[1];
+  if (!service || !project) return null;
+  return `the ${service} API is not enabled in project ${project}: the deploy enables it, or now: gcloud services enable ${service} --project ${project}`;
+}
+
 /** A gRPC status (google-gax's GoogleError, grpc-js's ServiceError): a code from 0 to 16 and details. */
 function grpcStatus(error: ErrorShape): { code: number; name: string; details: string } | null {
   if (typeof error.code !== 'number' || error.code < 1 || error.code > 16 || !('details' in error || /^\d+ [A-Z_]+:/.test(error.message ?? ''))) return null;
@@ -69,7 +83,7 @@ export function googleFailure(error: unknown): string | null {
     const said = `${status.code} ${status.name}: ${status.details}`;
     switch (status.name) {
       case 'PERMISSION_DENIED':
-        return `permission denied (${said}): ${ROLES_HINT}`;
+        return disabledApi(said) ?? `permission denied (${said}): ${ROLES_HINT}`;
       case 'UNAVAILABLE':
       case 'DEADLINE_EXCEEDED': {
         const code = networkCode(error);
@@ -85,6 +99,10 @@ export function googleFailure(error: unknown): string | null {
     const reason = e.errors?.[0]?.reason;
     const message = (e.errors?.[0]?.message ?? e.message ?? '').split('\n')[0];
     if (e.code === 401) return `Google did not accept your credentials (${message}): run ${LOGIN_COMMAND}`;
+    if (e.code === 403) {
+      const disabled = disabledApi(`${reason ?? ''} ${message} ${e.message ?? ''}`);
+      if (disabled) return disabled;
+    }
     if (e.code === 403 && reason !== 'bytesBilledLimitExceeded' && reason !== 'quotaExceeded' && reason !== 'rateLimitExceeded') return `permission denied (403${reason ? ` ${reason}` : ''}: ${message}): ${ROLES_HINT}`;
     return `Google Cloud answered ${e.code}${reason ? ` ${reason}` : ''}: ${message}`;
   }

@@ -12,6 +12,11 @@ const grpc = (code: number, name: string, details: string) => Object.assign(new 
 describe('googleFailure', () => {
   it.each([
     [grpc(7, 'PERMISSION_DENIED', 'User not authorized to perform this action.'), 'permission denied (7 PERMISSION_DENIED: User not authorized to perform this action.): docs/operations.md lists the roles each ops command needs'],
+    // An API not enabled yet (before the first deploy): which one, and how to enable it.
+    [grpc(7, 'PERMISSION_DENIED', 'Cloud Pub/Sub API has not been used in project 123456789012 before or it is disabled. Enable it by visiting https://console.developers.google.com/apis/api/pubsub.googleapis.com/overview?project=123456789012 then retry. If you enabled this API recently, wait a few minutes for the action to propagate to our systems and retry.'),
+      'the pubsub.googleapis.com API is not enabled in project 123456789012: the deploy enables it, or now: gcloud services enable pubsub.googleapis.com --project 123456789012'],
+    [Object.assign(new Error('BigQuery API has not been used in project acme-prod-1 before or it is disabled. Enable it by visiting https://console.developers.google.com/apis/api/bigquery.googleapis.com/overview?project=acme-prod-1 then retry.'), { code: 403, errors: [{ reason: 'accessDenied', message: 'BigQuery API has not been used in project acme-prod-1 before or it is disabled. Enable it by visiting https://console.developers.google.com/apis/api/bigquery.googleapis.com/overview?project=acme-prod-1 then retry.' }] }),
+      'the bigquery.googleapis.com API is not enabled in project acme-prod-1: the deploy enables it, or now: gcloud services enable bigquery.googleapis.com --project acme-prod-1'],
     [grpc(5, 'NOT_FOUND', 'Resource not found (resource=cio-events-dlq).'), 'Google Cloud refused the request: 5 NOT_FOUND: Resource not found (resource=cio-events-dlq).'],
     [grpc(8, 'RESOURCE_EXHAUSTED', 'Quota exceeded.'), 'quota exceeded (8 RESOURCE_EXHAUSTED: Quota exceeded.): wait and run it again, or raise the quota'],
     [grpc(14, 'UNAVAILABLE', 'Name resolution failed for target dns:pubsub.googleapis.com:443'), 'Google Cloud did not answer (14 UNAVAILABLE: Name resolution failed for target dns:pubsub.googleapis.com:443): check the network (or proxy)'],
