@@ -4,7 +4,8 @@
  * is killed outright, each child's watchdog stops it (scripts/local/watchdog.ts). One stack per
  * state directory: a second start while one runs is refused, saying where it runs.
  *
- * Exit status: 0 stopped by a signal, 1 did not start (one line on stderr saying why).
+ * Exit status: 0 stopped by a signal, 1 did not start (one line on stderr saying why), 2 wrong
+ * arguments (it takes none but --help: its settings are environment variables).
  */
 import { createServer, isIP } from 'node:net';
 import { SETTINGS, readWorkspaces } from '../shared/config.js';
@@ -50,8 +51,38 @@ function say(text: string): void {
   }
 }
 
+const USAGE = `usage: npm start   (no arguments: the settings are environment variables)
+
+Runs the whole pipeline on this machine: the Pub/Sub and Firestore emulators, the receiver and the
+handler as Functions Framework processes, the DuckDB warehouse and the deliverability guard.
+Ctrl-C stops everything.
+
+  PORT                           the receiver's port (default 8080 when free, else any free port)
+  LOCAL_BIND_HOST                where the receiver and the handler listen (default 127.0.0.1)
+  CIO_WORKSPACES                 several Customer.io workspaces, one URL and one dev key each
+  CIO_SITE_ID, CIO_TRACK_API_KEY real Customer.io calls instead of the dry run
+  PUBSUB_EMULATOR_HOST, FIRESTORE_EMULATOR_HOST   emulators you already run
+  CIO_LOCAL_STATE_DIR            the stack's state and logs (default .local)
+
+Every variable the functions read (docs/configuration.md) reaches them. More: docs/development.md.
+exit status: 0 stopped by a signal, 1 did not start, 2 wrong arguments
+`;
+
+/** npm start takes no arguments but --help; anything else is said in one line, exit 2. */
+function readArguments(args: string[]): void {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  if (args.length > 0) {
+    process.stderr.write(`npm start: takes no arguments (got ${JSON.stringify(args[0])}): its settings are environment variables; npm start -- --help lists them\n`);
+    process.exit(2);
+  }
+}
+
 async function main(): Promise<void> {
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+  readArguments(process.argv.slice(2));
   const env = process.env;
   const host = bindHostSetting(env);
   const wantedPort = portSetting(env);

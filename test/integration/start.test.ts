@@ -124,6 +124,19 @@ describe('npm start', () => {
     expect(existsSync(join(start.stateDir, 'stack.json'))).toBe(false);
   });
 
+  it('prints its usage for --help and refuses any other argument in one line, starting nothing', async () => {
+    const help = spawnStart({}, undefined, ['--help']);
+    started.push(help);
+    expect(await help.exited).toBe(0);
+    expect(help.output().stdout).toMatch(/^usage: npm start /);
+    expect(help.output().stdout).toContain('CIO_LOCAL_STATE_DIR');
+    const wrong = spawnStart({}, undefined, ['--port', '9000']);
+    started.push(wrong);
+    expect(await wrong.exited).toBe(2);
+    expect(wrong.output().stderr.trim().split('\n')).toEqual(['npm start: takes no arguments (got "--port"): its settings are environment variables; npm start -- --help lists them']);
+    for (const start of [help, wrong]) expect(existsSync(join(start.stateDir, 'stack.json'))).toBe(false);
+  });
+
   it('refuses a PORT that is taken, rather than quietly choosing another', async () => {
     const holder = createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));

@@ -20,10 +20,10 @@ export interface StartProcess {
 }
 
 /** Starts it with the test run's environment plus `env` (undefined removes a variable). */
-export function spawnStart(env: Record<string, string | undefined>, stateDir = mkdtempSync(join(tmpdir(), 'npm-start-'))): StartProcess {
+export function spawnStart(env: Record<string, string | undefined>, stateDir = mkdtempSync(join(tmpdir(), 'npm-start-')), args: string[] = []): StartProcess {
   const merged: Record<string, string | undefined> = { ...process.env, LOCAL_ECHO_LOGS: '0', CIO_LOCAL_STATE_DIR: stateDir, ...env };
   for (const [name, value] of Object.entries(merged)) if (value === undefined) delete merged[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/start.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/start.ts'), ...args], {
     cwd: ROOT,
     env: merged,
     stdio: ['ignore', 'pipe', 'pipe'],
