@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crc32c } from '../../functions/secret-manager.js';
 import { freePort } from '../../scripts/local/emulators.js';
+import { docPages, fencedBlocks } from '../support/docs.js';
 import { runScript } from '../support/run-script.js';
 
 const PROJECT = 'acme-prod-1';
@@ -312,6 +313,27 @@ describe('ops doctor: the Customer.io credentials and region of each workspace',
     expect(stdout).not.toMatch(/site-(acme|beta)|key-(acme|beta)/);
     // Configured right, both are ok.
     expect((await doctor({ CIO_WORKSPACES: 'acme,beta:eu' })).code).toBe(0);
+  });
+
+  it('prints what docs/operations.md shows for acme right, beta in the wrong region and gamma not set up yet', async () => {
+    secrets.clear();
+    for (const [ws, account] of [['acme', US(3)], ['beta', EU(7)]] as const) {
+      secrets.set(`cio-${ws}-track-site-id`, `site-${ws}`);
+      secrets.set(`cio-${ws}-track-api-key`, `key-${ws}`);
+      trackAccounts.set(`site-${ws}:key-${ws}`, account);
+    }
+    const page = docPages().find((p) => p.path === 'docs/operations.md')!;
+    const block = fencedBlocks(page.text).find((b) => b.body.startsWith('$ CIO_WORKSPACES=acme,beta,gamma npm run ops -- doctor'))!;
+    // The page's project is the stand-ins' clean one; "…" stands for the checks above the Customer.io ones.
+    const [header, ...rest] = block.body.split('\n').slice(1).map((line) => line.replaceAll('acme-prod-1', CLEAN));
+    const shown = rest.slice(rest.indexOf('…') + 1);
+    const { code, stdout } = await doctor({ CIO_WORKSPACES: 'acme,beta,gamma' });
+    const printed = stdout.trimEnd().split('\n');
+    expect(printed[0]).toBe(header);
+    const from = printed.indexOf(shown[0]!);
+    expect(from, shown[0]).toBeGreaterThan(0);
+    expect(printed.slice(from)).toEqual(shown);
+    expect(code).toBe(1);
   });
 
   it('refused credentials (401): a blocker naming the workspace\'s two secrets', async () => {
