@@ -231,6 +231,10 @@ describe('ops doctor before the first deploy: APIs the stack enables are not ena
     const report = JSON.parse((await doctor(FRESH, true)).stdout) as Report;
     expect(report.exit_code).toBe(0);
     expect(report.checks.filter((c) => c.status !== 'ok').map((c) => [c.name, c.status])).toEqual([['Customer.io credentials', 'warn']]);
+    // docs/operations.md shows this run whole.
+    const page = docPages().find((p) => p.path === 'docs/operations.md')!;
+    const block = fencedBlocks(page.text).find((b) => b.body.startsWith(`$ npm run ops -- doctor --project ${FRESH}\n`))!;
+    expect(stdout.trimEnd()).toBe(block.body.split('\n').slice(1).join('\n'));
   });
 
   it('says where to enable an API disabled in the credentials\' quota project, not the checked one, and exits 3', async () => {
