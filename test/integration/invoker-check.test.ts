@@ -95,8 +95,9 @@ describe('the synthesized step', () => {
     new PipelineStack(app, STACK_NAME, loadStackConfig({ GOOGLE_CLOUD_PROJECT: 'acme-prod-1', RECEIVER_ACCESS: 'no-invoker-check' }, () => undefined, bundleDir));
     app.synth();
     const stackDir = join(outdir, 'stacks', STACK_NAME);
-    const stack = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')) as { resource: { terraform_data: Record<string, { provisioner: Array<{ 'local-exec': { command: string; working_dir: string } }> }> } };
-    const [step] = Object.values(stack.resource.terraform_data);
+    const stack = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')) as { resource: { terraform_data: Record<string, { provisioner?: Array<{ 'local-exec': { command: string; working_dir: string } }> }> } };
+    // The step, not the marker that any change of the receiver replaces.
+    const step = Object.values(stack.resource.terraform_data).find((r) => r.provisioner) as { provisioner: Array<{ 'local-exec': { command: string; working_dir: string } }> };
     const { command, working_dir } = step!.provisioner[0]!['local-exec'];
     expect(resolve(stackDir, working_dir)).toBe(ROOT);
     // Terraform substitutes the function's service name into the command, then runs /bin/sh -c.
