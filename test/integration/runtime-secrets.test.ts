@@ -153,15 +153,15 @@ describe('handler: Track API credentials from Secret Manager', () => {
 
   it('acts with credentials added after the start, within the refresh interval', async () => {
     secrets.addVersion(SITE, 'site-1');
-    secrets.addVersion(API_KEY, 'key-1');
+    secrets.addVersion(API_KEY, 'track-key-one');
     // The event nacked above comes back (Pub/Sub redelivers it) and now goes through.
     await waitFor(async () => (await pushBounce(1)) === 204, { timeoutMs: 15_000, what: 'the credentials to be in use' });
-    expect(track.requests.map((r) => r.authorization)).toEqual([basic('site-1', 'key-1')]);
+    expect(track.requests.map((r) => r.authorization)).toEqual([basic('site-1', 'track-key-one')]);
   });
 
   it('uses a rotated API key within the refresh interval, without a restart', async () => {
-    secrets.addVersion(API_KEY, 'key-2');
-    await waitFor(async () => (await pushBounce()) === 204 && track.requests.at(-1)?.authorization === basic('site-1', 'key-2'), { timeoutMs: 15_000, what: 'the new key' });
+    secrets.addVersion(API_KEY, 'track-key-two');
+    await waitFor(async () => (await pushBounce()) === 204 && track.requests.at(-1)?.authorization === basic('site-1', 'track-key-two'), { timeoutMs: 15_000, what: 'the new key' });
     expect(handler.child.exitCode).toBeNull();
   });
 
@@ -169,7 +169,7 @@ describe('handler: Track API credentials from Secret Manager', () => {
     secrets.outage(500);
     await sleep(PAST_REFRESH_MS);
     expect(await pushBounce()).toBe(204);
-    expect(track.requests.at(-1)?.authorization).toBe(basic('site-1', 'key-2'));
+    expect(track.requests.at(-1)?.authorization).toBe(basic('site-1', 'track-key-two'));
     expect(logEntries(handler.lines, 'secret read failed; the value read before stays in use').length).toBeGreaterThan(0);
     secrets.outage(null);
   });
@@ -180,6 +180,6 @@ describe('handler: Track API credentials from Secret Manager', () => {
     const calls = track.requests.length;
     expect(await pushBounce()).toBe(503);
     expect(track.requests).toHaveLength(calls);
-    expect(handler.lines.join('\n')).not.toContain('key-2');
+    expect(handler.lines.join('\n')).not.toContain('track-key-two');
   });
 });
