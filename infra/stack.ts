@@ -125,6 +125,7 @@ export class PipelineStack extends TerraformStack {
       deadLetterSubscription: bus.deadLetterSubscription.name,
       alertEmail: config.alertEmail,
       workspaces: config.workspaces !== null,
+      receiverAccess: config.receiverAccess,
       dependsOn: services,
     });
     new DeliverabilityGuard(this, 'deliverability-guard', {

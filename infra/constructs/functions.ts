@@ -329,9 +329,10 @@ export class PipelineFunctions extends Construct {
       // whatever changed — code, settings, or an update Google made on its own.
       //
       // The provider plans an updated function's update_time as its old value (computed, never marked
-      // unknown: resource_cloudfunctions2_function.go at v6.50.0). A step whose own trigger read it
-      // would be planned with the old value and see the new one at apply: Terraform stops with
-      // "Provider produced inconsistent final plan". So the trigger joins update_time with the id of
+      // unknown: resource_cloudfunctions2_function.go at v6.50.0). A step triggered by it alone would
+      // run one apply late; one also replaced in the same plan (replace_triggered_by) would be planned
+      // with the old value and see the new one at apply: Terraform stops with "Provider produced
+      // inconsistent final plan". So the trigger joins update_time with the id of
       // a marker that any planned change of the function replaces: the id is unknown in such a plan,
       // the step is replaced in the same apply, and the value it stores is the one read after the
       // update, so the next plan is empty. An update Google made shows only in update_time, and

@@ -5,6 +5,7 @@ import { MonitoringNotificationChannel } from '@cdktf/provider-google/lib/monito
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { LOG_EVENTS } from '../../shared/log-events.js';
+import type { ReceiverAccess } from '../config.js';
 
 export interface MonitoringProps {
   project: string;
@@ -17,6 +18,8 @@ export interface MonitoringProps {
   alertEmail: string | null;
   /** Several Customer.io workspaces (CIO_WORKSPACES): signature failures are counted per workspace too. */
   workspaces: boolean;
+  /** RECEIVER_ACCESS: with no-invoker-check, the 403 alert says a deploy can fire it once. */
+  receiverAccess: ReceiverAccess;
   dependsOn?: ITerraformDependable[];
 }
 
@@ -215,7 +218,7 @@ export class PipelineMonitoring extends Construct {
         alertStrategy: { notificationRateLimit: { period: '3600s' }, autoClose: '1800s' },
         documentation: {
           mimeType: 'text/markdown',
-          content: `Cloud Run answers 403 on \`${props.receiverService}\` before the receiver runs, so Customer.io's webhooks are refused and it holds back every later one. \`npm run ops -- doctor\` says why (the invoker check on again, or the public invoker binding gone) and the command that fixes it; \`npm run ops -- invoker-check off\` turns the check off.`,
+          content: `Cloud Run answers 403 on \`${props.receiverService}\` before the receiver runs, so Customer.io's webhooks are refused and it holds back every later one. \`npm run ops -- doctor\` says why (the invoker check on again, or the public invoker binding gone) and the command that fixes it; \`npm run ops -- invoker-check off\` turns the check off.${props.receiverAccess === 'no-invoker-check' ? ' A deploy that updates the receiver can fire this once: Cloud Functions deploys the service again with the check on, until the deploy\'s next step turns it off (seconds later); when \`npm run ops -- invoker-check show\` says off, nothing more is to be done.' : ''}`,
         },
         dependsOn: props.dependsOn,
       }),

@@ -418,6 +418,10 @@ describe('monitoring', () => {
     const receiver = refTo(s, 'google_cloudfunctions2_function', (r) => r.name === 'cio-receiver');
     expect(condition!.condition_matched_log.filter).toBe(`resource.type = "cloud_run_revision" AND resource.labels.service_name = "\${${receiver}.name}" AND log_id("run.googleapis.com/requests") AND httpRequest.status = 403`);
     expect(refused[0]!.alert_strategy).toMatchObject({ notification_rate_limit: { period: '3600s' } });
+    // With the invoker check off by the deploy's step, a deploy can fire it once: the text says so.
+    const content = (synthesized: Synth) => (all(synthesized, 'google_monitoring_alert_policy').find((p) => String(p.display_name).includes('HTTP 403'))!.documentation as { content: string }).content;
+    expect(content(s)).not.toContain('can fire this once');
+    expect(content(synth({ RECEIVER_ACCESS: 'no-invoker-check' }))).toContain('A deploy that updates the receiver can fire this once');
   });
 
   it('counts signature failures and handler outcomes from the exact messages the functions log', () => {
