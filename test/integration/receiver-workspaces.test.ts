@@ -12,11 +12,12 @@ import { SECRET_PLACEHOLDER, loadReceiverConfig } from '../../shared/config.js';
 import { createMemoryLogger } from '../../shared/log.js';
 import { createTopicPublisher } from '../../functions/pubsub-publisher.js';
 import { createReceiver } from '../../functions/receiver.js';
-import { startFunction, type FunctionProcess } from '../../scripts/local/function-process.js';
+import type { FunctionProcess } from '../../scripts/local/function-process.js';
 import { samplePayload } from '../../scripts/local/samples.js';
 import { startFakeSecretManager, type FakeSecretManager } from '../support/fake-secret-manager.js';
 import { serveFunction, type FunctionServer } from '../support/function-server.js';
 import { createTopicProbe, type TopicProbe } from '../support/pubsub.js';
+import { startReceiverProcess, type ReceiverUnderTest } from '../support/receiver-process.js';
 import { signedHeaders } from '../support/signing.js';
 import { logEntries, waitFor } from '../support/waiting.js';
 
@@ -118,30 +119,24 @@ describe('the receiver process for several workspaces, keys from Secret Manager'
   const ACME = secretName('acme');
   const BETA = secretName('beta');
   let secrets: FakeSecretManager;
+  let underTest: ReceiverUnderTest;
   let probe: TopicProbe;
   let receiver: FunctionProcess;
 
   beforeAll(async () => {
     secrets = await startFakeSecretManager();
     secrets.addVersion(ACME, ACME_KEY);
-    probe = await createTopicProbe(pubsub);
-    receiver = await startFunction({
-      target: 'receiver',
-      env: {
-        GOOGLE_CLOUD_PROJECT: PROJECT,
-        PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST,
-        PUBSUB_TOPIC: probe.topicName,
-        CIO_WORKSPACES: 'acme:us,beta:eu',
-        CIO_WEBHOOK_SIGNING_KEYS_SECRET__ACME: ACME,
-        CIO_WEBHOOK_SIGNING_KEYS_SECRET__BETA: BETA,
-        SECRET_REFRESH_SECONDS: '1',
-        SECRET_MANAGER_ENDPOINT: secrets.url,
-      },
+    underTest = await startReceiverProcess('receiver-workspaces', {
+      CIO_WORKSPACES: 'acme:us,beta:eu',
+      CIO_WEBHOOK_SIGNING_KEYS_SECRET__ACME: ACME,
+      CIO_WEBHOOK_SIGNING_KEYS_SECRET__BETA: BETA,
+      SECRET_REFRESH_SECONDS: '1',
+      SECRET_MANAGER_ENDPOINT: secrets.url,
     });
+    ({ probe, receiver } = underTest);
   });
   afterAll(async () => {
-    await receiver?.stop();
-    await probe?.close();
+    await underTest?.stop();
     await secrets?.close();
   });
 

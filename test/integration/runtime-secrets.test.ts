@@ -6,13 +6,12 @@
  * with gcloud; no process is restarted.
  */
 import { randomUUID } from 'node:crypto';
-import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeTrackApi, type FakeTrackApi } from '../../scripts/local/fake-track-api.js';
 import { startFunction, type FunctionProcess } from '../../scripts/local/function-process.js';
 import { startFakeSecretManager, type FakeSecretManager } from '../support/fake-secret-manager.js';
 import { TEST_PSEUDONYM_KEY, eventRow, pushEnvelope } from '../support/handler-harness.js';
-import { createTopicProbe, type TopicProbe } from '../support/pubsub.js';
+import { startReceiverProcess, type ReceiverUnderTest } from '../support/receiver-process.js';
 import { signedHeaders } from '../support/signing.js';
 import { logEntries, sleep, waitFor } from '../support/waiting.js';
 
@@ -32,29 +31,19 @@ afterAll(async () => {
 
 describe('receiver: signing keys from Secret Manager', () => {
   const KEYS = secretName('cio-webhook-signing-keys');
-  let pubsub: PubSub;
-  let probe: TopicProbe;
+  let underTest: ReceiverUnderTest;
   let receiver: FunctionProcess;
 
   beforeAll(async () => {
-    pubsub = new PubSub({ projectId: PROJECT });
-    probe = await createTopicProbe(pubsub);
-    receiver = await startFunction({
-      target: 'receiver',
-      env: {
-        GOOGLE_CLOUD_PROJECT: PROJECT,
-        PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST,
-        PUBSUB_TOPIC: probe.topicName,
-        CIO_WEBHOOK_SIGNING_KEYS_SECRET: KEYS,
-        SECRET_REFRESH_SECONDS: String(REFRESH_SECONDS),
-        SECRET_MANAGER_ENDPOINT: secrets.url,
-      },
+    underTest = await startReceiverProcess('runtime-secrets', {
+      CIO_WEBHOOK_SIGNING_KEYS_SECRET: KEYS,
+      SECRET_REFRESH_SECONDS: String(REFRESH_SECONDS),
+      SECRET_MANAGER_ENDPOINT: secrets.url,
     });
+    receiver = underTest.receiver;
   });
   afterAll(async () => {
-    await receiver?.stop();
-    await probe?.close();
-    await pubsub?.close();
+    await underTest?.stop();
   });
 
   let seq = 0;
