@@ -8,7 +8,7 @@ import type { CioCredentials } from '../shared/config.js';
 import { isTransientCioFailure } from '../shared/cio-errors.js';
 import { DeadlineExceededError, withDeadline } from '../shared/deadline.js';
 import type { Logger } from '../shared/log.js';
-import type { CioAction } from '../shared/policy.js';
+import { ID_ATTRIBUTES, type CioAction } from '../shared/policy.js';
 import { loggableIdentifier } from '../shared/pseudonym.js';
 import { redactText } from '../shared/redact.js';
 import { createRateGate, type RateGate } from './rate-gate.js';
@@ -68,7 +68,7 @@ export function describeCall(action: CioAction): { method: string; path: string;
 export function loggableCall(action: CioAction, pseudonymKey: Uint8Array): ReturnType<typeof describeCall> {
   const safe: CioAction = { ...action, identifier: loggableIdentifier(action.identifier, pseudonymKey) };
   if (safe.kind === 'identify') {
-    safe.attributes = Object.fromEntries(Object.entries(safe.attributes).map(([k, v]) => [k, typeof v === 'string' ? redactText(v) : v])) as typeof safe.attributes;
+    safe.attributes = Object.fromEntries(Object.entries(safe.attributes).map(([k, v]) => [k, typeof v === 'string' && !ID_ATTRIBUTES.has(k) ? redactText(v) : v])) as typeof safe.attributes;
   }
   return describeCall(safe);
 }

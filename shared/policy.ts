@@ -25,6 +25,14 @@ interface ActionRule {
  * answer to an unsubscribed event (Customer.io would emit another one: a loop), and nothing
  * suppresses by default (suppress deletes the person).
  */
+/**
+ * Attributes that hold Customer.io's own ids, not text a person or a mail server wrote: a log line
+ * shows them as they are (the analysts' views keep delivery_id too, infra/privacy.ts), while every
+ * other text attribute is redacted (shared/redact.ts). An id like RPIL33a7173287 would otherwise
+ * lose its digits to the phone-number rule.
+ */
+export const ID_ATTRIBUTES: ReadonlySet<string> = new Set(['last_bounce_delivery_id']);
+
 export const ACTION_RULES: readonly ActionRule[] = [
   {
     name: 'bounce',

@@ -289,4 +289,14 @@ describe('dry run', () => {
     });
     expect(JSON.stringify(harness.logger.entries)).not.toMatch(/bounce\.me/i);
   });
+
+  it('shows Customer.io\'s own ids as they are, however many digits they hold, and redacts the text beside them', async () => {
+    await harness.close();
+    harness = await startHandlerHarness({ fake, env: { CIO_DRY_RUN: '1' } });
+    const row = eventRow('email', 'bounced', { seq: 6, data: { delivery_id: 'RPIL33a7173287', failure_message: '550 user +1 415 555 0100 unknown' } });
+    expect(await harness.push(row)).toBe(204);
+    expect(harness.logger.entries.find((e) => e.message === 'dry run: Customer.io call not made')).toMatchObject({
+      cio_call: { body: { last_bounce_delivery_id: 'RPIL33a7173287', last_bounce_reason: '550 user [number] unknown' } },
+    });
+  });
 });
