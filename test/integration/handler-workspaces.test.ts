@@ -11,7 +11,7 @@ import type { EventRow } from '../../shared/row.js';
 import { startFakeTrackApi, type FakeTrackApi } from '../../scripts/local/fake-track-api.js';
 import { startFunction, type FunctionProcess } from '../../scripts/local/function-process.js';
 import { startFakeSecretManager, type FakeSecretManager } from '../support/fake-secret-manager.js';
-import { TEST_PSEUDONYM_KEY, eventRow, pushEnvelope, startHandlerHarness } from '../support/handler-harness.js';
+import { eventRow, handlerProcessEnv, pushEnvelope, startHandlerHarness } from '../support/handler-harness.js';
 import { logEntries, waitFor } from '../support/waiting.js';
 
 const basic = (site: string, key: string) => `Basic ${Buffer.from(`${site}:${key}`).toString('base64')}`;
@@ -165,12 +165,7 @@ describe('the handler process for several workspaces, credentials from Secret Ma
     secrets.addVersion(SECRETS.acmeKey, 'acme-key');
     handler = await startFunction({
       target: 'handler',
-      env: {
-        GOOGLE_CLOUD_PROJECT: PROJECT,
-        FIRESTORE_EMULATOR_HOST: process.env.FIRESTORE_EMULATOR_HOST,
-        PSEUDONYM_KEY: TEST_PSEUDONYM_KEY,
-        DEDUPE_COLLECTION: `dedupe_${randomUUID().slice(0, 8)}`,
-        CIO_DEADLINE_SECONDS: '5',
+      env: handlerProcessEnv({
         CIO_WORKSPACES: 'acme:us,beta:eu',
         CIO_SITE_ID_SECRET__ACME: SECRETS.acmeSite,
         CIO_TRACK_API_KEY_SECRET__ACME: SECRETS.acmeKey,
@@ -180,7 +175,7 @@ describe('the handler process for several workspaces, credentials from Secret Ma
         CIO_TRACK_URL__BETA: betaTrack.url,
         SECRET_REFRESH_SECONDS: '1',
         SECRET_MANAGER_ENDPOINT: secrets.url,
-      },
+      }),
     });
   });
   afterAll(async () => {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeTrackApi, type FakeTrackApi } from '../../scripts/local/fake-track-api.js';
 import { startFunction, type FunctionProcess } from '../../scripts/local/function-process.js';
 import { startFakeSecretManager, type FakeSecretManager } from '../support/fake-secret-manager.js';
-import { TEST_PSEUDONYM_KEY, eventRow, pushEnvelope } from '../support/handler-harness.js';
+import { eventRow, handlerProcessEnv, pushEnvelope } from '../support/handler-harness.js';
 import { startReceiverProcess, type ReceiverUnderTest } from '../support/receiver-process.js';
 import { signedHeaders } from '../support/signing.js';
 import { logEntries, sleep, waitFor } from '../support/waiting.js';
@@ -108,18 +108,13 @@ describe('handler: Track API credentials from Secret Manager', () => {
     track = await startFakeTrackApi();
     handler = await startFunction({
       target: 'handler',
-      env: {
-        GOOGLE_CLOUD_PROJECT: PROJECT,
-        FIRESTORE_EMULATOR_HOST: process.env.FIRESTORE_EMULATOR_HOST,
-        PSEUDONYM_KEY: TEST_PSEUDONYM_KEY,
+      env: handlerProcessEnv({
         CIO_TRACK_URL: track.url,
-        CIO_DEADLINE_SECONDS: '5',
-        DEDUPE_COLLECTION: `dedupe_${randomUUID().slice(0, 8)}`,
         CIO_SITE_ID_SECRET: SITE,
         CIO_TRACK_API_KEY_SECRET: API_KEY,
         SECRET_REFRESH_SECONDS: String(REFRESH_SECONDS),
         SECRET_MANAGER_ENDPOINT: secrets.url,
-      },
+      }),
     });
   });
   afterAll(async () => {

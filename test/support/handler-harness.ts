@@ -21,6 +21,22 @@ import { serveFunction } from './function-server.js';
 /** The pseudonym key the harness's handler hashes email addresses with. */
 export const TEST_PSEUDONYM_KEY = '7365637265742d6b65792d666f722d746865207465737473';
 
+/**
+ * The environment of a real handler process on the test run's Firestore emulator: the project, the
+ * test key, a dedupe collection of its own and a 5 s Customer.io budget; `env` adds the rest (its
+ * credentials or secrets, its Track API).
+ */
+export function handlerProcessEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  return {
+    GOOGLE_CLOUD_PROJECT: process.env.GOOGLE_CLOUD_PROJECT,
+    FIRESTORE_EMULATOR_HOST: process.env.FIRESTORE_EMULATOR_HOST,
+    PSEUDONYM_KEY: TEST_PSEUDONYM_KEY,
+    DEDUPE_COLLECTION: `dedupe_${randomUUID().slice(0, 8)}`,
+    CIO_DEADLINE_SECONDS: '5',
+    ...env,
+  };
+}
+
 export interface HarnessOptions {
   fake: FakeTrackApi;
   /** Added to the harness's own settings; undefined removes one (e.g. the unsuffixed credentials with CIO_WORKSPACES). */
