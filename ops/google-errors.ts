@@ -44,23 +44,36 @@ const GRPC_CODES = [
   'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
 ] as const;
 
+/** google.rpc.ErrorInfo's reason for a call to an API the project has not enabled (google.api.ErrorReason). */
+export const SERVICE_DISABLED = 'SERVICE_DISABLED';
+
 interface ErrorShape {
   code?: unknown;
   details?: unknown;
   message?: string;
   errors?: Array<{ reason?: string; message?: string }>;
+  /** google-gax's GoogleError: the status's ErrorInfo, parsed. */
+  reason?: unknown;
+  errorInfoMetadata?: Record<string, string>;
 }
 
 /**
- * An API not enabled in the project (SERVICE_DISABLED): Google's message names the API and the
- * project ("… API has not been used in project 123 before or it is disabled. Enable it by visiting
- * https://console.developers.google.com/apis/api/pubsub.googleapis.com/overview?project=123 …"),
- * whether it comes as a gRPC PERMISSION_DENIED or an HTTP 403.
+ * An API not enabled in the project, in one line with the command that enables it. google-gax
+ * parses the answer's ErrorInfo (reason SERVICE_DISABLED, metadata naming the service and the
+ * consumer project); BigQuery's errors carry only the message, which names both the same way
+ * ("… API has not been used in project 123 before or it is disabled. Enable it by visiting
+ * https://console.developers.google.com/apis/api/pubsub.googleapis.com/overview?project=123 …").
  */
-function disabledApi(text: string): string | null {
-  if (!/has not been used in project|SERVICE_DISABLED|it is disabled/i.test(text)) return null;
-  const service = /apis\/api\/([a-z0-9.-]+\.googleapis\.com)/i.exec(text)?.[1];
-  const project = /in project ([a-z0-9-]+) before/i.exec(text)?.[1] ?? /[?&]project=([a-z0-9-]+)/i.exec(text)?.[1];
+function serviceDisabledLine(e: ErrorShape, text: string): string | null {
+  let service: string | undefined;
+  let project: string | undefined;
+  if (e.reason === SERVICE_DISABLED && e.errorInfoMetadata) {
+    service = e.errorInfoMetadata.service;
+    project = e.errorInfoMetadata.containerInfo || /^projects\/([^/]+)$/.exec(e.errorInfoMetadata.consumer ?? '')?.[1];
+  } else if (/has not been used in project|SERVICE_DISABLED|it is disabled/i.test(text)) {
+    service = /apis\/api\/([a-z0-9.-]+\.googleapis\.com)/i.exec(text)?.[1];
+    project = /in project ([a-z0-9-]+) before/i.exec(text)?.[1] ?? /[?&]project=([a-z0-9-]+)/i.exec(text)?.[1];
+  }
   if (!service || !project) return null;
   return `the ${service} API is not enabled in project ${project}: the deploy enables it, or now: gcloud services enable ${service} --project ${project}`;
 }
@@ -83,7 +96,7 @@ export function googleFailure(error: unknown): string | null {
     const said = `${status.code} ${status.name}: ${status.details}`;
     switch (status.name) {
       case 'PERMISSION_DENIED':
-        return disabledApi(said) ?? `permission denied (${said}): ${ROLES_HINT}`;
+        return serviceDisabledLine(e, said) ?? `permission denied (${said}): ${ROLES_HINT}`;
       case 'UNAVAILABLE':
       case 'DEADLINE_EXCEEDED': {
         const code = networkCode(error);
@@ -100,7 +113,7 @@ export function googleFailure(error: unknown): string | null {
     const message = (e.errors?.[0]?.message ?? e.message ?? '').split('\n')[0];
     if (e.code === 401) return `Google did not accept your credentials (${message}): run ${LOGIN_COMMAND}`;
     if (e.code === 403) {
-      const disabled = disabledApi(`${reason ?? ''} ${message} ${e.message ?? ''}`);
+      const disabled = serviceDisabledLine(e, `${reason ?? ''} ${message} ${e.message ?? ''}`);
       if (disabled) return disabled;
     }
     if (e.code === 403 && reason !== 'bytesBilledLimitExceeded' && reason !== 'quotaExceeded' && reason !== 'rateLimitExceeded') return `permission denied (403${reason ? ` ${reason}` : ''}: ${message}): ${ROLES_HINT}`;

@@ -13,8 +13,7 @@
  * to enable it instead.
  */
 import type { GoogleApiError } from '../google-api.js';
-
-export const SERVICE_DISABLED = 'SERVICE_DISABLED';
+import { SERVICE_DISABLED } from '../google-errors.js';
 
 export interface DisabledApi {
   /** e.g. secretmanager.googleapis.com (null if the answer did not name it). */
