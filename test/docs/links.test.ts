@@ -2,12 +2,13 @@
  * Every relative link in the README and docs/ reaches a file of the project, and every #anchor a
  * heading of the page it names (GitHub's slugs): a renamed heading or a moved page fails here.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { expect, it } from 'vitest';
 import { ROOT } from '../../scripts/local/function-process.js';
+import { docPages } from '../support/docs.js';
 
-const pages = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const pages = docPages();
 
 /** GitHub's heading ids: lower case, punctuation dropped, spaces to hyphens, repeats numbered. */
 function anchors(markdown: string): Set<string> {
@@ -33,8 +34,7 @@ function links(markdown: string): string[] {
   return [...prose.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!);
 }
 
-it.each(pages)('%s links only to files and headings that exist', (page) => {
-  const markdown = readFileSync(join(ROOT, page), 'utf8');
+it.each(pages.map((page) => [page.path, page.text]))('%s links only to files and headings that exist', (page, markdown) => {
   const broken: string[] = [];
   for (const target of links(markdown)) {
     if (/^[a-z]+:/.test(target)) continue; // https:, mailto:
