@@ -14,6 +14,14 @@ import { freePort } from '../../scripts/local/emulators.js';
 import { docPages, fencedBlocks } from '../support/docs.js';
 import { runScript } from '../support/run-script.js';
 
+/** The lines docs/operations.md shows after `$ <command>` in one of its output blocks. */
+function shownOutput(command: string): string[] {
+  const page = docPages().find((p) => p.path === 'docs/operations.md')!;
+  const block = fencedBlocks(page.text).find((b) => b.body.startsWith(`$ ${command}\n`));
+  if (!block) throw new Error(`docs/operations.md shows no output of ${command}`);
+  return block.body.split('\n').slice(1);
+}
+
 const PROJECT = 'acme-prod-1';
 /** A project where every other check passes: only the Customer.io check decides the verdict. */
 const CLEAN = 'acme-clean-1';
@@ -232,9 +240,7 @@ describe('ops doctor before the first deploy: APIs the stack enables are not ena
     expect(report.exit_code).toBe(0);
     expect(report.checks.filter((c) => c.status !== 'ok').map((c) => [c.name, c.status])).toEqual([['Customer.io credentials', 'warn']]);
     // docs/operations.md shows this run whole.
-    const page = docPages().find((p) => p.path === 'docs/operations.md')!;
-    const block = fencedBlocks(page.text).find((b) => b.body.startsWith(`$ npm run ops -- doctor --project ${FRESH}\n`))!;
-    expect(stdout.trimEnd()).toBe(block.body.split('\n').slice(1).join('\n'));
+    expect(stdout.trimEnd()).toBe(shownOutput(`npm run ops -- doctor --project ${FRESH}`).join('\n'));
   });
 
   it('says where to enable an API disabled in the credentials\' quota project, not the checked one, and exits 3', async () => {
@@ -326,10 +332,8 @@ describe('ops doctor: the Customer.io credentials and region of each workspace',
       secrets.set(`cio-${ws}-track-api-key`, `key-${ws}`);
       trackAccounts.set(`site-${ws}:key-${ws}`, account);
     }
-    const page = docPages().find((p) => p.path === 'docs/operations.md')!;
-    const block = fencedBlocks(page.text).find((b) => b.body.startsWith('$ CIO_WORKSPACES=acme,beta,gamma npm run ops -- doctor'))!;
     // The page's project is the stand-ins' clean one; "…" stands for the checks above the Customer.io ones.
-    const [header, ...rest] = block.body.split('\n').slice(1).map((line) => line.replaceAll('acme-prod-1', CLEAN));
+    const [header, ...rest] = shownOutput('CIO_WORKSPACES=acme,beta,gamma npm run ops -- doctor').map((line) => line.replaceAll('acme-prod-1', CLEAN));
     const shown = rest.slice(rest.indexOf('…') + 1);
     const { code, stdout } = await doctor({ CIO_WORKSPACES: 'acme,beta,gamma' });
     const printed = stdout.trimEnd().split('\n');
